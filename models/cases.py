@@ -1,0 +1,113 @@
+"""What every process shares: case numbers, decisions, missed deadlines, the decide payload."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.departments import Actor
+from models.types import UTCDateTime, utcnow
+
+# The escalation ladder's levels, as the PdwEscalation search attribute carries them.
+LEVEL_NONE, LEVEL_WARNED, LEVEL_URGED, LEVEL_ESCALATED = 0, 1, 2, 3
+LEVEL_ZH = {LEVEL_WARNED: "预警", LEVEL_URGED: "催办", LEVEL_ESCALATED: "督办"}
+
+
+class CaseCounter(SQLModel, table=True):
+    """Hands out readable case numbers: catalog-2026-000001."""
+
+    __tablename__ = "case_counter"
+
+    process: str = Field(primary_key=True, max_length=32)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Decision(SQLModel, table=True):
+    """Who decided what in a case, when, on which reasons, basis and article."""
+
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, max_length=64)
+    seq: int
+    step: str
+    action: str
+    person_id: str
+    person_name: str
+    dept_code: str
+    role: str
+    decided_at: datetime = Field(sa_type=UTCDateTime)
+    reasons: str | None = None
+    basis: str | None = None
+    article: str
+
+
+class DeadlineMiss(SQLModel, table=True):
+    """A missed deadline, recorded against the department (Art. 41, 46) for the yearly evaluation."""
+
+    __tablename__ = "deadline_miss"
+    __table_args__ = (UniqueConstraint("case_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=64)
+    step: str
+    dept_code: str = Field(index=True, max_length=32)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    statutory: bool
+    article: str
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DecisionInput(BaseModel):
+    """One person's decision in a case: the payload of every workflow's ``decide`` update."""
+
+    action: str
+    actor: Actor
+    reasons: str | None = None
+    basis: str | None = None
+    data: dict[str, Any] = {}
+
+
+class DecisionOutcome(BaseModel):
+    case_id: str
+    action: str
+    status: str
+    message: str
+
+
+class DecisionRecord(BaseModel):
+    """A decision as the workflow keeps it in its state and hands it to the store."""
+
+    case_id: str
+    seq: int
+    step: str
+    action: str
+    actor: Actor
+    role: str
+    decided_at: datetime
+    reasons: str | None = None
+    basis: str | None = None
+    article: str
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    text: str
+
+
+class MissRecord(BaseModel):
+    case_id: str
+    step: str
+    dept_code: str
+    due_at: datetime
+    statutory: bool
+    article: str
+
+
+def json_column() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

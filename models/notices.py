@@ -1,0 +1,45 @@
+"""The notices outbox: what went to whom, when, through which channel, with what result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.calendar import Deadline
+from models.types import UTCDateTime, utcnow
+
+
+class Notice(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("case_id", "step", "level", "person_id", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, max_length=64)
+    step: str
+    level: int
+    dept_code: str = Field(max_length=32)
+    role: str
+    person_id: str = Field(max_length=64)
+    person_name: str
+    channel: str = Field(max_length=16)
+    subject: str
+    body: str
+    status: str = Field(default="sent", max_length=16)
+    error: str | None = None
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    case_time: datetime = Field(sa_type=UTCDateTime)  # the workflow's time when the rung was reached
+
+
+class LadderNotice(BaseModel):
+    """One rung of the deadline ladder reached in one case's step."""
+
+    case_id: str
+    case_type: str
+    step_zh: str
+    level: int
+    dept_code: str
+    deadline: Deadline
+    at: datetime  # the workflow's time when the rung was reached

@@ -1,0 +1,51 @@
+"""pdw's settings: one class, read from PDW_* environment variables (DESIGN.md, Interfaces)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PDW_", extra="ignore")
+
+    database_url: str | None = None
+    temporal_address: str = "127.0.0.1:7233"
+    namespace: str = "default"
+    task_queue: str = "pdw"
+    home: Path = Path("./.pdw")
+    ui_port: int = 8233
+    ui_base_url: str | None = None
+    # How many working days before a deadline the warning (预警) goes out.
+    warn_working_days: int = 1
+    # How many working days after the deadline the case is escalated (督办) to leaders.
+    escalate_after_working_days: int = 1
+    # Local defaults for the steps the measures give no time for, by step key: {"catalog_update.review": 5}.
+    local_deadline_days: dict[str, int] = Field(default_factory=dict)
+    actor: str | None = None
+    log_level: str = "INFO"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL as SQLAlchemy wants it: psycopg 3 for PostgreSQL, a file under home otherwise."""
+        url = self.database_url or f"sqlite:///{(self.home / 'pdw.db').resolve()}"
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @property
+    def ui_url(self) -> str:
+        return self.ui_base_url or f"http://127.0.0.1:{self.ui_port}"
+
+    def dumps(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

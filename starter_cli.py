@@ -1,0 +1,494 @@
+"""``pdw``: staff start and decide cases, and look things up (DESIGN.md, Interfaces).
+
+Output is for people by default and JSON with ``--json``; exit 0 on success, otherwise a one-line
+Chinese reason on stderr and a non-zero exit. Heavy imports happen inside commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+
+app = typer.Typer(help="pdw：永嘉县公共数据共享开放流程（Temporal 工作流）。", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+calendar_app = typer.Typer(help="工作日日历：期限计算、县级调整、载入全年安排。", no_args_is_help=True)
+catalog_app = typer.Typer(help="数据资源目录（第十条）。", no_args_is_help=True)
+catalog_update_app = typer.Typer(help="目录更新案件（第十一条）。", no_args_is_help=True)
+dept_app = typer.Typer(help="部门及其备案人员（第四十三条）。", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(catalog_update_app, name="catalog-update")
+app.add_typer(dept_app, name="dept")
+
+JSON_OPT = typer.Option(False, "--json", help="以 JSON 输出")
+AS_OPT = typer.Option(None, "--as", help="操作人：已备案人员编号（或设置 PDW_ACTOR）")
+
+
+class CliError(Exception):
+    """A reason for staff, printed on one line to stderr."""
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"错误：{message}", err=True)
+    raise typer.Exit(1)
+
+
+def emit(data: Any, as_json: bool, text: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        typer.echo(text)
+
+
+def run(coro: Any) -> Any:
+    """Run a coroutine, turning store and Temporal errors into one Chinese line for staff."""
+    from activities.store import StoreError
+
+    try:
+        return asyncio.run(coro)
+    except (StoreError, CliError) as err:
+        fail(str(err))
+    except RuntimeError as err:
+        if "connect" in str(err).lower():
+            fail(f"无法连接 Temporal 服务 {settings().temporal_address}：请先运行 make dev 或设置 PDW_TEMPORAL_ADDRESS")
+        raise
+
+
+def settings() -> Any:
+    from settings import get_settings
+
+    return get_settings()
+
+
+def actor_id(value: str | None) -> str:
+    person = value or settings().actor
+    if not person:
+        raise CliError("须用 --as 指明操作人（已备案人员编号），或设置环境变量 PDW_ACTOR")
+    return person
+
+
+def read_input(source: str | None) -> dict[str, Any]:
+    """JSON from a file or ``-`` (stdin), so any script or hook can drive a command."""
+    if source is None:
+        return {}
+    try:
+        raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        data = json.loads(raw)
+    except (OSError, json.JSONDecodeError) as err:
+        raise CliError(f"--input 无法读取为 JSON：{err}") from err
+    if not isinstance(data, dict):
+        raise CliError("--input 须为 JSON 对象")
+    return data
+
+
+def parse_moment(value: str, field: str) -> datetime:
+    """A date (taken as the start of that day in Asia/Shanghai) or an ISO datetime."""
+    from activities.calendar import SHANGHAI, start_of_day
+
+    try:
+        if len(value) == 10:
+            return start_of_day(date.fromisoformat(value))
+        moment = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise CliError(f"{field}“{value}”格式错误，应为 YYYY-MM-DD 或 ISO 时间") from err
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+async def client() -> Any:
+    from worker import connect
+
+    try:
+        return await connect(settings())
+    except RuntimeError as err:
+        raise CliError(
+            f"无法连接 Temporal 服务 {settings().temporal_address}：请先运行 make dev 或设置 PDW_TEMPORAL_ADDRESS"
+        ) from err
+
+
+# ---- the stack ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def dev() -> None:
+    """在前台运行整套开发环境：Temporal 开发服务器与界面、数据库（迁移并载入示例县）、worker。Ctrl-C 停止。"""
+    import devstack
+
+    devstack.main()
+
+
+@app.command()
+def setup(seed: bool = typer.Option(False, "--seed", help="同时写入示例县的部门、人员和目录")) -> None:
+    """迁移数据库、在 Temporal 注册搜索属性（可重复运行），用于已有集群。"""
+    import devstack
+    from activities.migrate import upgrade
+
+    upgrade()
+    async def register() -> list[str]:
+        return await devstack.register_search_attributes(await client(), settings().namespace)
+
+    added = run(register())
+    typer.echo(f"数据库已迁移到最新；搜索属性新注册 {len(added)} 个")
+    if seed:
+        from activities.seed import seed_demo_county
+
+        depts, entries = seed_demo_county()
+        typer.echo(f"示例县：{depts} 个部门，{entries} 条目录")
+
+
+# ---- catalog update (Art. 10–12) -----------------------------------------------------------------
+
+
+@catalog_update_app.command("start")
+def catalog_update_start(
+    resource: str | None = typer.Option(None, "--resource", help="数据资源编号，如 RES-JYJ-001"),
+    note: str | None = typer.Option(None, "--note", help="哪项要素发生了什么变化"),
+    changed_at: str | None = typer.Option(None, "--changed-at", help="要素变化的日期或时间，默认现在"),
+    element: list[str] = typer.Option([], "--element", help="发生变化的要素，可重复：name、content……"),
+    as_: str | None = AS_OPT,
+    input_: str | None = typer.Option(None, "--input", help="从 JSON 文件（- 为标准输入）读取以上各项"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """登记一项目录更新：数据资源要素变化后，数源部门须在 5 个工作日内更新目录（第十一条）。
+
+    例：pdw catalog-update start --resource RES-JYJ-001 --note "在校生数口径调整" --element content --as jyj.panxiaoyu
+    """
+    data = read_input(input_) if input_ else {}
+    fields = {
+        "resource_id": resource or data.get("resource_id") or data.get("resource"),
+        "change_note": note or data.get("change_note") or data.get("note"),
+        "changed_at": changed_at or data.get("changed_at"),
+        "changed_elements": element or data.get("changed_elements", []),
+        "as": as_ or data.get("as"),
+    }
+    result = run(start_catalog_update(fields))
+    emit(result, as_json, f"{result['case_id']}\n已登记目录更新，期限由工作流计算；查看：pdw show {result['case_id']}")
+
+
+async def start_catalog_update(fields: dict[str, Any]) -> dict[str, Any]:
+    """Check everything against the store first (nothing is written on bad input), then start."""
+    from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+    from activities.calendar import SHANGHAI
+    from activities.catalog import get_resource
+    from activities.store import get_department, next_case_id, resolve_actor, session
+    from models import search
+    from models.catalog import ELEMENT_ZH, CatalogUpdateInput
+    from models.types import utcnow
+
+    if not fields.get("resource_id"):
+        raise CliError("缺少 --resource：须指明发生变化的数据资源编号（第十一条）")
+    if not (fields.get("change_note") or "").strip():
+        raise CliError("缺少 --note：须说明哪项要素发生了什么变化（第十一条）")
+    bad = [e for e in fields["changed_elements"] if e not in ELEMENT_ZH]
+    if bad:
+        raise CliError(f"--element“{bad[0]}”不是目录基本要素，应为：{'、'.join(ELEMENT_ZH)}（第十条）")
+    actor = resolve_actor(actor_id(fields.get("as")))
+    with session() as s:
+        resource = get_resource(s, fields["resource_id"])
+        owner = get_department(s, resource.owner_code)
+    if actor.dept_code != owner.code and actor.dept_kind != "center":
+        raise CliError(
+            f"操作人（--as）{actor.label()}无权登记：目录更新由数源部门{owner.name}或县大数据管理中心登记（第十一条）"
+        )
+    changed = parse_moment(fields["changed_at"], "--changed-at") if fields.get("changed_at") else utcnow()
+    if changed > utcnow():
+        raise CliError("--changed-at 不能晚于现在：期限从要素实际变化的次日起算（第十一条）")
+    c = await client()
+    case_id = next_case_id("catalog", datetime.now(SHANGHAI).year)
+    inp = CatalogUpdateInput(
+        case_id=case_id,
+        resource_id=resource.id,
+        changed_at=changed,
+        change_note=fields["change_note"].strip(),
+        changed_elements=list(fields["changed_elements"]),
+        started_by=actor,
+    )
+    await c.start_workflow(
+        "CatalogUpdate",
+        inp,
+        id=case_id,
+        task_queue=settings().task_queue,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(search.CASE_TYPE, "catalog_update"),
+                SearchAttributePair(search.STATUS, "opening"),
+                SearchAttributePair(search.AWAITING, owner.code),
+                SearchAttributePair(search.DEPARTMENTS, sorted({owner.code, actor.dept_code})),
+            ]
+        ),
+        static_summary=f"目录更新 {resource.id}（{owner.name}）",
+        static_details=f"{actor.label()}登记：{inp.change_note}。依据第十一条，数源部门须在要素变化后 5 个工作日内更新目录。",
+    )
+    return {"case_id": case_id, "resource_id": resource.id, "owner": owner.code}
+
+
+# ---- deciding and looking at cases ---------------------------------------------------------------
+
+
+@app.command()
+def decide(
+    case_id: str = typer.Argument(..., help="案件编号"),
+    action: str = typer.Argument(..., help="操作：submit、approve、return……"),
+    as_: str | None = AS_OPT,
+    reason: str | None = typer.Option(None, "--reason", help="理由"),
+    basis: str | None = typer.Option(None, "--basis", help="依据"),
+    set_: list[str] = typer.Option([], "--set", help="数据项 KEY=VALUE，可重复（如提交目录要素）"),
+    input_: str | None = typer.Option(None, "--input", help="数据项 JSON 文件（- 为标准输入）"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """在案件中作出决定。
+
+    例：pdw decide catalog-2026-000001 approve --as dsj.zhouwei\n
+    例：pdw decide catalog-2026-000001 return --as dsj.zhouwei --reason "编码格式与实际不符"
+    """
+    data = read_input(input_)
+    for item in set_:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--set“{item}”格式错误，应为 KEY=VALUE")
+        data[key] = value
+    result = run(_decide(case_id, action, actor_id(as_), reason, basis, data))
+    emit(result, as_json, f"{result['case_id']}：{result['message']}")
+
+
+async def _decide(
+    case_id: str, action: str, person: str, reason: str | None, basis: str | None, data: dict[str, Any]
+) -> dict[str, Any]:
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.service import RPCError
+
+    from activities.store import resolve_actor
+    from models.cases import DecisionInput
+
+    actor = resolve_actor(person)
+    handle = (await client()).get_workflow_handle(case_id)
+    decision = DecisionInput(action=action, actor=actor, reasons=reason, basis=basis, data=data)
+    try:
+        outcome = await handle.execute_update("decide", decision)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        while getattr(cause, "cause", None) is not None:  # the innermost failure says why
+            cause = cause.cause
+        raise CliError(getattr(cause, "message", None) or str(cause)) from err
+    except RPCError as err:
+        raise CliError(_rpc_reason(case_id, err)) from err
+    return outcome
+
+
+def _rpc_reason(case_id: str, err: Exception) -> str:
+    from temporalio.service import RPCError, RPCStatusCode
+
+    if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
+        return f"案件“{case_id}”不存在"
+    if "workflow execution already completed" in str(err).lower():
+        return f"案件“{case_id}”已办结，不能再作决定"
+    return f"Temporal 拒绝了请求：{err}"
+
+
+@app.command()
+def show(case_id: str = typer.Argument(..., help="案件编号"), as_json: bool = JSON_OPT) -> None:
+    """案件的全过程：当前环节、期限、决定、通知、时间线。"""
+    story = run(_show(case_id))
+    emit(story, as_json, render_story(story))
+
+
+async def _show(case_id: str) -> dict[str, Any]:
+    from sqlmodel import select
+    from temporalio.service import RPCError
+
+    from activities.store import session
+    from models.cases import Decision
+    from models.notices import Notice
+
+    handle = (await client()).get_workflow_handle(case_id)
+    try:
+        desc = await handle.describe()
+        state = await handle.query("state")
+    except RPCError as err:
+        raise CliError(_rpc_reason(case_id, err)) from err
+    with session() as s:
+        decisions = s.exec(select(Decision).where(Decision.case_id == case_id).order_by(Decision.seq)).all()
+        notices = s.exec(select(Notice).where(Notice.case_id == case_id).order_by(Notice.id)).all()
+    return {
+        "case_id": case_id,
+        "workflow_status": desc.status.name if desc.status else None,
+        "summary": await desc.static_summary(),
+        "state": state,
+        "decisions": [d.model_dump(mode="json") for d in decisions],
+        "notices": [n.model_dump(mode="json", exclude={"body"}) for n in notices],
+    }
+
+
+def render_story(story: dict[str, Any]) -> str:
+    from activities.calendar import SHANGHAI
+
+    def when(value: str) -> str:
+        return datetime.fromisoformat(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+    st = story["state"]
+    lines = [f"{story['case_id']}  {story['summary'] or ''}", f"状态：{st['status_zh']}（{st['status']}）"]
+    for key, label in (("submission_deadline", "提交期限"), ("review_deadline", "审核期限")):
+        d = st.get(key)
+        if d:
+            kind = "法定" if d["statutory"] else "本地默认"
+            provisional = "，暂定" if d["provisional"] else ""
+            lines.append(f"{label}：{d['due_date']} 24时（{d['article']}，{kind}{provisional}）")
+    if st.get("escalation"):
+        lines.append(f"催督办级别：{['', '预警', '催办', '督办'][st['escalation']]}")
+    if st.get("approved_version"):
+        lines.append(f"已发布版本：第 {st['approved_version']} 版")
+    lines.append("时间线：")
+    lines += [f"  {when(t['at'])}  {t['text']}" for t in st.get("timeline", [])]
+    if story["decisions"]:
+        lines.append("决定：")
+        for d in story["decisions"]:
+            extra = "".join(f"，{k}：{d[f]}" for k, f in (("理由", "reasons"), ("依据", "basis")) if d.get(f))
+            lines.append(f"  {when(d['decided_at'])}  {d['person_name']}（{d['dept_code']}）{d['action']}"
+                         f"（{d['article']}）{extra}")
+    if story["notices"]:
+        lines.append("通知：")
+        lines += [f"  {when(n['case_time'])}  {n['subject']} → {n['person_name']}（{n['channel']}，{n['status']}）"
+                  for n in story["notices"]]
+    return "\n".join(lines)
+
+
+# ---- calendar ------------------------------------------------------------------------------------
+
+
+@calendar_app.command("due")
+def calendar_due(
+    from_: str = typer.Option(..., "--from", help="触发事件的日期 YYYY-MM-DD（当日不计）"),
+    working_days: int = typer.Option(..., "--working-days", help="工作日数"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """期限：自事件次日起第 N 个工作日，当日 24 时止。例：pdw calendar due --from 2026-09-28 --working-days 5"""
+    from activities.calendar import load_calendar
+
+    try:
+        start = date.fromisoformat(from_)
+    except ValueError:
+        fail(f"--from“{from_}”格式错误，应为 YYYY-MM-DD")
+    if working_days < 1:
+        fail("--working-days 须为正整数")
+    due, provisional = load_calendar().due(start, working_days)
+    note = "（暂定：该年调休安排尚未公布）" if provisional else ""
+    emit({"due": due.isoformat(), "provisional": provisional}, as_json, f"{due.isoformat()} 24时止{note}")
+
+
+@calendar_app.command("override")
+def calendar_override(
+    day: str = typer.Argument(..., help="日期 YYYY-MM-DD"),
+    workday: bool = typer.Option(False, "--workday", help="设为工作日"),
+    holiday: bool = typer.Option(False, "--holiday", help="设为休息日"),
+    note: str = typer.Option(..., "--note", help="依据或原因"),
+) -> None:
+    """县级调整某一天是否为工作日（优先于国务院安排）。"""
+    from activities.calendar import set_override
+    from activities.store import StoreError
+
+    if workday == holiday:
+        fail("须且只能指定 --workday 或 --holiday 之一")
+    try:
+        set_override(date.fromisoformat(day), workday, note)
+    except ValueError:
+        fail(f"日期“{day}”格式错误，应为 YYYY-MM-DD")
+    except StoreError as err:
+        fail(str(err))
+    typer.echo(f"{day} 已设为{'工作日' if workday else '休息日'}：{note}")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Path = typer.Argument(..., help="全年安排 JSON 文件")) -> None:
+    """载入国务院公布的全年节假日安排（含调休），该年期限不再是暂定。"""
+    from activities.calendar import load_year_file
+    from activities.store import StoreError
+
+    try:
+        year, off, on = load_year_file(file)
+    except StoreError as err:
+        fail(str(err))
+    typer.echo(f"已载入 {year} 年安排：放假 {off} 天，调休上班 {on} 天")
+
+
+# ---- records ---------------------------------------------------------------------------------------
+
+
+@dept_app.command("list")
+def dept_list(as_json: bool = JSON_OPT) -> None:
+    """各部门及其备案的主要负责人、分管领导、日常管理人员（第四十三条）。"""
+    from sqlmodel import select
+
+    from activities.store import holders, session
+    from models.departments import ROLE_ZH, Department
+
+    rows = []
+    with session() as s:
+        for dept in s.exec(select(Department).order_by(Department.code)).all():
+            people = {role: [p.model_dump() for p in holders(s, dept.code, role)] for role in ROLE_ZH}
+            rows.append({"code": dept.code, "name": dept.name, "kind": dept.kind, "people": people})
+    def holders_text(people: list[dict[str, Any]]) -> str:
+        return "、".join(f"{p['name']}({p['id']})" for p in people) or "（空缺）"
+
+    text = "\n".join(
+        f"{r['code']:<8} {r['name']}  "
+        + "  ".join(f"{ROLE_ZH[role]}：{holders_text(ps)}" for role, ps in r["people"].items())
+        for r in rows
+    )
+    emit(rows, as_json, text or "（尚无部门：运行 pdw setup --seed 或 make dev）")
+
+
+@catalog_app.command("list")
+def catalog_list(as_json: bool = JSON_OPT) -> None:
+    """目录中的数据资源及其现行版本。"""
+    from sqlmodel import select
+
+    from activities.store import session
+    from models.catalog import SHARE_ATTRIBUTES, CatalogVersion
+
+    with session() as s:
+        rows = s.exec(select(CatalogVersion).where(CatalogVersion.is_current).order_by(CatalogVersion.resource_id)).all()
+    data = [r.model_dump(mode="json") for r in rows]
+    text = "\n".join(
+        f"{r.resource_id:<14} v{r.version}  {r.name}（{r.provider_code}，{SHARE_ATTRIBUTES.get(r.share_attribute, r.share_attribute)}）"
+        for r in rows
+    )
+    emit(data, as_json, text or "（目录为空）")
+
+
+@catalog_app.command("show")
+def catalog_show(resource_id: str = typer.Argument(..., help="数据资源编号"), as_json: bool = JSON_OPT) -> None:
+    """一条目录的全部版本（每次审核通过的修订都保留）。"""
+    from sqlmodel import select
+
+    from activities.catalog import get_resource
+    from activities.store import StoreError, session
+    from models.catalog import ELEMENT_ZH, CatalogVersion
+
+    try:
+        with session() as s:
+            get_resource(s, resource_id)
+            versions = s.exec(
+                select(CatalogVersion).where(CatalogVersion.resource_id == resource_id).order_by(CatalogVersion.version)
+            ).all()
+    except StoreError as err:
+        fail(str(err))
+    data = [v.model_dump(mode="json") for v in versions]
+    lines = []
+    for v in versions:
+        lines.append(f"第 {v.version} 版{'（现行）' if v.is_current else ''}  {v.approved_at:%Y-%m-%d}  {v.case_id or '初始编目'}")
+        lines += [f"  {zh}：{getattr(v, f)}" for f, zh in ELEMENT_ZH.items()]
+    emit(data, as_json, "\n".join(lines))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Time-skipping tests of the catalog-update process (Art. 10–12) and its deadline ladder, with the
+real activities against PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.store import session
+from models import search
+from models.calendar import Deadline
+from models.catalog import CatalogVersion
+from models.cases import DeadlineMiss
+from tests.helpers import decision, decisions_of, notices_of, start_catalog_update, wait_status
+
+def new_content() -> dict[str, str]:
+    """A revised 数据内容 unlike any before it (the cases share one catalog)."""
+    return {"content": f"学校名称、地址、办学类型、在校生数（口径 {uuid.uuid4().hex[:6]}）"}
+
+
+async def keep_history(handle, histories: list[WorkflowHistory]) -> None:  # type: ignore[no-untyped-def]
+    histories.append(await handle.fetch_history())
+
+
+def update_events(history: WorkflowHistory) -> int:
+    return sum(
+        1 for e in history.events
+        if e.event_type in (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+                            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED)
+    )
+
+
+async def test_art11_update_approved_publishes_new_version_and_keeps_old(env, worker, histories) -> None:
+    handle = await start_catalog_update(env, worker)
+    await wait_status(handle, "awaiting_submission")
+    revised = new_content()
+    outcome = await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data=revised))
+    assert outcome["action"] == "submit"
+    await wait_status(handle, "under_review")
+    await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
+    result = await handle.result()
+    assert result["status"] == "approved"
+
+    with session() as s:
+        versions = s.exec(select(CatalogVersion).where(CatalogVersion.resource_id == "RES-JYJ-001")
+                          .order_by(CatalogVersion.version)).all()
+    mine = [v for v in versions if v.case_id == handle.id]
+    assert len(mine) == 1 and mine[0].is_current and mine[0].content == revised["content"]
+    assert mine[0].version == result["approved_version"]
+    assert [v.version for v in versions if v.is_current] == [mine[0].version]  # one current, older ones kept
+    assert any(v.version == 1 and not v.is_current for v in versions)
+    assert [d.action for d in decisions_of(handle.id)] == ["submit", "approve"]
+
+    # A case finished early sends nothing, however long afterwards.
+    await env.sleep(timedelta(days=40))
+    assert notices_of(handle.id) == []
+    await keep_history(handle, histories)
+
+
+async def test_art11_ladder_warns_urges_escalates_each_once_and_case_goes_on(env, worker, histories) -> None:
+    handle = await start_catalog_update(env, worker)
+    state = await wait_status(handle, "awaiting_submission")
+    deadline = Deadline.model_validate(state["submission_deadline"])
+    assert deadline.statutory and deadline.working_days == 5 and deadline.article == "第十一条"
+
+    await env.sleep(deadline.warn_at - await env.get_current_time() + timedelta(minutes=1))
+    assert {n.level for n in notices_of(handle.id)} == {1}
+    await env.sleep(deadline.escalate_at - await env.get_current_time() + timedelta(days=10))
+
+    notices = notices_of(handle.id)
+    by_level = {level: [n for n in notices if n.level == level] for level in (1, 2, 3)}
+    # Warning to the daily administrator, urging to the leader in charge, escalation to the first
+    # responsible person and the center's leader (Art. 43): each exactly once.
+    assert [(n.person_id, n.role) for n in by_level[1]] == [("jyj.panxiaoyu", "daily_admin")]
+    assert [(n.person_id, n.role) for n in by_level[2]] == [("jyj.chenli", "leader_in_charge")]
+    assert sorted(n.person_id for n in by_level[3]) == ["dsj.chenjianguo", "jyj.liuyang"]
+    for level, at in ((1, deadline.warn_at), (2, deadline.due_at), (3, deadline.escalate_at)):
+        assert all(abs(n.case_time - at) < timedelta(minutes=1) for n in by_level[level]), level
+    assert "督办" in by_level[3][0].subject and handle.id in by_level[3][0].body
+
+    desc = await handle.describe()
+    assert desc.typed_search_attributes.get(search.ESCALATION) == 3
+    assert desc.typed_search_attributes.get(search.STATUS) == "overdue"
+    assert desc.typed_search_attributes.get(search.AWAITING) == "jyj"
+    with session() as s:  # Art. 46: recorded against the department, once
+        misses = s.exec(select(DeadlineMiss).where(DeadlineMiss.case_id == handle.id)).all()
+    assert [(m.dept_code, m.step, m.statutory) for m in misses] == [("jyj", "catalog_update.submit", True)]
+
+    # A missed deadline does not end the case.
+    await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data=new_content()))
+    await wait_status(handle, "under_review")
+    await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
+    assert (await handle.result())["status"] == "approved"
+    assert len(notices_of(handle.id)) == len(notices)
+    await keep_history(handle, histories)
+
+
+async def test_art11_returned_revision_keeps_original_due_date(env, worker, histories) -> None:
+    handle = await start_catalog_update(env, worker)
+    state = await wait_status(handle, "awaiting_submission")
+    original = state["submission_deadline"]
+    await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data=new_content()))
+    await wait_status(handle, "under_review")
+    await handle.execute_update(
+        "decide", decision("return", "dsj.zhouwei", reasons="编码格式应与实际交换格式一致")
+    )
+    state = await wait_status(handle, "awaiting_submission")
+    assert state["submission_deadline"] == original and state["rounds"] == 1
+
+    # The revision is late: the ladder runs against the original due date (Art. 11 ¶2).
+    deadline = Deadline.model_validate(original)
+    await env.sleep(deadline.due_at - await env.get_current_time() + timedelta(hours=1))
+    urged = [n for n in notices_of(handle.id) if n.level == 2 and n.step == "catalog_update.submit"]
+    assert len(urged) == 1 and abs(urged[0].case_time - deadline.due_at) < timedelta(hours=2)
+    returned = decisions_of(handle.id)[-1]
+    assert returned.action == "return" and returned.reasons == "编码格式应与实际交换格式一致"
+    await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data={"encoding_format": "JSON"}))
+    await wait_status(handle, "under_review")
+    await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
+    await handle.result()
+    await keep_history(handle, histories)
+
+
+@pytest.mark.parametrize(
+    ("stage", "action", "person", "kw", "message"),
+    [
+        ("awaiting_submission", "submit", "gaj.zhangfang", {"data": new_content()}, "数源部门县教育局"),
+        ("awaiting_submission", "submit", "jyj.panxiaoyu", {"data": {"name": ""}}, "数据名称（name）不能为空"),
+        ("awaiting_submission", "submit", "jyj.panxiaoyu", {"data": {"share_attribute": "restricted"}},
+         "第十五条"),
+        ("awaiting_submission", "submit", "jyj.panxiaoyu", {"data": {"update_frequency": "sometimes"}},
+         "更新频度（update_frequency）的值“sometimes”无效"),
+        ("awaiting_submission", "submit", "jyj.panxiaoyu", {"data": {}}, "与现行版本相同"),
+        ("awaiting_submission", "approve", "dsj.zhouwei", {}, "现在不能审核"),
+        ("under_review", "approve", "jyj.liuyang", {}, "由县大数据管理中心审核"),
+        ("under_review", "return", "dsj.zhouwei", {}, "退回修改须写明理由"),
+        ("under_review", "publish", "dsj.zhouwei", {}, "操作“publish”无效"),
+    ],
+)
+async def test_art11_validator_rejects_bad_decisions_with_nothing_written(
+    env, worker, stage, action, person, kw, message
+) -> None:
+    handle = await start_catalog_update(env, worker)
+    await wait_status(handle, "awaiting_submission")
+    if stage == "under_review":
+        await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data=new_content()))
+        await wait_status(handle, "under_review")
+    before_history = update_events(await handle.fetch_history())
+    before = decisions_of(handle.id)
+
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update("decide", decision(action, person, **kw))
+    assert message in str(err.value.cause)
+
+    assert update_events(await handle.fetch_history()) == before_history  # rejected before history
+    assert decisions_of(handle.id) == before
+    assert (await handle.query("state"))["status"] == stage
+    await handle.terminate("test over")
+
+
+async def test_art11_unknown_provider_department_is_refused(env, worker) -> None:
+    handle = await start_catalog_update(env, worker)
+    await wait_status(handle, "awaiting_submission")
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(
+            "decide", decision("submit", "jyj.panxiaoyu", data={"provider_code": "nosuch"})
+        )
+    assert "部门代码“nosuch”不存在" in str(err.value.cause)
+    assert decisions_of(handle.id) == []
+    assert (await handle.query("state"))["status"] == "awaiting_submission"
+    await handle.terminate("test over")
+
+
+async def test_unknown_resource_fails_the_case_without_retrying(env, worker) -> None:
+    handle = await start_catalog_update(env, worker, resource="RES-NONE-999")
+    with pytest.raises(Exception) as err:
+        await handle.result()
+    assert "数据资源“RES-NONE-999”不在目录中" in str(err.value.cause.cause)  # type: ignore[union-attr]

@@ -1,0 +1,78 @@
+"""The pdw worker: every workflow and activity on one task queue (DESIGN.md, Layout)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+import structlog
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities import calendar, cases, catalog, notices
+from logs import configure_logging
+from settings import Settings, get_settings
+from workflows.catalog_update import CatalogUpdateWorkflow
+
+WORKFLOWS = [CatalogUpdateWorkflow]
+ACTIVITIES = [
+    calendar.compute_deadline,
+    cases.record_decision,
+    cases.record_deadline_miss,
+    cases.record_audit,
+    catalog.open_catalog_update_case,
+    catalog.check_catalog_elements,
+    catalog.update_catalog_case,
+    catalog.publish_catalog_version,
+    notices.send_ladder_notice,
+]
+
+log = structlog.get_logger("pdw.worker")
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address, namespace=settings.namespace, data_converter=pydantic_data_converter
+    )
+
+
+def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ACTIVITIES,
+        activity_executor=executor,
+        max_concurrent_activities=16,
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set; in-flight activities finish before the worker returns."""
+    client = await connect(settings)
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        worker = build_worker(client, settings.task_queue, executor)
+        log.info("worker_started", task_queue=settings.task_queue, address=settings.temporal_address)
+        async with worker:
+            await stop.wait()
+        log.info("worker_stopped")
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop)
+
+    asyncio.run(_main())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module per process, plus the case view and the deadline ladder they all use."""

@@ -1,0 +1,247 @@
+"""Catalog update, 目录更新 (Art. 10–12).
+
+Art. 10: a catalog entry describes a data resource's basic elements. Art. 11 ¶2: when an element
+changes, the owning department updates the entry within 5 working days. Art. 11 ¶1: the center
+supervises and reviews (监督审核): it approves the update, which becomes the entry's new current
+version, or returns it with reasons; the department then revises it under the same deadline (the
+statutory clock does not restart).
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.calendar import compute_deadline
+    from activities.cases import record_decision
+    from activities.catalog import (
+        check_catalog_elements,
+        open_catalog_update_case,
+        publish_catalog_version,
+        update_catalog_case,
+    )
+    from models.calendar import Deadline, DeadlineRequest
+    from models.cases import DecisionInput, DecisionOutcome, DecisionRecord, TimelineEntry
+    from models.catalog import (
+        CaseStatusUpdate,
+        CatalogElements,
+        CatalogUpdateInput,
+        CatalogUpdateResult,
+        CatalogUpdateState,
+        PublishRequest,
+    )
+    from models.steps import step_rule
+
+from workflows.case import ACTIVITY, CaseView
+from workflows.deadline import DeadlineLadder
+
+CASE_TYPE = "catalog_update"
+SUBMIT, REVIEW = "catalog_update.submit", "catalog_update.review"
+STATUS_ZH = {
+    "opening": "登记中",
+    "awaiting_submission": "待数源部门提交目录更新",
+    "under_review": "待大数据管理中心审核",
+    "approved": "已审核通过，新版本已发布",
+}
+ACTIONS = {"submit": "提交更新", "approve": "审核通过", "return": "退回修改"}
+
+
+@workflow.defn(name="CatalogUpdate")
+class CatalogUpdateWorkflow:
+    @workflow.init
+    def __init__(self, inp: CatalogUpdateInput) -> None:
+        self.state = CatalogUpdateState(
+            case_id=inp.case_id,
+            resource_id=inp.resource_id,
+            status="opening",
+            status_zh=STATUS_ZH["opening"],
+            change_note=inp.change_note,
+            changed_elements=inp.changed_elements,
+            changed_at=inp.changed_at,
+        )
+        self.center_code = self.center_name = ""
+        self.view = CaseView()
+        self.revision: CatalogElements | None = None
+        self.review: DecisionRecord | None = None
+        self.busy = False  # a decision is being recorded; a second one waits its turn
+
+    @workflow.run
+    async def run(self, inp: CatalogUpdateInput) -> CatalogUpdateResult:
+        st = self.state
+        opened = await workflow.execute_activity(open_catalog_update_case, inp, **ACTIVITY)
+        st.owner_code, st.owner_name, st.current = opened.owner_code, opened.owner_name, opened.current
+        self.center_code, self.center_name = opened.center_code, opened.center_name
+        self._note(f"{inp.started_by.label()}登记目录更新：{inp.change_note}")
+
+        # Art. 11 ¶2: within 5 working days of the change, counted from the day after it.
+        submit_deadline = await self._deadline(SUBMIT, inp.changed_at)
+        st.submission_deadline = submit_deadline
+        submit_ladder = self._ladder(SUBMIT, st.owner_code, submit_deadline, "awaiting_submission")
+        await self._record_status("awaiting_submission", due=submit_deadline)
+
+        while True:
+            self._enter("awaiting_submission", st.owner_code, submit_ladder)
+            await submit_ladder.wait(lambda: self.revision is not None)
+            assert self.revision is not None
+
+            # Art. 11 ¶1: the center reviews; the measures set no time (local default).
+            review_deadline = await self._deadline(REVIEW, workflow.now())
+            st.review_deadline = review_deadline
+            review_ladder = self._ladder(REVIEW, self.center_code, review_deadline, "under_review")
+            self._enter("under_review", self.center_code, review_ladder)
+            await self._record_status("under_review")
+            await review_ladder.wait(lambda: self.review is not None)
+            review, self.review = self.review, None
+            assert review is not None
+            if review.action == "approve":
+                break
+            # Returned: the department revises under the original deadline (Art. 11 ¶2).
+            self.revision = None
+            st.rounds += 1
+            await self._record_status("awaiting_submission")
+
+        version = await workflow.execute_activity(
+            publish_catalog_version,
+            PublishRequest(
+                case_id=st.case_id,
+                resource_id=st.resource_id,
+                elements=self.revision,
+                approved_at=review.decided_at,
+            ),
+            **ACTIVITY,
+        )
+        st.approved_version = version
+        st.status, st.status_zh, st.awaiting = "approved", STATUS_ZH["approved"], None
+        self._note(f"目录条目 {st.resource_id} 第 {version} 版发布为现行版本")
+        self.view.show_closed(
+            status="approved", text_zh=f"已办结：目录条目 {st.resource_id} 第 {version} 版已发布（第十一条）"
+        )
+        await self._record_status("approved", closed=True, version=version)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CatalogUpdateResult(case_id=st.case_id, status=st.status, approved_version=version)
+
+    # ---- people decide ---------------------------------------------------------------------------
+
+    @workflow.update
+    async def decide(self, d: DecisionInput) -> DecisionOutcome:
+        self.busy = True
+        try:
+            step = SUBMIT if d.action == "submit" else REVIEW
+            elements = None
+            if d.action == "submit":
+                elements, _ = self._revised(d.data)
+                assert elements is not None
+                try:
+                    await workflow.execute_activity(check_catalog_elements, elements, **ACTIVITY)
+                except ActivityError as err:  # bad input only the store can see: refuse the update
+                    raise ApplicationError(getattr(err.cause, "message", str(err)), type="BadInput") from err
+            record = DecisionRecord(
+                case_id=self.state.case_id,
+                seq=len(self.state.decisions) + 1,
+                step=step,
+                action=d.action,
+                actor=d.actor,
+                role=",".join(d.actor.roles),
+                decided_at=workflow.now(),
+                reasons=d.reasons,
+                basis=d.basis,
+                article=step_rule(step).article,
+            )
+            await workflow.execute_activity(record_decision, record, **ACTIVITY)
+            self.state.decisions.append(record)
+            reason = f"，理由：{d.reasons}" if d.reasons else ""
+            self._note(f"{d.actor.label()}{ACTIONS[d.action]}{reason}")
+            if elements is not None:
+                self.revision = self.state.revision = elements
+                message = "目录更新已提交，等待大数据管理中心审核"
+            else:
+                self.review = record
+                message = "已审核通过，新版本即将发布" if d.action == "approve" else "已退回数源部门修改"
+            return DecisionOutcome(
+                case_id=self.state.case_id, action=d.action, status=self.state.status, message=message
+            )
+        finally:
+            self.busy = False
+
+    @decide.validator
+    def check_decision(self, d: DecisionInput) -> None:
+        """Rejects, before anything is written, what the measures do not allow (Art. 10, 11, 15)."""
+        st = self.state
+        if self.busy:
+            raise ValueError("本案正在处理另一项决定，请稍后再试")
+        if d.action not in ACTIONS:
+            raise ValueError(f"操作“{d.action}”无效：目录更新案件的操作为 submit（提交）、approve（通过）、return（退回）")
+        if d.action == "submit":
+            if st.status != "awaiting_submission":
+                raise ValueError(f"案件当前为“{st.status_zh}”，现在不能提交目录更新")
+            if d.actor.dept_code != st.owner_code:
+                raise ValueError(
+                    f"操作人（--as）{d.actor.label()}无权提交：目录更新须由数源部门{st.owner_name}的备案人员提交（第十一条）"
+                )
+            elements, problems = self._revised(d.data)
+            if problems:
+                raise ValueError("；".join(problems))
+            if elements == st.current:
+                raise ValueError("提交的目录条目与现行版本相同：请用 --set 要素=新值 写明变化后的要素（第十一条）")
+            return
+        if st.status != "under_review":
+            raise ValueError(f"案件当前为“{st.status_zh}”，现在不能审核")
+        if d.actor.dept_kind != "center":
+            raise ValueError(f"操作人（--as）{d.actor.label()}无权审核：目录更新由县大数据管理中心审核（第十一条）")
+        if d.action == "return" and not (d.reasons or "").strip():
+            raise ValueError("退回修改须写明理由（--reason）（第十一条）")
+
+    @workflow.query(name="state")
+    def state_query(self) -> CatalogUpdateState:
+        return self.state
+
+    # ---- helpers -------------------------------------------------------------------------------------
+
+    def _revised(self, changes: dict[str, object]) -> tuple[CatalogElements | None, list[str]]:
+        """The entry as submitted: the current version with the submitted elements changed."""
+        current = self.state.current.model_dump() if self.state.current else {}
+        return CatalogElements.parse({**current, **changes})
+
+    async def _deadline(self, step: str, event_at: object) -> Deadline:
+        return await workflow.execute_activity(
+            compute_deadline, DeadlineRequest(step=step, event_at=event_at), **ACTIVITY
+        )
+
+    def _ladder(self, step: str, dept: str, deadline: Deadline, status: str) -> DeadlineLadder:
+        return DeadlineLadder(
+            case_id=self.state.case_id,
+            case_type=CASE_TYPE,
+            step_zh=step_rule(step).zh,
+            dept_code=dept,
+            deadline=deadline,
+            on_level=lambda level: self._show(status, dept, deadline, level),
+        )
+
+    def _enter(self, status: str, awaiting: str, ladder: DeadlineLadder) -> None:
+        self.state.status, self.state.status_zh, self.state.awaiting = status, STATUS_ZH[status], awaiting
+        self._show(status, awaiting, ladder.deadline, ladder.level)
+
+    def _show(self, status: str, awaiting: str, deadline: Deadline, level: int) -> None:
+        self.state.escalation = level
+        who = self.state.owner_name if awaiting == self.state.owner_code else self.center_name
+        what = f"{who}{step_rule(deadline.step).zh}（目录条目 {self.state.resource_id}）"
+        self.view.show_waiting(status=status, awaiting=awaiting, deadline=deadline, level=level, what_zh=what)
+
+    def _note(self, text: str) -> None:
+        self.state.timeline.append(TimelineEntry(at=workflow.now(), text=text))
+
+    async def _record_status(
+        self, status: str, *, due: Deadline | None = None, closed: bool = False, version: int | None = None
+    ) -> None:
+        await workflow.execute_activity(
+            update_catalog_case,
+            CaseStatusUpdate(
+                case_id=self.state.case_id,
+                status=status,
+                due_at=due.due_at if due else None,
+                closed_at=workflow.now() if closed else None,
+                approved_version=version,
+            ),
+            **ACTIVITY,
+        )

@@ -1,0 +1,98 @@
+"""The deadline ladder, once for every step of every process.
+
+While a step is awaited: a warning (预警) before its deadline, urging (催办) at it, escalation
+(督办) after it, each sent once. A missed deadline is recorded against the department for the
+yearly evaluation (Art. 41, Art. 46), and the step goes on being awaited: missing a deadline does
+not end a case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.cases import record_deadline_miss
+    from activities.notices import send_ladder_notice
+    from models.calendar import Deadline
+    from models.cases import LEVEL_ESCALATED, LEVEL_NONE, LEVEL_URGED, LEVEL_WARNED, MissRecord
+    from models.notices import LadderNotice
+
+from workflows.case import ACTIVITY
+
+
+class DeadlineLadder:
+    """One step's ladder. ``wait`` may be called again (a returned revision goes back to the same
+    step): the deadline and the rungs already reached are kept, so nothing is sent twice."""
+
+    def __init__(
+        self,
+        *,
+        case_id: str,
+        case_type: str,
+        step_zh: str,
+        dept_code: str,
+        deadline: Deadline,
+        on_level: Callable[[int], None],
+    ) -> None:
+        self.case_id, self.case_type, self.step_zh = case_id, case_type, step_zh
+        self.dept_code, self.deadline, self.on_level = dept_code, deadline, on_level
+        self.level = LEVEL_NONE
+
+    def _rungs(self) -> list[tuple[int, datetime]]:
+        d = self.deadline
+        return [(LEVEL_WARNED, d.warn_at), (LEVEL_URGED, d.due_at), (LEVEL_ESCALATED, d.escalate_at)]
+
+    def _highest_passed(self) -> int:
+        now = workflow.now()
+        return max([level for level, at in self._rungs() if at <= now] + [self.level])
+
+    async def wait(self, done: Callable[[], bool]) -> None:
+        """Wait until ``done()``, climbing the ladder as its rungs come due. A step entered when
+        rungs are already past climbs straight to the highest one: only that one is sent."""
+        while not done():
+            passed = self._highest_passed()
+            if passed > self.level:
+                await self._climb(passed)
+                continue
+            upcoming = [at for level, at in self._rungs() if level > self.level]
+            if not upcoming:
+                await workflow.wait_condition(done)
+                return
+            try:
+                await workflow.wait_condition(done, timeout=upcoming[0] - workflow.now())
+                return
+            except TimeoutError:
+                continue
+
+    async def _climb(self, level: int) -> None:
+        self.level = level
+        self.on_level(level)
+        if level >= LEVEL_URGED:
+            await workflow.execute_activity(
+                record_deadline_miss,
+                MissRecord(
+                    case_id=self.case_id,
+                    step=self.deadline.step,
+                    dept_code=self.dept_code,
+                    due_at=self.deadline.due_at,
+                    statutory=self.deadline.statutory,
+                    article=self.deadline.article,
+                ),
+                **ACTIVITY,
+            )
+        await workflow.execute_activity(
+            send_ladder_notice,
+            LadderNotice(
+                case_id=self.case_id,
+                case_type=self.case_type,
+                step_zh=self.step_zh,
+                level=level,
+                dept_code=self.dept_code,
+                deadline=self.deadline,
+                at=workflow.now(),
+            ),
+            **ACTIVITY,
+        )

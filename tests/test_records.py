@@ -1,0 +1,110 @@
+"""Records and activities: Art. 10/15 element rules, idempotent writes, Art. 43 people."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from activities.catalog import publish_catalog_version
+from activities.notices import send_ladder_notice
+from activities.store import StoreError, resolve_actor, session
+from models.calendar import Deadline
+from models.catalog import CatalogElements, CatalogVersion
+from models.departments import RoleAssignment
+from models.notices import LadderNotice, Notice
+
+VALID = {
+    "name": "中小学校基本信息",
+    "content": "学校名称、地址",
+    "encoding_format": "CSV",
+    "provider_code": "jyj",
+    "share_attribute": "unconditional",
+    "open_attribute": "unconditional",
+    "update_frequency": "yearly",
+}
+
+
+def test_art10_all_seven_elements_valid() -> None:
+    elements, problems = CatalogElements.parse(VALID)
+    assert problems == [] and elements is not None
+
+
+@pytest.mark.parametrize("field", list(VALID))
+def test_art10_each_missing_element_is_named(field: str) -> None:
+    _, problems = CatalogElements.parse({**VALID, field: ""})
+    assert len(problems) == 1 and f"（{field}）不能为空" in problems[0] and "第十条" in problems[0]
+
+
+def test_art15_restricted_needs_reasons_and_legal_basis() -> None:
+    _, problems = CatalogElements.parse({**VALID, "share_attribute": "restricted", "share_reason": "含个人信息"})
+    assert problems and "第十五条" in problems[0]
+    _, ok = CatalogElements.parse(
+        {**VALID, "share_attribute": "restricted", "share_reason": "含个人信息", "share_basis": "个人信息保护法"}
+    )
+    assert ok == []
+
+
+def test_art15_non_shared_needs_legal_basis() -> None:
+    _, problems = CatalogElements.parse({**VALID, "share_attribute": "non_shared"})
+    assert problems and "不予共享" in problems[0]
+
+
+def test_unknown_element_is_refused() -> None:
+    _, problems = CatalogElements.parse({**VALID, "colour": "red"})
+    assert problems == ["未知的目录要素：colour（第十条）"]
+
+
+def test_publishing_twice_writes_one_version() -> None:
+    elements, _ = CatalogElements.parse({**VALID, "content": "学校名称、地址、校长"})
+    from models.catalog import PublishRequest
+
+    req = PublishRequest(case_id="catalog-idem-1", resource_id="RES-JYJ-001", elements=elements,
+                         approved_at=datetime.now(UTC))
+    first = publish_catalog_version(req)
+    assert publish_catalog_version(req) == first
+    with session() as s:
+        rows = s.exec(select(CatalogVersion).where(CatalogVersion.case_id == "catalog-idem-1")).all()
+        current = s.exec(select(CatalogVersion).where(CatalogVersion.resource_id == "RES-JYJ-001",
+                                                      CatalogVersion.is_current)).all()
+    assert len(rows) == 1 and [c.version for c in current] == [first]
+
+
+def _rung(level: int) -> LadderNotice:
+    now = datetime.now(UTC)
+    deadline = Deadline(step="catalog_update.submit", article="第十一条", statutory=True, working_days=5,
+                        event_at=now, due_date=now.date(), due_at=now, warn_at=now, escalate_at=now,
+                        provisional=False)
+    return LadderNotice(case_id="catalog-idem-2", case_type="catalog_update", step_zh="部门更新目录条目",
+                        level=level, dept_code="gaj", deadline=deadline, at=now)
+
+
+def test_a_retried_notice_is_written_once() -> None:
+    assert send_ladder_notice(_rung(3)) == 2  # the first responsible person and the center's leader
+    assert send_ladder_notice(_rung(3)) == 0
+    with session() as s:
+        rows = s.exec(select(Notice).where(Notice.case_id == "catalog-idem-2")).all()
+    assert sorted(r.person_id for r in rows) == ["dsj.chenjianguo", "gaj.wanghaitao"]
+    assert all("督办" in r.subject and "第十一条" in r.body for r in rows)
+
+
+def test_art43_notices_go_to_whoever_holds_the_role_when_sent() -> None:
+    with session() as s:
+        current = s.exec(select(RoleAssignment).where(RoleAssignment.dept_code == "mzj",
+                                                      RoleAssignment.role == "leader_in_charge")).one()
+        current.until = datetime.now(UTC)
+        s.add(current)
+        s.add(RoleAssignment(dept_code="mzj", role="leader_in_charge", person_id="mzj.caibin", note="人员变更"))
+    rung = _rung(2).model_copy(update={"dept_code": "mzj", "case_id": "catalog-idem-3"})
+    assert send_ladder_notice(rung) == 1
+    with session() as s:
+        sent = s.exec(select(Notice).where(Notice.case_id == "catalog-idem-3")).one()
+        kept = s.exec(select(RoleAssignment).where(RoleAssignment.dept_code == "mzj")).all()
+    assert sent.person_id == "mzj.caibin"
+    assert any(r.person_id == "mzj.yewen" and r.until is not None for r in kept)  # the change is kept
+
+
+def test_an_unknown_person_cannot_act() -> None:
+    with pytest.raises(StoreError, match="人员“ghost”未登记"):
+        resolve_actor("ghost")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -487,7 +488,20 @@ def catalog_show(resource_id: str = typer.Argument(..., help="数据资源编号
 
 
 def main() -> None:
-    app()
+    code = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    exit_now(code)
+
+
+def exit_now(code: int) -> None:
+    """Exit without interpreter teardown: the Temporal client's native threads can abort it
+    (temporalio/sdk-python#300), which would turn a finished command into a crash."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,9 @@ def main() -> None:
         await run_worker(settings, stop)
 
     asyncio.run(_main())
+    from starter_cli import exit_now
+
+    exit_now(0)
 
 
 if __name__ == "__main__":

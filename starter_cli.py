@@ -328,6 +328,7 @@ async def _show(case_id: str) -> dict[str, Any]:
 
 def render_story(story: dict[str, Any]) -> str:
     from activities.calendar import SHANGHAI
+    from models.cases import ACTION_ZH
 
     def when(value: str) -> str:
         return datetime.fromisoformat(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
@@ -350,7 +351,7 @@ def render_story(story: dict[str, Any]) -> str:
         lines.append("决定：")
         for d in story["decisions"]:
             extra = "".join(f"，{k}：{d[f]}" for k, f in (("理由", "reasons"), ("依据", "basis")) if d.get(f))
-            lines.append(f"  {when(d['decided_at'])}  {d['person_name']}（{d['dept_code']}）{d['action']}"
+            lines.append(f"  {when(d['decided_at'])}  {d['person_name']}（{d['dept_code']}）{ACTION_ZH.get(d['action'], d['action'])}"
                          f"（{d['article']}）{extra}")
     if story["notices"]:
         lines.append("通知：")
@@ -444,6 +445,31 @@ def dept_list(as_json: bool = JSON_OPT) -> None:
     emit(rows, as_json, text or "（尚无部门：运行 pdw setup --seed 或 make dev）")
 
 
+@dept_app.command("assign")
+def dept_assign(
+    dept: str = typer.Argument(..., help="部门代码"),
+    role: str = typer.Argument(..., help="first_responsible（主要负责人）、leader_in_charge（分管领导）、daily_admin（日常管理人员）"),
+    person: str = typer.Argument(..., help="人员编号，如 jyj.wangli"),
+    name: str | None = typer.Option(None, "--name", help="姓名（新登记人员必填）"),
+    email: str | None = typer.Option(None, "--email"),
+    mobile: str | None = typer.Option(None, "--mobile"),
+    dingtalk: str | None = typer.Option(None, "--dingtalk", help="钉钉用户 ID"),
+    note: str = typer.Option(..., "--note", help="书面报送的依据，如文号"),
+) -> None:
+    """登记部门备案角色的人员变更（第四十三条第二款）；原任人员的记录保留。
+
+    例：pdw dept assign jyj daily_admin jyj.wangli --name 王丽 --email wangli@example.org --note "教人〔2026〕12号"
+    """
+    from activities.store import StoreError, assign_role
+
+    try:
+        before, after = assign_role(dept, role, person, name=name, email=email, mobile=mobile,
+                                    dingtalk_id=dingtalk, note=note)
+    except StoreError as err:
+        fail(str(err))
+    typer.echo(f"{dept} {role}：{before or '（空缺）'} → {after}" if before != after else f"{after} 已担任该角色")
+
+
 @catalog_app.command("list")
 def catalog_list(as_json: bool = JSON_OPT) -> None:
     """目录中的数据资源及其现行版本。"""
@@ -469,7 +495,13 @@ def catalog_show(resource_id: str = typer.Argument(..., help="数据资源编号
 
     from activities.catalog import get_resource
     from activities.store import StoreError, session
-    from models.catalog import ELEMENT_ZH, CatalogVersion
+    from models.catalog import (
+        ELEMENT_ZH,
+        OPEN_ATTRIBUTES,
+        SHARE_ATTRIBUTES,
+        UPDATE_FREQUENCIES,
+        CatalogVersion,
+    )
 
     try:
         with session() as s:
@@ -483,7 +515,14 @@ def catalog_show(resource_id: str = typer.Argument(..., help="数据资源编号
     lines = []
     for v in versions:
         lines.append(f"第 {v.version} 版{'（现行）' if v.is_current else ''}  {v.approved_at:%Y-%m-%d}  {v.case_id or '初始编目'}")
-        lines += [f"  {zh}：{getattr(v, f)}" for f, zh in ELEMENT_ZH.items()]
+        labels = {"share_attribute": SHARE_ATTRIBUTES, "open_attribute": OPEN_ATTRIBUTES,
+                  "update_frequency": UPDATE_FREQUENCIES}
+        for field, zh in ELEMENT_ZH.items():
+            value = getattr(v, field)
+            label = labels.get(field, {}).get(value)
+            lines.append(f"  {zh}：{label}（{value}）" if label else f"  {zh}：{value}")
+        lines += [f"  {zh}：{getattr(v, f)}" for f, zh in (("share_reason", "受限理由"), ("share_basis", "法律依据"))
+                  if getattr(v, f)]
     emit(data, as_json, "\n".join(lines))
 
 

@@ -132,3 +132,46 @@ def resolve_actor(person_id: str) -> Actor:
             dept_kind=dept.kind,
             roles=sorted({r.role for r in roles if r.dept_code == dept.code}),
         )
+
+
+def assign_role(
+    dept_code: str, role: str, person_id: str, *, name: str | None = None, email: str | None = None,
+    mobile: str | None = None, dingtalk_id: str | None = None, note: str,
+) -> tuple[str | None, str]:
+    """Register who holds an Art. 43 role from now on. The holder replaced keeps their row with
+    ``until`` set (Art. 43 ¶2: changes are reported to the center in writing, so they are kept).
+    Returns (previous holder, new holder)."""
+    from models.departments import ROLE_ZH, PersonRole
+    from models.types import utcnow
+
+    if role not in {r.value for r in PersonRole}:
+        choices = "、".join(f"{r.value}（{zh}）" for r, zh in ROLE_ZH.items())
+        raise StoreError(f"角色“{role}”无效，应为：{choices}（第四十三条）")
+    if not note.strip():
+        raise StoreError("--note 不能为空：人员变更须写明书面报送的依据（第四十三条）")
+    with session() as s:
+        get_department(s, dept_code)
+        person = s.get(Person, person_id)
+        if person is None:
+            if not name:
+                raise StoreError(f"人员“{person_id}”尚未登记：新登记人员须用 --name 写明姓名（第四十三条）")
+            person = Person(id=person_id, name=name)
+        for field, value in (("name", name), ("email", email), ("mobile", mobile), ("dingtalk_id", dingtalk_id)):
+            if value:
+                setattr(person, field, value)
+        s.add(person)
+        current = s.exec(
+            select(RoleAssignment).where(
+                RoleAssignment.dept_code == dept_code,
+                RoleAssignment.role == role,
+                RoleAssignment.until.is_(None),  # type: ignore[union-attr]
+            )
+        ).all()
+        if [c.person_id for c in current] == [person_id]:
+            return person_id, person_id
+        now = utcnow()
+        for c in current:
+            c.until = now
+            s.add(c)
+        s.add(RoleAssignment(dept_code=dept_code, role=role, person_id=person_id, since=now, note=note))
+    return (current[0].person_id if current else None), person_id

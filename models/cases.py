@@ -15,6 +15,8 @@ from models.types import UTCDateTime, utcnow
 # The escalation ladder's levels, as the PdwEscalation search attribute carries them.
 LEVEL_NONE, LEVEL_WARNED, LEVEL_URGED, LEVEL_ESCALATED = 0, 1, 2, 3
 LEVEL_ZH = {LEVEL_WARNED: "预警", LEVEL_URGED: "催办", LEVEL_ESCALATED: "督办"}
+# What each decision is called, for staff; processes add theirs here.
+ACTION_ZH = {"submit": "提交更新", "approve": "审核通过", "return": "退回修改"}
 
 
 class CaseCounter(SQLModel, table=True):

@@ -12,8 +12,8 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import resolve_actor, session
-from models.catalog import CatalogUpdateInput
 from models.cases import Decision, DecisionInput
+from models.catalog import CatalogUpdateInput
 from models.notices import Notice
 
 

@@ -10,14 +10,14 @@ import pytest
 from sqlmodel import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
 
 from activities.store import session
 from models import search
 from models.calendar import Deadline
-from models.catalog import CatalogVersion
 from models.cases import DeadlineMiss
+from models.catalog import CatalogVersion
 from tests.helpers import decision, decisions_of, notices_of, start_catalog_update, wait_status
+
 
 def new_content() -> dict[str, str]:
     """A revised 数据内容 unlike any before it (the cases share one catalog)."""

@@ -19,8 +19,8 @@ import pytest
 from sqlmodel import func, select
 
 from activities.store import session
-from models.catalog import CatalogUpdateCase
 from models.cases import CaseCounter
+from models.catalog import CatalogUpdateCase
 from tests.conftest import venv_binary
 from tests.pg import free_port
 

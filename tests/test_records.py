@@ -108,3 +108,19 @@ def test_art43_notices_go_to_whoever_holds_the_role_when_sent() -> None:
 def test_an_unknown_person_cannot_act() -> None:
     with pytest.raises(StoreError, match="人员“ghost”未登记"):
         resolve_actor("ghost")
+
+
+def test_art43_a_role_changes_hands_and_the_change_is_kept() -> None:
+    from activities.store import assign_role, holders
+
+    assert assign_role("zjj", "daily_admin", "zjj.wangli", name="王丽", email="wangli@zjj.yongjia.example",
+                       note="建人〔2026〕3号") == ("zjj.qianjun", "zjj.wangli")
+    with session() as s:
+        assert [p.id for p in holders(s, "zjj", "daily_admin")] == ["zjj.wangli"]
+        history = s.exec(select(RoleAssignment).where(RoleAssignment.dept_code == "zjj",
+                                                      RoleAssignment.role == "daily_admin")).all()
+    assert sorted((r.person_id, r.until is None) for r in history) == [("zjj.qianjun", False), ("zjj.wangli", True)]
+    with pytest.raises(StoreError, match="角色“boss”无效"):
+        assign_role("zjj", "boss", "zjj.wangli", note="x")
+    with pytest.raises(StoreError, match="须用 --name"):
+        assign_role("zjj", "daily_admin", "zjj.nobody", note="x")

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         update_catalog_case,
     )
     from models.calendar import Deadline, DeadlineRequest
-    from models.cases import DecisionInput, DecisionOutcome, DecisionRecord, TimelineEntry
+    from models.cases import ACTION_ZH, DecisionInput, DecisionOutcome, DecisionRecord, TimelineEntry
     from models.catalog import (
         CaseStatusUpdate,
         CatalogElements,
@@ -44,7 +44,7 @@ STATUS_ZH = {
     "under_review": "待大数据管理中心审核",
     "approved": "已审核通过，新版本已发布",
 }
-ACTIONS = {"submit": "提交更新", "approve": "审核通过", "return": "退回修改"}
+ACTIONS = ("submit", "approve", "return")
 
 
 @workflow.defn(name="CatalogUpdate")
@@ -151,7 +151,7 @@ class CatalogUpdateWorkflow:
             await workflow.execute_activity(record_decision, record, **ACTIVITY)
             self.state.decisions.append(record)
             reason = f"，理由：{d.reasons}" if d.reasons else ""
-            self._note(f"{d.actor.label()}{ACTIONS[d.action]}{reason}")
+            self._note(f"{d.actor.label()}{ACTION_ZH[d.action]}{reason}")
             if elements is not None:
                 self.revision = self.state.revision = elements
                 message = "目录更新已提交，等待大数据管理中心审核"

@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -301,7 +301,7 @@ def show(case_id: str = typer.Argument(..., help="案件编号"), as_json: bool 
 
 async def _show(case_id: str) -> dict[str, Any]:
     from sqlmodel import select
-    from temporalio.service import RPCError
+    from temporalio.service import RPCError, RPCStatusCode
 
     from activities.store import session
     from models.cases import Decision
@@ -310,8 +310,10 @@ async def _show(case_id: str) -> dict[str, Any]:
     handle = (await client()).get_workflow_handle(case_id)
     try:
         desc = await handle.describe()
-        state = await handle.query("state")
+        state = await handle.query("state", rpc_timeout=timedelta(seconds=15))
     except RPCError as err:
+        if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            raise CliError(f"案件“{case_id}”暂时无法查询：没有 worker 在运行（make dev 或 pdw-worker）") from err
         raise CliError(_rpc_reason(case_id, err)) from err
     with session() as s:
         decisions = s.exec(select(Decision).where(Decision.case_id == case_id).order_by(Decision.seq)).all()

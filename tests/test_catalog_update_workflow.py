@@ -138,6 +138,7 @@ async def test_art11_returned_revision_keeps_original_due_date(env, worker, hist
          "更新频度（update_frequency）的值“sometimes”无效"),
         ("awaiting_submission", "submit", "jyj.panxiaoyu", {"data": {}}, "与现行版本相同"),
         ("awaiting_submission", "approve", "dsj.zhouwei", {}, "现在不能审核"),
+        ("under_review", "submit", "jyj.panxiaoyu", {"data": new_content()}, "修订已提交"),
         ("under_review", "approve", "jyj.liuyang", {}, "由县大数据管理中心审核"),
         ("under_review", "return", "dsj.zhouwei", {}, "退回修改须写明理由"),
         ("under_review", "publish", "dsj.zhouwei", {}, "操作“publish”无效"),

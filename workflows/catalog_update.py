@@ -92,13 +92,14 @@ class CatalogUpdateWorkflow:
             self._enter("under_review", self.center_code, review_ladder)
             await self._record_status("under_review")
             await review_ladder.wait(lambda: self.review is not None)
-            review, self.review = self.review, None
+            review = self.review
             assert review is not None
             if review.action == "approve":
                 break
             # Returned: the department revises under the original deadline (Art. 11 ¶2).
-            self.revision = None
+            self.revision = self.review = None
             st.rounds += 1
+            self._enter("awaiting_submission", st.owner_code, submit_ladder)
             await self._record_status("awaiting_submission")
 
         version = await workflow.execute_activity(
@@ -173,8 +174,8 @@ class CatalogUpdateWorkflow:
         if d.action not in ACTIONS:
             raise ValueError(f"操作“{d.action}”无效：目录更新案件的操作为 submit（提交）、approve（通过）、return（退回）")
         if d.action == "submit":
-            if st.status != "awaiting_submission":
-                raise ValueError(f"案件当前为“{st.status_zh}”，现在不能提交目录更新")
+            if st.status != "awaiting_submission" or self.revision is not None:
+                raise ValueError(f"案件当前为“{st.status_zh}”，修订已提交或现在不能提交目录更新")
             if d.actor.dept_code != st.owner_code:
                 raise ValueError(
                     f"操作人（--as）{d.actor.label()}无权提交：目录更新须由数源部门{st.owner_name}的备案人员提交（第十一条）"
@@ -185,8 +186,8 @@ class CatalogUpdateWorkflow:
             if elements == st.current:
                 raise ValueError("提交的目录条目与现行版本相同：请用 --set 要素=新值 写明变化后的要素（第十一条）")
             return
-        if st.status != "under_review":
-            raise ValueError(f"案件当前为“{st.status_zh}”，现在不能审核")
+        if st.status != "under_review" or self.review is not None:
+            raise ValueError(f"案件当前为“{st.status_zh}”，已有审核决定或现在不能审核")
         if d.actor.dept_kind != "center":
             raise ValueError(f"操作人（--as）{d.actor.label()}无权审核：目录更新由县大数据管理中心审核（第十一条）")
         if d.action == "return" and not (d.reasons or "").strip():

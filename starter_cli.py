@@ -331,18 +331,22 @@ async def _show(case_id: str) -> dict[str, Any]:
 def render_story(story: dict[str, Any]) -> str:
     from activities.calendar import SHANGHAI
     from models.cases import ACTION_ZH
+    from models.steps import STEP_RULES
+
+    def step_zh(step: str) -> str:
+        return STEP_RULES[step].zh if step in STEP_RULES else step
 
     def when(value: str) -> str:
         return datetime.fromisoformat(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
     st = story["state"]
     lines = [f"{story['case_id']}  {story['summary'] or ''}", f"状态：{st['status_zh']}（{st['status']}）"]
-    for key, label in (("submission_deadline", "提交期限"), ("review_deadline", "审核期限")):
-        d = st.get(key)
-        if d:
-            kind = "法定" if d["statutory"] else "本地默认"
-            provisional = "，暂定" if d["provisional"] else ""
-            lines.append(f"{label}：{d['due_date']} 24时（{d['article']}，{kind}{provisional}）")
+    if st.get("awaiting"):
+        lines.append(f"等待：{'、'.join(st['parties'].get(c, c) for c in st['awaiting'])}（依据{st.get('article')}）")
+    for step, d in st.get("deadlines", {}).items():
+        kind = "法定" if d["statutory"] else "本地默认"
+        provisional = "，暂定" if d["provisional"] else ""
+        lines.append(f"期限 {step_zh(step)}：{d['due_date']} 24时（{d['article']}，{kind}{provisional}）")
     if st.get("escalation"):
         lines.append(f"催督办级别：{['', '预警', '催办', '督办'][st['escalation']]}")
     if st.get("approved_version"):

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from temporalio import activity
 
 from activities.calendar import SHANGHAI
-from activities.store import center, get_department, holders, insert_ignore, session
+from activities.store import dept_of_kind, get_department, holders, insert_ignore, session
 from models.cases import LEVEL_ESCALATED, LEVEL_URGED, LEVEL_WARNED, LEVEL_ZH
 from models.departments import ROLE_ZH, PersonRole
 from models.notices import LadderNotice, Notice
@@ -39,18 +39,19 @@ def case_url(case_id: str) -> str:
     return f"{s.ui_url.rstrip('/')}/namespaces/{quote(s.namespace)}/workflows/{quote(case_id)}"
 
 
-def _recipients(level: int, dept_code: str) -> list[tuple[str, str]]:
+def _recipients(n: LadderNotice) -> list[tuple[str, str]]:
     """(department, role) pairs a rung goes to: warning the administrator, urging the leader in
-    charge, escalation the first responsible person and the center's own leader (Art. 43)."""
-    if level == LEVEL_WARNED:
-        return [(dept_code, PersonRole.daily_admin)]
-    if level == LEVEL_URGED:
-        return [(dept_code, PersonRole.leader_in_charge)]
+    charge, escalation the first responsible person and the leader of the center (or, for a
+    dispute, of the county government) (Art. 43, Art. 20 ¶2)."""
+    if n.level == LEVEL_WARNED:
+        return [(n.dept_code, PersonRole.daily_admin)]
+    if n.level == LEVEL_URGED:
+        return [(n.dept_code, PersonRole.leader_in_charge)]
     with session() as s:
-        center_code = center(s).code
-    pairs = [(dept_code, PersonRole.first_responsible)]
-    if center_code != dept_code:
-        pairs.append((center_code, PersonRole.first_responsible))
+        above = dept_of_kind(s, n.escalate_to).code
+    pairs = [(n.dept_code, PersonRole.first_responsible)]
+    if above != n.dept_code:
+        pairs.append((above, PersonRole.first_responsible))
     return pairs
 
 
@@ -62,7 +63,7 @@ def send_ladder_notice(n: LadderNotice) -> int:
     days_over = (n.at.astimezone(SHANGHAI).date() - n.deadline.due_date).days
     with session() as s:
         dept = get_department(s, n.dept_code)
-        for dept_code, role in _recipients(n.level, n.dept_code):
+        for dept_code, role in _recipients(n):
             people = holders(s, dept_code, role)
             if not people:
                 log.error("notice_role_vacant", case_id=n.case_id, dept=dept_code, role=role)

@@ -102,11 +102,20 @@ def holders(s: Session, dept_code: str, role: str, at: datetime | None = None) -
     return list(s.exec(q).all())
 
 
-def center(s: Session) -> Department:
-    dept = s.exec(select(Department).where(Department.kind == "center")).first()
+KIND_ZH = {"center": "县大数据管理中心", "county_gov": "县人民政府", "city_bureau": "市大数据发展管理局",
+           "expert_committee": "专家委员会"}
+
+
+def dept_of_kind(s: Session, kind: str) -> Department:
+    """The one department of a kind: the center, the county government, the city bureau…"""
+    dept = s.exec(select(Department).where(Department.kind == kind)).first()
     if dept is None:
-        raise StoreError("未登记县大数据管理中心（kind=center）：请先运行 pdw setup --seed 或登记中心")
+        raise StoreError(f"未登记{KIND_ZH.get(kind, kind)}（kind={kind}）：请先登记该单位（pdw setup --seed 写入示例县）")
     return dept
+
+
+def center(s: Session) -> Department:
+    return dept_of_kind(s, "center")
 
 
 def resolve_actor(person_id: str) -> Actor:

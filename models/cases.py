@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.calendar import Deadline
 from models.departments import Actor
 from models.types import UTCDateTime, utcnow
 
@@ -100,6 +101,22 @@ class DecisionRecord(BaseModel):
 class TimelineEntry(BaseModel):
     at: datetime
     text: str
+
+
+class CaseState(BaseModel):
+    """What every case's ``state`` query returns; each process adds its own fields."""
+
+    case_id: str
+    case_type: str
+    status: str
+    status_zh: str
+    awaiting: list[str] = []  # department codes whose action is awaited now
+    article: str | None = None  # the article governing the current step
+    escalation: int = 0
+    parties: dict[str, str] = {}  # department code -> name
+    deadlines: dict[str, Deadline] = {}  # step key -> its deadline
+    decisions: list[DecisionRecord] = []
+    timeline: list[TimelineEntry] = []
 
 
 class MissRecord(BaseModel):

@@ -8,8 +8,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.calendar import Deadline
-from models.cases import DecisionRecord, TimelineEntry
+from models.cases import CaseState
 from models.departments import Actor
 from models.types import UTCDateTime, utcnow
 
@@ -175,30 +174,20 @@ class CaseStatusUpdate(BaseModel):
     approved_version: int | None = None
 
 
-class CatalogUpdateState(BaseModel):
+class CatalogUpdateState(CaseState):
     """The whole case as the ``state`` query returns it."""
 
-    case_id: str
     case_type: str = "catalog_update"
     resource_id: str
     owner_code: str = ""
     owner_name: str = ""
-    status: str
-    status_zh: str
-    awaiting: str | None = None
-    article: str = "第十一条"
     change_note: str
     changed_elements: list[str] = []
     changed_at: datetime
-    submission_deadline: Deadline | None = None
-    review_deadline: Deadline | None = None
-    escalation: int = 0
     current: CatalogElements | None = None
     revision: CatalogElements | None = None
     rounds: int = 0
     approved_version: int | None = None
-    decisions: list[DecisionRecord] = []
-    timeline: list[TimelineEntry] = []
 
 
 class CatalogUpdateResult(BaseModel):

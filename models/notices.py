@@ -43,3 +43,6 @@ class LadderNotice(BaseModel):
     dept_code: str
     deadline: Deadline
     at: datetime  # the workflow's time when the rung was reached
+    # Whose leaders escalation (督办) also reaches, by department kind: the center's, or for a
+    # dispute the county government's (Art. 20 ¶2).
+    escalate_to: str = "center"

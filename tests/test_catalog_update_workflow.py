@@ -66,7 +66,7 @@ async def test_art11_update_approved_publishes_new_version_and_keeps_old(env, wo
 async def test_art11_ladder_warns_urges_escalates_each_once_and_case_goes_on(env, worker, histories) -> None:
     handle = await start_catalog_update(env, worker)
     state = await wait_status(handle, "awaiting_submission")
-    deadline = Deadline.model_validate(state["submission_deadline"])
+    deadline = Deadline.model_validate(state["deadlines"]["catalog_update.submit"])
     assert deadline.statutory and deadline.working_days == 5 and deadline.article == "第十一条"
 
     await env.sleep(deadline.warn_at - await env.get_current_time() + timedelta(minutes=1))
@@ -104,14 +104,14 @@ async def test_art11_ladder_warns_urges_escalates_each_once_and_case_goes_on(env
 async def test_art11_returned_revision_keeps_original_due_date(env, worker, histories) -> None:
     handle = await start_catalog_update(env, worker)
     state = await wait_status(handle, "awaiting_submission")
-    original = state["submission_deadline"]
+    original = state["deadlines"]["catalog_update.submit"]
     await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data=new_content()))
     await wait_status(handle, "under_review")
     await handle.execute_update(
         "decide", decision("return", "dsj.zhouwei", reasons="编码格式应与实际交换格式一致")
     )
     state = await wait_status(handle, "awaiting_submission")
-    assert state["submission_deadline"] == original and state["rounds"] == 1
+    assert state["deadlines"]["catalog_update.submit"] == original and state["rounds"] == 1
 
     # The revision is late: the ladder runs against the original due date (Art. 11 ¶2).
     deadline = Deadline.model_validate(original)

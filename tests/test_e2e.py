@@ -112,7 +112,7 @@ def test_art11_catalog_update_through_pdw_end_to_end(stack: Stack) -> None:
     shown = json.loads(stack.pdw("show", case_id, "--json").stdout)
     assert shown["summary"] == "目录更新 RES-WJJ-001（县卫生健康局）"
     assert shown["state"]["status"] == "awaiting_submission"
-    assert shown["state"]["submission_deadline"]["article"] == "第十一条"
+    assert shown["state"]["deadlines"]["catalog_update.submit"]["article"] == "第十一条"
 
     # The Web UI serves the case with its Chinese current details.
     with urllib.request.urlopen(f"{stack.ui}/api/v1/namespaces/default/workflows/{case_id}", timeout=10) as r:

@@ -1,23 +1,34 @@
-"""What every case shows supervisors: search attributes and Chinese current details (DESIGN.md §6),
-and the activity options every workflow uses."""
+"""What every process's workflow shares: the activity options, what supervisors see (search
+attributes and Chinese current details, DESIGN.md §6), awaiting a step under the deadline ladder,
+and recording a decision. A workflow class inherits ``CaseWorkflow`` and reads like its article."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
+    from activities.calendar import compute_deadline
+    from activities.cases import record_decision
     from models import search
-    from models.calendar import Deadline
-    from models.cases import LEVEL_URGED, LEVEL_ZH
+    from models.calendar import Deadline, DeadlineRequest
+    from models.cases import (
+        ACTION_ZH,
+        LEVEL_URGED,
+        LEVEL_ZH,
+        CaseState,
+        DecisionInput,
+        DecisionRecord,
+        TimelineEntry,
+    )
+    from models.steps import step_rule
 
-# Store activities are quick; a database that is down is retried, bad input is not (non_retryable).
-ACTIVITY = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1)),
-}
+from workflows.deadline import ACTIVITY, DeadlineLadder
+
+__all__ = ["ACTIVITY", "CaseWorkflow"]
 OVERDUE = "overdue"
 
 
@@ -28,31 +39,132 @@ def due_zh(deadline: Deadline) -> str:
     return f"{d.year}年{d.month}月{d.day}日24时（{deadline.article}，{kind}期限{provisional}）"
 
 
-class CaseView:
-    """Keeps a case's search attributes and current details saying where it stands."""
+class CaseWorkflow:
+    """Base of every process's workflow. Subclasses set ``case_type`` and ``status_zh`` and call
+    ``open_case`` from their ``@workflow.init``."""
 
-    def show_waiting(
-        self, *, status: str, awaiting: str, deadline: Deadline, level: int, what_zh: str
-    ) -> None:
-        """The case waits on ``awaiting`` until ``deadline``; past due its status reads ``overdue``."""
+    case_type: ClassVar[str]
+    status_zh: ClassVar[dict[str, str]]
+    escalate_to: ClassVar[str] = "center"
+
+    def open_case(self, state: CaseState) -> None:
+        self.state = state
+        self.ladders: dict[str, DeadlineLadder] = {}
+        self.waiting: list[str] = []
+        self.busy = False  # a decision is being recorded; validators refuse a second meanwhile
+
+    # ---- where the case stands ------------------------------------------------------------------
+
+    def set_status(self, status: str) -> None:
+        self.state.status, self.state.status_zh = status, self.status_zh[status]
+        self.refresh()
+
+    def note(self, text: str) -> None:
+        self.state.timeline.append(TimelineEntry(at=workflow.now(), text=text))
+
+    def dept_name(self, code: str) -> str:
+        return self.state.parties.get(code, code)
+
+    def refresh(self) -> None:
+        """Search attributes and current details say what is awaited, from whom, until when."""
+        st = self.state
+        ladders = [self.ladders[step] for step in self.waiting]
+        st.awaiting = list(dict.fromkeys(ladder.dept_code for ladder in ladders))
+        st.escalation = max((ladder.level for ladder in ladders), default=0)
+        if not ladders:
+            workflow.upsert_search_attributes(
+                [
+                    search.STATUS.value_set(st.status),
+                    search.AWAITING.value_unset(),
+                    search.DUE_AT.value_unset(),
+                    search.ESCALATION.value_set(0),
+                ]
+            )
+            workflow.set_current_details(st.status_zh)
+            return
+        soonest = min(ladders, key=lambda ladder: ladder.deadline.due_at)
+        st.article = soonest.deadline.article
         workflow.upsert_search_attributes(
             [
-                search.STATUS.value_set(OVERDUE if level >= LEVEL_URGED else status),
-                search.AWAITING.value_set(awaiting),
-                search.DUE_AT.value_set(deadline.due_at),
-                search.ESCALATION.value_set(level),
-                search.PROVISIONAL_DUE.value_set(deadline.provisional),
+                search.STATUS.value_set(OVERDUE if st.escalation >= LEVEL_URGED else st.status),
+                # One keyword: the first department awaited (all of them are in the state query).
+                search.AWAITING.value_set(st.awaiting[0]),
+                search.DUE_AT.value_set(soonest.deadline.due_at),
+                search.ESCALATION.value_set(st.escalation),
+                search.PROVISIONAL_DUE.value_set(any(ladder.deadline.provisional for ladder in ladders)),
             ]
         )
-        flag = f"【{LEVEL_ZH[level]}】" if level else ""
-        workflow.set_current_details(f"{flag}等待{what_zh}，期限 {due_zh(deadline)}")
+        flag = f"【{LEVEL_ZH[st.escalation]}】" if st.escalation else ""
+        what = "；".join(f"{self.dept_name(ladder.dept_code)}{ladder.step_zh}" for ladder in ladders)
+        workflow.set_current_details(f"{flag}等待{what}，期限 {due_zh(soonest.deadline)}")
 
-    def show_closed(self, *, status: str, text_zh: str) -> None:
-        updates: list[SearchAttributeUpdate] = [  # type: ignore[type-arg]
-            search.STATUS.value_set(status),
-            search.AWAITING.value_unset(),
-            search.DUE_AT.value_unset(),
-            search.ESCALATION.value_set(0),
-        ]
-        workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(text_zh)
+    def close(self, status: str, text_zh: str) -> None:
+        self.state.status, self.state.status_zh = status, self.status_zh[status]
+        self.state.awaiting, self.state.escalation = [], 0
+        self.note(text_zh)
+        workflow.upsert_search_attributes(
+            [
+                search.STATUS.value_set(status),
+                search.AWAITING.value_unset(),
+                search.DUE_AT.value_unset(),
+                search.ESCALATION.value_set(0),
+            ]
+        )
+        workflow.set_current_details(f"已办结：{text_zh}")
+
+    # ---- steps under a deadline --------------------------------------------------------------------
+
+    async def start_step(self, step: str, dept: str, *, event_at: datetime | None = None) -> Deadline:
+        """``dept`` now owes ``step``: compute its deadline from ``event_at`` (default now), once."""
+        deadline = await workflow.execute_activity(
+            compute_deadline, DeadlineRequest(step=step, event_at=event_at or workflow.now()), **ACTIVITY
+        )
+        self.state.deadlines[step] = deadline
+        self.ladders[step] = DeadlineLadder(
+            case_id=self.state.case_id,
+            case_type=self.case_type,
+            step_zh=step_rule(step).zh,
+            dept_code=dept,
+            deadline=deadline,
+            escalate_to=self.escalate_to,
+            on_level=lambda _level: self.refresh(),
+        )
+        return deadline
+
+    async def await_step(self, step: str, done: Callable[[], bool]) -> None:
+        """Wait until ``done()`` under the step's deadline ladder. Awaiting a step again (a returned
+        revision) keeps its deadline and the rungs it reached: the clock does not restart."""
+        self.waiting.append(step)
+        self.refresh()
+        try:
+            await self.ladders[step].wait(done)
+        finally:
+            self.waiting.remove(step)
+            self.refresh()
+
+    # ---- decisions -------------------------------------------------------------------------------
+
+    async def record(self, d: DecisionInput, step: str) -> DecisionRecord:
+        """Write a decision (once, keyed by case and sequence) and put it in the case's story."""
+        record = DecisionRecord(
+            case_id=self.state.case_id,
+            seq=len(self.state.decisions) + 1,
+            step=step,
+            action=d.action,
+            actor=d.actor,
+            role=",".join(d.actor.roles),
+            decided_at=workflow.now(),
+            reasons=d.reasons,
+            basis=d.basis,
+            article=step_rule(step).article,
+        )
+        self.state.decisions.append(record)
+        await workflow.execute_activity(record_decision, record, **ACTIVITY)
+        reasons = f"，理由：{d.reasons}" if d.reasons else ""
+        basis = f"，依据：{d.basis}" if d.basis else ""
+        self.note(f"{d.actor.label()}{ACTION_ZH.get(d.action, d.action)}{reasons}{basis}")
+        return record
+
+    def refuse_if_busy(self) -> None:
+        if self.busy:
+            raise ValueError("本案正在处理另一项决定，请稍后再试")

@@ -13,16 +13,14 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import compute_deadline
-    from activities.cases import record_decision
     from activities.catalog import (
         check_catalog_elements,
         open_catalog_update_case,
         publish_catalog_version,
         update_catalog_case,
     )
-    from models.calendar import Deadline, DeadlineRequest
-    from models.cases import ACTION_ZH, DecisionInput, DecisionOutcome, DecisionRecord, TimelineEntry
+    from models.calendar import Deadline
+    from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import (
         CaseStatusUpdate,
         CatalogElements,
@@ -31,93 +29,81 @@ with workflow.unsafe.imports_passed_through():
         CatalogUpdateState,
         PublishRequest,
     )
-    from models.steps import step_rule
 
-from workflows.case import ACTIVITY, CaseView
-from workflows.deadline import DeadlineLadder
+from workflows.case import ACTIVITY, CaseWorkflow
 
-CASE_TYPE = "catalog_update"
 SUBMIT, REVIEW = "catalog_update.submit", "catalog_update.review"
-STATUS_ZH = {
-    "opening": "登记中",
-    "awaiting_submission": "待数源部门提交目录更新",
-    "under_review": "待大数据管理中心审核",
-    "approved": "已审核通过，新版本已发布",
-}
 ACTIONS = ("submit", "approve", "return")
 
 
 @workflow.defn(name="CatalogUpdate")
-class CatalogUpdateWorkflow:
+class CatalogUpdateWorkflow(CaseWorkflow):
+    case_type = "catalog_update"
+    status_zh = {
+        "opening": "登记中",
+        "awaiting_submission": "待数源部门提交目录更新",
+        "under_review": "待大数据管理中心审核",
+        "approved": "已审核通过，新版本已发布",
+    }
+
     @workflow.init
     def __init__(self, inp: CatalogUpdateInput) -> None:
-        self.state = CatalogUpdateState(
-            case_id=inp.case_id,
-            resource_id=inp.resource_id,
-            status="opening",
-            status_zh=STATUS_ZH["opening"],
-            change_note=inp.change_note,
-            changed_elements=inp.changed_elements,
-            changed_at=inp.changed_at,
+        self.open_case(
+            CatalogUpdateState(
+                case_id=inp.case_id,
+                resource_id=inp.resource_id,
+                status="opening",
+                status_zh=self.status_zh["opening"],
+                change_note=inp.change_note,
+                changed_elements=inp.changed_elements,
+                changed_at=inp.changed_at,
+            )
         )
-        self.center_code = self.center_name = ""
-        self.view = CaseView()
+        self.state: CatalogUpdateState
+        self.center_code = ""
         self.revision: CatalogElements | None = None
         self.review: DecisionRecord | None = None
-        self.busy = False  # a decision is being recorded; a second one waits its turn
 
     @workflow.run
     async def run(self, inp: CatalogUpdateInput) -> CatalogUpdateResult:
         st = self.state
         opened = await workflow.execute_activity(open_catalog_update_case, inp, **ACTIVITY)
         st.owner_code, st.owner_name, st.current = opened.owner_code, opened.owner_name, opened.current
-        self.center_code, self.center_name = opened.center_code, opened.center_name
-        self._note(f"{inp.started_by.label()}登记目录更新：{inp.change_note}")
+        self.center_code = opened.center_code
+        st.parties = {opened.owner_code: opened.owner_name, opened.center_code: opened.center_name}
+        self.note(f"{inp.started_by.label()}登记目录更新：{inp.change_note}")
 
-        # Art. 11 ¶2: within 5 working days of the change, counted from the day after it.
-        submit_deadline = await self._deadline(SUBMIT, inp.changed_at)
-        st.submission_deadline = submit_deadline
-        submit_ladder = self._ladder(SUBMIT, st.owner_code, submit_deadline, "awaiting_submission")
-        await self._record_status("awaiting_submission", due=submit_deadline)
-
+        # Art. 11 ¶2: within 5 working days of the change, counted from the day after it; a
+        # returned revision stays under that same deadline.
+        due = await self.start_step(SUBMIT, st.owner_code, event_at=inp.changed_at)
         while True:
-            self._enter("awaiting_submission", st.owner_code, submit_ladder)
-            await submit_ladder.wait(lambda: self.revision is not None)
-            assert self.revision is not None
+            self.set_status("awaiting_submission")
+            await self._record_status("awaiting_submission", due=due)
+            await self.await_step(SUBMIT, lambda: self.revision is not None)
 
             # Art. 11 ¶1: the center reviews; the measures set no time (local default).
-            review_deadline = await self._deadline(REVIEW, workflow.now())
-            st.review_deadline = review_deadline
-            review_ladder = self._ladder(REVIEW, self.center_code, review_deadline, "under_review")
-            self._enter("under_review", self.center_code, review_ladder)
+            self.set_status("under_review")
             await self._record_status("under_review")
-            await review_ladder.wait(lambda: self.review is not None)
+            await self.start_step(REVIEW, self.center_code)
+            await self.await_step(REVIEW, lambda: self.review is not None)
             review = self.review
             assert review is not None
             if review.action == "approve":
                 break
-            # Returned: the department revises under the original deadline (Art. 11 ¶2).
             self.revision = self.review = None
             st.rounds += 1
-            self._enter("awaiting_submission", st.owner_code, submit_ladder)
-            await self._record_status("awaiting_submission")
 
+        assert self.revision is not None
         version = await workflow.execute_activity(
             publish_catalog_version,
             PublishRequest(
-                case_id=st.case_id,
-                resource_id=st.resource_id,
-                elements=self.revision,
+                case_id=st.case_id, resource_id=st.resource_id, elements=self.revision,
                 approved_at=review.decided_at,
             ),
             **ACTIVITY,
         )
         st.approved_version = version
-        st.status, st.status_zh, st.awaiting = "approved", STATUS_ZH["approved"], None
-        self._note(f"目录条目 {st.resource_id} 第 {version} 版发布为现行版本")
-        self.view.show_closed(
-            status="approved", text_zh=f"已办结：目录条目 {st.resource_id} 第 {version} 版已发布（第十一条）"
-        )
+        self.close("approved", f"目录条目 {st.resource_id} 第 {version} 版发布为现行版本（第十一条）")
         await self._record_status("approved", closed=True, version=version)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CatalogUpdateResult(case_id=st.case_id, status=st.status, approved_version=version)
@@ -128,8 +114,6 @@ class CatalogUpdateWorkflow:
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
         self.busy = True
         try:
-            step = SUBMIT if d.action == "submit" else REVIEW
-            elements = None
             if d.action == "submit":
                 elements, _ = self._revised(d.data)
                 assert elements is not None
@@ -137,27 +121,11 @@ class CatalogUpdateWorkflow:
                     await workflow.execute_activity(check_catalog_elements, elements, **ACTIVITY)
                 except ActivityError as err:  # bad input only the store can see: refuse the update
                     raise ApplicationError(getattr(err.cause, "message", str(err)), type="BadInput") from err
-            record = DecisionRecord(
-                case_id=self.state.case_id,
-                seq=len(self.state.decisions) + 1,
-                step=step,
-                action=d.action,
-                actor=d.actor,
-                role=",".join(d.actor.roles),
-                decided_at=workflow.now(),
-                reasons=d.reasons,
-                basis=d.basis,
-                article=step_rule(step).article,
-            )
-            await workflow.execute_activity(record_decision, record, **ACTIVITY)
-            self.state.decisions.append(record)
-            reason = f"，理由：{d.reasons}" if d.reasons else ""
-            self._note(f"{d.actor.label()}{ACTION_ZH[d.action]}{reason}")
-            if elements is not None:
+                await self.record(d, SUBMIT)
                 self.revision = self.state.revision = elements
                 message = "目录更新已提交，等待大数据管理中心审核"
             else:
-                self.review = record
+                self.review = await self.record(d, REVIEW)
                 message = "已审核通过，新版本即将发布" if d.action == "approve" else "已退回数源部门修改"
             return DecisionOutcome(
                 case_id=self.state.case_id, action=d.action, status=self.state.status, message=message
@@ -169,8 +137,7 @@ class CatalogUpdateWorkflow:
     def check_decision(self, d: DecisionInput) -> None:
         """Rejects, before anything is written, what the measures do not allow (Art. 10, 11, 15)."""
         st = self.state
-        if self.busy:
-            raise ValueError("本案正在处理另一项决定，请稍后再试")
+        self.refuse_if_busy()
         if d.action not in ACTIONS:
             raise ValueError(f"操作“{d.action}”无效：目录更新案件的操作为 submit（提交）、approve（通过）、return（退回）")
         if d.action == "submit":
@@ -203,34 +170,6 @@ class CatalogUpdateWorkflow:
         """The entry as submitted: the current version with the submitted elements changed."""
         current = self.state.current.model_dump() if self.state.current else {}
         return CatalogElements.parse({**current, **changes})
-
-    async def _deadline(self, step: str, event_at: object) -> Deadline:
-        return await workflow.execute_activity(
-            compute_deadline, DeadlineRequest(step=step, event_at=event_at), **ACTIVITY
-        )
-
-    def _ladder(self, step: str, dept: str, deadline: Deadline, status: str) -> DeadlineLadder:
-        return DeadlineLadder(
-            case_id=self.state.case_id,
-            case_type=CASE_TYPE,
-            step_zh=step_rule(step).zh,
-            dept_code=dept,
-            deadline=deadline,
-            on_level=lambda level: self._show(status, dept, deadline, level),
-        )
-
-    def _enter(self, status: str, awaiting: str, ladder: DeadlineLadder) -> None:
-        self.state.status, self.state.status_zh, self.state.awaiting = status, STATUS_ZH[status], awaiting
-        self._show(status, awaiting, ladder.deadline, ladder.level)
-
-    def _show(self, status: str, awaiting: str, deadline: Deadline, level: int) -> None:
-        self.state.escalation = level
-        who = self.state.owner_name if awaiting == self.state.owner_code else self.center_name
-        what = f"{who}{step_rule(deadline.step).zh}（目录条目 {self.state.resource_id}）"
-        self.view.show_waiting(status=status, awaiting=awaiting, deadline=deadline, level=level, what_zh=what)
-
-    def _note(self, text: str) -> None:
-        self.state.timeline.append(TimelineEntry(at=workflow.now(), text=text))
 
     async def _record_status(
         self, status: str, *, due: Deadline | None = None, closed: bool = False, version: int | None = None

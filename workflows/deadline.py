@@ -9,9 +9,10 @@ not end a case.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.cases import record_deadline_miss
@@ -20,7 +21,11 @@ with workflow.unsafe.imports_passed_through():
     from models.cases import LEVEL_ESCALATED, LEVEL_NONE, LEVEL_URGED, LEVEL_WARNED, MissRecord
     from models.notices import LadderNotice
 
-from workflows.case import ACTIVITY
+# Store activities are quick; a database that is down is retried, bad input is not (non_retryable).
+ACTIVITY = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1)),
+}
 
 
 class DeadlineLadder:
@@ -35,10 +40,12 @@ class DeadlineLadder:
         step_zh: str,
         dept_code: str,
         deadline: Deadline,
+        escalate_to: str,
         on_level: Callable[[int], None],
     ) -> None:
         self.case_id, self.case_type, self.step_zh = case_id, case_type, step_zh
         self.dept_code, self.deadline, self.on_level = dept_code, deadline, on_level
+        self.escalate_to = escalate_to
         self.level = LEVEL_NONE
 
     def _rungs(self) -> list[tuple[int, datetime]]:
@@ -93,6 +100,7 @@ class DeadlineLadder:
                 dept_code=self.dept_code,
                 deadline=self.deadline,
                 at=workflow.now(),
+                escalate_to=self.escalate_to,
             ),
             **ACTIVITY,
         )

@@ -22,10 +22,16 @@ calendar_app = typer.Typer(help="工作日日历：期限计算、县级调整�
 catalog_app = typer.Typer(help="数据资源目录（第十条）。", no_args_is_help=True)
 catalog_update_app = typer.Typer(help="目录更新案件（第十一条）。", no_args_is_help=True)
 dept_app = typer.Typer(help="部门及其备案人员（第四十三条）。", no_args_is_help=True)
+share_app = typer.Typer(help="数据共享申请（第十三条至第二十二条）。", no_args_is_help=True)
+dispute_app = typer.Typer(help="争议协调（第二十条第二款、第二十八条第三款）。", no_args_is_help=True)
+grant_app = typer.Typer(help="共享授权（第二十二条）。", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(catalog_update_app, name="catalog-update")
 app.add_typer(dept_app, name="dept")
+app.add_typer(share_app, name="share")
+app.add_typer(dispute_app, name="dispute")
+app.add_typer(grant_app, name="grant")
 
 JSON_OPT = typer.Option(False, "--json", help="以 JSON 输出")
 AS_OPT = typer.Option(None, "--as", help="操作人：已备案人员编号（或设置 PDW_ACTOR）")
@@ -173,12 +179,8 @@ def catalog_update_start(
 
 async def start_catalog_update(fields: dict[str, Any]) -> dict[str, Any]:
     """Check everything against the store first (nothing is written on bad input), then start."""
-    from temporalio.common import SearchAttributePair, TypedSearchAttributes
-
-    from activities.calendar import SHANGHAI
     from activities.catalog import get_resource
-    from activities.store import get_department, next_case_id, resolve_actor, session
-    from models import search
+    from activities.store import get_department, resolve_actor, session
     from models.catalog import ELEMENT_ZH, CatalogUpdateInput
     from models.types import utcnow
 
@@ -201,7 +203,7 @@ async def start_catalog_update(fields: dict[str, Any]) -> dict[str, Any]:
     if changed > utcnow():
         raise CliError("--changed-at 不能晚于现在：期限从要素实际变化的次日起算（第十一条）")
     c = await client()
-    case_id = next_case_id("catalog", datetime.now(SHANGHAI).year)
+    case_id = new_case_id("catalog")
     inp = CatalogUpdateInput(
         case_id=case_id,
         resource_id=resource.id,
@@ -210,23 +212,204 @@ async def start_catalog_update(fields: dict[str, Any]) -> dict[str, Any]:
         changed_elements=list(fields["changed_elements"]),
         started_by=actor,
     )
+    await start_case(
+        c, "CatalogUpdate", inp, case_id=case_id, case_type="catalog_update", awaiting=owner.code,
+        departments={owner.code, actor.dept_code},
+        summary=f"目录更新 {resource.id}（{owner.name}）",
+        details=f"{actor.label()}登记：{inp.change_note}。依据第十一条，数源部门须在要素变化后 5 个工作日内更新目录。",
+    )
+    return {"case_id": case_id, "resource_id": resource.id, "owner": owner.code}
+
+
+def new_case_id(process: str) -> str:
+    from activities.calendar import SHANGHAI
+    from activities.store import next_case_id
+
+    return next_case_id(process, datetime.now(SHANGHAI).year)
+
+
+async def start_case(
+    c: Any, workflow_name: str, inp: Any, *, case_id: str, case_type: str, awaiting: str,
+    departments: set[str], summary: str, details: str,
+) -> None:
+    """Start a case with its summary and the search attributes supervisors look for (DESIGN.md §6)."""
+    from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+    from models import search
+
     await c.start_workflow(
-        "CatalogUpdate",
+        workflow_name,
         inp,
         id=case_id,
         task_queue=settings().task_queue,
         search_attributes=TypedSearchAttributes(
             [
-                SearchAttributePair(search.CASE_TYPE, "catalog_update"),
+                SearchAttributePair(search.CASE_TYPE, case_type),
                 SearchAttributePair(search.STATUS, "opening"),
-                SearchAttributePair(search.AWAITING, owner.code),
-                SearchAttributePair(search.DEPARTMENTS, sorted({owner.code, actor.dept_code})),
+                SearchAttributePair(search.DEPARTMENTS, sorted(departments)),
+                *([SearchAttributePair(search.AWAITING, awaiting)] if awaiting else []),
             ]
         ),
-        static_summary=f"目录更新 {resource.id}（{owner.name}）",
-        static_details=f"{actor.label()}登记：{inp.change_note}。依据第十一条，数源部门须在要素变化后 5 个工作日内更新目录。",
+        static_summary=summary,
+        static_details=details,
     )
-    return {"case_id": case_id, "resource_id": resource.id, "owner": owner.code}
+
+
+# ---- share approval (Art. 13–22), disputes (Art. 20 ¶2, Art. 28 ¶3), grants (Art. 22) -----------------
+
+
+@share_app.command("request")
+def share_request(
+    resource: str | None = typer.Option(None, "--resource", help="数据资源编号"),
+    item: list[str] = typer.Option([], "--item", help="申请的数据项，可重复"),
+    purpose: str | None = typer.Option(None, "--purpose", help="共享用途"),
+    scope: str | None = typer.Option(None, "--scope", help="使用范围"),
+    mode: str | None = typer.Option(None, "--mode", help="共享方式：verification（核验）、query（查询）、batch（批量）"),
+    months: int | None = typer.Option(None, "--months", help="需要使用的月数（1–60）"),
+    as_: str | None = AS_OPT,
+    input_: str | None = typer.Option(None, "--input", help="从 JSON 文件（- 为标准输入）读取以上各项"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """使用部门提出数据共享申请（第十三条、第二十条）。
+
+    例：pdw share request --resource RES-SCJGJ-001 --item 统一社会信用代码 --item 名称 --purpose "企业开办审批核验" --scope "本局行政审批科" --mode query --months 12 --as gaj.zhangfang
+    """
+    data = read_input(input_) if input_ else {}
+    fields = {
+        "resource_id": resource or data.get("resource_id") or data.get("resource"),
+        "items": item or data.get("items", []),
+        "purpose": purpose if purpose is not None else data.get("purpose", ""),
+        "scope": scope if scope is not None else data.get("scope", ""),
+        "mode": mode or data.get("mode", ""),
+        "months": months if months is not None else data.get("months", 12),
+        "as": as_ or data.get("as"),
+    }
+    result = run(start_share_request(fields))
+    emit(result, as_json, f"{result['case_id']}\n已提出共享申请；查看：pdw show {result['case_id']}")
+
+
+async def start_share_request(fields: dict[str, Any]) -> dict[str, Any]:
+    from activities.share import check_share_request
+    from activities.store import resolve_actor, session
+    from models.share import ShareRequestInput
+
+    if not fields.get("resource_id"):
+        raise CliError("缺少 --resource：须指明申请的数据资源编号（第二十条）")
+    try:
+        months = int(fields["months"])
+    except (TypeError, ValueError) as err:
+        raise CliError(f"--months“{fields['months']}”须为整数") from err
+    actor = resolve_actor(actor_id(fields.get("as")))
+    items = [i.strip() for i in fields["items"] if i.strip()]
+    with session() as s:
+        resource, entry, source = check_share_request(
+            s, resource_id=fields["resource_id"], items=items, purpose=fields["purpose"] or "",
+            scope=fields["scope"] or "", mode=fields["mode"], months=months, requester=actor,
+        )
+    c = await client()
+    case_id = new_case_id("share")
+    inp = ShareRequestInput(case_id=case_id, resource_id=resource.id, items=items, purpose=fields["purpose"].strip(),
+                            scope=fields["scope"].strip(), mode=fields["mode"], months=months, requested_by=actor)
+    await start_case(
+        c, "ShareApproval", inp, case_id=case_id, case_type="share", awaiting=source.code,
+        departments={actor.dept_code, source.code},
+        summary=f"共享申请 {resource.id} {entry.name}（{actor.dept_name} → {source.name}）",
+        details=f"用途：{inp.purpose}；范围：{inp.scope}；数据项：{'、'.join(items)}（第二十条）",
+    )
+    return {"case_id": case_id, "resource_id": resource.id, "source": source.code}
+
+
+@dispute_app.command("open")
+def dispute_open(
+    case: str | None = typer.Option(None, "--case", help="被拒绝的共享申请案件编号（第二十条第二款）"),
+    resource: str | None = typer.Option(None, "--resource", help="开放属性有争议的数据资源（第二十八条第三款）"),
+    open_attribute: str | None = typer.Option(None, "--open-attribute", help="中心建议的开放属性"),
+    reason: str | None = typer.Option(None, "--reason", help="争议理由"),
+    as_: str | None = AS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """申请协调：对被拒绝的共享申请（--case），或中心与数源部门对开放属性意见不一（--resource）。
+
+    例：pdw dispute open --case share-2026-000001 --reason "用于法定职责，已说明依据" --as gaj.zhangfang\n
+    例：pdw dispute open --resource RES-SCJGJ-002 --open-attribute unconditional --reason "…" --as dsj.zhouwei
+    """
+    if bool(case) == bool(resource):
+        fail("须且只能指定 --case（共享争议）或 --resource（开放属性争议）之一")
+    if case:
+        result = run(_decide(case, "dispute", actor_id(as_), reason, None, {}))
+        emit(result, as_json, f"{case}：{result['message']}；协调案件编号 dispute-{case}")
+        return
+    result = run(start_open_attribute_dispute(resource or "", open_attribute or "", reason or "", actor_id(as_)))
+    emit(result, as_json, f"{result['case_id']}\n已报请专家委员会提出意见、县人民政府决定（第二十八条第三款）")
+
+
+async def start_open_attribute_dispute(resource_id: str, proposed: str, claim: str, person: str) -> dict[str, Any]:
+    from activities.catalog import current_version, get_resource
+    from activities.store import resolve_actor, session
+    from models.catalog import OPEN_ATTRIBUTES
+    from models.dispute import OPEN_ATTRIBUTE, DisputeInput
+
+    actor = resolve_actor(person)
+    if actor.dept_kind != "center":
+        raise CliError(f"操作人（--as）{actor.label()}无权申请：开放属性争议由县大数据管理中心提出（第二十八条第三款）")
+    if proposed not in OPEN_ATTRIBUTES:
+        choices = "、".join(f"{k}（{v}）" for k, v in OPEN_ATTRIBUTES.items())
+        raise CliError(f"--open-attribute“{proposed}”无效，应为：{choices}（第二十八条）")
+    if not claim.strip():
+        raise CliError("--reason 不能为空：须写明中心的修改建议及理由（第二十八条第三款）")
+    with session() as s:
+        resource = get_resource(s, resource_id)
+        if current_version(s, resource.id).open_attribute == proposed:
+            raise CliError(f"数据资源 {resource.id} 的开放属性已是{OPEN_ATTRIBUTES[proposed]}，无争议")
+    c = await client()
+    case_id = new_case_id("dispute")
+    inp = DisputeInput(case_id=case_id, kind=OPEN_ATTRIBUTE, resource_id=resource.id, raised_by=actor,
+                       parties=[actor.dept_code, resource.owner_code], claim=claim.strip(),
+                       proposed_open_attribute=proposed)
+    await start_case(
+        c, "Dispute", inp, case_id=case_id, case_type="dispute", awaiting="", departments=set(inp.parties),
+        summary=f"开放属性争议 {resource.id}（建议{OPEN_ATTRIBUTES[proposed]}）",
+        details=f"{actor.label()}：{inp.claim}（第二十八条第三款）",
+    )
+    return {"case_id": case_id, "resource_id": resource.id}
+
+
+@grant_app.command("list")
+def grant_list(
+    dept: str | None = typer.Option(None, "--dept", help="部门代码（使用或数源）"),
+    resource: str | None = typer.Option(None, "--resource", help="数据资源编号"),
+    all_: bool = typer.Option(False, "--all", help="包括已撤销和已到期的授权"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """共享授权：谁、哪些数据项、什么用途、何种方式、起止时间（第二十条、第二十二条）。"""
+    from activities.share import list_grants
+    from models.share import SHARE_MODES
+
+    grants = list_grants(dept, resource, active_only=not all_)
+    lines = [
+        f"{g.id:>4}  {g.resource_id:<14} {g.source_code} → {g.grantee_code}  {'、'.join(g.items)}  "
+        f"{SHARE_MODES.get(g.mode, g.mode)}  {g.valid_from:%Y-%m-%d} 至 {g.valid_until:%Y-%m-%d}"
+        + (f"  已撤销：{g.revoke_reason}" if g.revoked_at else "") + f"  {g.case_id}"
+        for g in grants
+    ]
+    emit([g.model_dump(mode="json") for g in grants], as_json, "\n".join(lines) or "（无有效的共享授权）")
+
+
+@grant_app.command("revoke")
+def grant_revoke(
+    grant_id: int = typer.Argument(..., help="授权编号"),
+    reason: str = typer.Option("", "--reason", help="滥用或违规使用的情形"),
+    as_: str | None = AS_OPT,
+) -> None:
+    """县大数据管理中心因滥用、非授权使用等立即撤销共享授权（第二十二条）。"""
+    from activities.share import revoke_grant
+    from activities.store import StoreError, resolve_actor
+
+    try:
+        grant = revoke_grant(grant_id, resolve_actor(actor_id(as_)), reason)
+    except (StoreError, CliError) as err:
+        fail(str(err))
+    typer.echo(f"共享授权 {grant.id} 已撤销（{grant.grantee_code}，{grant.resource_id}）：{grant.revoke_reason}")
 
 
 # ---- deciding and looking at cases ---------------------------------------------------------------
@@ -331,6 +514,7 @@ async def _show(case_id: str) -> dict[str, Any]:
 def render_story(story: dict[str, Any]) -> str:
     from activities.calendar import SHANGHAI
     from models.cases import ACTION_ZH
+    from models.departments import ROLE_ZH
     from models.steps import STEP_RULES
 
     def step_zh(step: str) -> str:
@@ -341,6 +525,7 @@ def render_story(story: dict[str, Any]) -> str:
 
     st = story["state"]
     lines = [f"{story['case_id']}  {story['summary'] or ''}", f"状态：{st['status_zh']}（{st['status']}）"]
+    lines += st.get("facts", [])
     if st.get("awaiting"):
         lines.append(f"等待：{'、'.join(st['parties'].get(c, c) for c in st['awaiting'])}（依据{st.get('article')}）")
     for step, d in st.get("deadlines", {}).items():
@@ -357,7 +542,10 @@ def render_story(story: dict[str, Any]) -> str:
         lines.append("决定：")
         for d in story["decisions"]:
             extra = "".join(f"，{k}：{d[f]}" for k, f in (("理由", "reasons"), ("依据", "basis")) if d.get(f))
-            lines.append(f"  {when(d['decided_at'])}  {d['person_name']}（{d['dept_code']}）{ACTION_ZH.get(d['action'], d['action'])}"
+            roles = "、".join(ROLE_ZH.get(r, r) for r in d["role"].split(",") if r)
+            dept = st.get("parties", {}).get(d["dept_code"], d["dept_code"])
+            lines.append(f"  {when(d['decided_at'])}  {d['person_name']}（{dept}{'，' + roles if roles else ''}）"
+                         f"{ACTION_ZH.get(d['action'], d['action'])}"
                          f"（{d['article']}）{extra}")
     if story["notices"]:
         lines.append("通知：")

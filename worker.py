@@ -11,12 +11,14 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from activities import calendar, cases, catalog, notices
+from activities import calendar, cases, catalog, dispute, notices, share
 from logs import configure_logging
 from settings import Settings, get_settings
 from workflows.catalog_update import CatalogUpdateWorkflow
+from workflows.dispute import DisputeWorkflow
+from workflows.share import ShareApprovalWorkflow
 
-WORKFLOWS = [CatalogUpdateWorkflow]
+WORKFLOWS = [CatalogUpdateWorkflow, ShareApprovalWorkflow, DisputeWorkflow]
 ACTIVITIES = [
     calendar.compute_deadline,
     cases.record_decision,
@@ -26,7 +28,14 @@ ACTIVITIES = [
     catalog.check_catalog_elements,
     catalog.update_catalog_case,
     catalog.publish_catalog_version,
+    catalog.publish_open_attribute,
+    share.open_share_case,
+    share.write_grant,
+    share.close_share_case,
+    dispute.open_dispute_case,
+    dispute.close_dispute_case,
     notices.send_ladder_notice,
+    notices.send_case_notice,
 ]
 
 log = structlog.get_logger("pdw.worker")

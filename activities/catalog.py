@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import structlog
 from sqlmodel import Session, select
 from temporalio import activity
@@ -16,6 +18,7 @@ from models.catalog import (
     CatalogUpdateInput,
     CatalogVersion,
     DataResource,
+    OpenAttributeChange,
     PublishRequest,
 )
 
@@ -104,31 +107,38 @@ def update_catalog_case(update: CaseStatusUpdate) -> None:
         s.add(case)
 
 
+def publish_version(s: Session, case_id: str, resource_id: str, elements: CatalogElements, at: datetime) -> int:
+    """Art. 11: a new version of the entry becomes current; earlier ones are kept.
+    Idempotent: a case publishes at most one version (unique case_id)."""
+    done = s.exec(select(CatalogVersion).where(CatalogVersion.case_id == case_id)).first()
+    if done is not None:
+        return done.version
+    resource = s.exec(select(DataResource).where(DataResource.id == resource_id).with_for_update()).one()
+    previous = current_version(s, resource.id)
+    previous.is_current = False
+    s.add(previous)
+    s.flush()
+    version = CatalogVersion(
+        **elements.model_dump(), resource_id=resource.id, version=previous.version + 1, is_current=True,
+        approved_at=at, case_id=case_id,
+    )
+    s.add(version)
+    resource.current_version = version.version
+    s.add(resource)
+    log.info("catalog_version_published", case_id=case_id, resource=resource_id, version=version.version)
+    return version.version
+
+
 @activity.defn
 def publish_catalog_version(req: PublishRequest) -> int:
-    """Art. 11: the approved revision becomes the current version; earlier ones are kept.
-    Idempotent: a case publishes at most one version (unique case_id)."""
     with session() as s:
-        done = s.exec(select(CatalogVersion).where(CatalogVersion.case_id == req.case_id)).first()
-        if done is not None:
-            return done.version
-        resource = s.exec(
-            select(DataResource).where(DataResource.id == req.resource_id).with_for_update()
-        ).one()
-        previous = current_version(s, resource.id)
-        previous.is_current = False
-        s.add(previous)
-        s.flush()
-        version = CatalogVersion(
-            **req.elements.model_dump(),
-            resource_id=resource.id,
-            version=previous.version + 1,
-            is_current=True,
-            approved_at=req.approved_at,
-            case_id=req.case_id,
-        )
-        s.add(version)
-        resource.current_version = version.version
-        s.add(resource)
-    log.info("catalog_version_published", case_id=req.case_id, resource=req.resource_id, version=version.version)
-    return version.version
+        return publish_version(s, req.case_id, req.resource_id, req.elements, req.approved_at)
+
+
+@activity.defn
+def publish_open_attribute(req: OpenAttributeChange) -> int:
+    """Art. 28 ¶3: the county government's decision on an open attribute becomes a new version."""
+    with session() as s:
+        current = current_version(s, req.resource_id).elements_only()
+        current.open_attribute = req.open_attribute
+        return publish_version(s, req.case_id, req.resource_id, current, req.decided_at)

@@ -15,7 +15,7 @@ from activities.calendar import SHANGHAI
 from activities.store import dept_of_kind, get_department, holders, insert_ignore, session
 from models.cases import LEVEL_ESCALATED, LEVEL_URGED, LEVEL_WARNED, LEVEL_ZH
 from models.departments import ROLE_ZH, PersonRole
-from models.notices import LadderNotice, Notice
+from models.notices import CaseNotice, LadderNotice, Notice
 from settings import get_settings
 
 log = structlog.get_logger("pdw.notices")
@@ -25,7 +25,7 @@ TEMPLATES = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
-CASE_TYPE_ZH = {"catalog_update": "目录更新"}
+CASE_TYPE_ZH = {"catalog_update": "目录更新", "share": "共享申请", "dispute": "争议协调"}
 CHANNEL = "log"  # issue 5 brings email and webhook; the outbox row is written for every channel
 
 
@@ -109,4 +109,43 @@ def send_ladder_notice(n: LadderNotice) -> int:
                     written += 1
                     log.info("notice_sent", case_id=n.case_id, step=n.deadline.step, level=n.level,
                              person_id=person.id, channel=CHANNEL, subject=subject)
+    return written
+
+
+@activity.defn
+def send_case_notice(n: CaseNotice) -> int:
+    """Tell a department of a decision: its daily administrator (日常管理人员, Art. 43) hears of it,
+    once per (case, key, person, channel)."""
+    written = 0
+    with session() as s:
+        dept = get_department(s, n.dept_code)
+        people = holders(s, n.dept_code, PersonRole.daily_admin)
+        if not people:
+            log.error("notice_role_vacant", case_id=n.case_id, dept=n.dept_code, role=PersonRole.daily_admin)
+        for person in people:
+            body = TEMPLATES.get_template("decision.txt.j2").render(
+                case_type_zh=CASE_TYPE_ZH.get(n.case_type, n.case_type),
+                case_id=n.case_id,
+                headline=n.headline,
+                person_name=person.name,
+                role_zh=ROLE_ZH[PersonRole.daily_admin],
+                dept_name=dept.name,
+                detail=n.detail,
+                article=n.article,
+                case_url=case_url(n.case_id),
+            )
+            subject = body.splitlines()[0]
+            if insert_ignore(
+                s,
+                Notice,
+                {
+                    "case_id": n.case_id, "step": n.key, "level": 0, "dept_code": n.dept_code,
+                    "role": PersonRole.daily_admin, "person_id": person.id, "person_name": person.name,
+                    "channel": CHANNEL, "subject": subject, "body": body, "case_time": n.at,
+                },
+                ["case_id", "step", "level", "person_id", "channel"],
+            ):
+                written += 1
+                log.info("notice_sent", case_id=n.case_id, key=n.key, person_id=person.id, channel=CHANNEL,
+                         subject=subject)
     return written

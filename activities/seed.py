@@ -68,6 +68,11 @@ CATALOG: list[tuple[str, str, str, str, str, str, str, str, str | None, str | No
      "unconditional", "monthly", None, None),
 ]
 
+# Art. 20: data not yet collected into the sharing system; the source answers requests within 7 WD.
+NOT_COLLECTED = {"RES-ZJJ-001", "RES-WJJ-002"}
+# Art. 16: modes a resource offers, where not all three.
+SHARE_MODES = {"RES-GAJ-001": ["verification", "query"], "RES-RSJ-001": ["verification", "query"]}
+
 
 def seed_demo_county() -> tuple[int, int]:
     """Write the demo county; safe to run again (nothing is written twice). Returns (departments, entries)."""
@@ -95,7 +100,15 @@ def seed_demo_county() -> tuple[int, int]:
                     s.add(RoleAssignment(dept_code=code, role=role, person_id=pid, note="示例县初始备案"))
         s.flush()
         for rid, owner, name, content, enc, share, open_, freq, reason, basis in CATALOG:
-            if insert_ignore(s, DataResource, {"id": rid, "owner_code": owner, "current_version": 1}, ["id"]):
+            resource = {
+                "id": rid,
+                "owner_code": owner,
+                "current_version": 1,
+                "collected": rid not in NOT_COLLECTED,
+                "items": content.split("、"),
+                "share_modes": SHARE_MODES.get(rid, ["verification", "query", "batch"]),
+            }
+            if insert_ignore(s, DataResource, resource, ["id"]):
                 s.add(
                     CatalogVersion(
                         resource_id=rid, version=1, is_current=True, name=name, content=content,

@@ -15,6 +15,10 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     eng = engine_for(config.get_main_option("sqlalchemy.url"))
     with eng.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite rebuilds a table to alter it; foreign keys must not block the rebuild.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -17,7 +17,18 @@ from models.types import UTCDateTime, utcnow
 LEVEL_NONE, LEVEL_WARNED, LEVEL_URGED, LEVEL_ESCALATED = 0, 1, 2, 3
 LEVEL_ZH = {LEVEL_WARNED: "预警", LEVEL_URGED: "催办", LEVEL_ESCALATED: "督办"}
 # What each decision is called, for staff; processes add theirs here.
-ACTION_ZH = {"submit": "提交更新", "approve": "审核通过", "return": "退回修改"}
+ACTION_ZH = {
+    "submit": "提交更新",
+    "approve": "同意",
+    "return": "退回修改",
+    "approve_desensitised": "同意脱敏、脱密后提供",
+    "refuse": "不同意",
+    "dispute": "申请协调",
+    "settle": "协调一致",
+    "escalate": "协调不成，报请县政府决定",
+    "opinion": "提出专家意见",
+    "decide": "作出决定",
+}
 
 
 class CaseCounter(SQLModel, table=True):
@@ -114,6 +125,7 @@ class CaseState(BaseModel):
     article: str | None = None  # the article governing the current step
     escalation: int = 0
     parties: dict[str, str] = {}  # department code -> name
+    facts: list[str] = []  # what the case is about, in Chinese, for pdw show
     deadlines: dict[str, Deadline] = {}  # step key -> its deadline
     decisions: list[DecisionRecord] = []
     timeline: list[TimelineEntry] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from models.cases import CaseState
@@ -101,6 +101,14 @@ class DataResource(SQLModel, table=True):
     owner_code: str = Field(foreign_key="department.code", index=True, max_length=32)
     current_version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Art. 20: whether the data is collected (归集) into the sharing system.
+    collected: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    # The data items a share request may ask for, and the share modes offered (Art. 16).
+    items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    share_modes: list[str] = Field(
+        default_factory=lambda: ["verification", "query", "batch"],
+        sa_column=Column(JSON, nullable=False, server_default='["verification", "query", "batch"]'),
+    )
 
 
 class CatalogVersion(CatalogElements, table=True):
@@ -164,6 +172,13 @@ class PublishRequest(BaseModel):
     resource_id: str
     elements: CatalogElements
     approved_at: datetime
+
+
+class OpenAttributeChange(BaseModel):
+    case_id: str
+    resource_id: str
+    open_attribute: str
+    decided_at: datetime
 
 
 class CaseStatusUpdate(BaseModel):

@@ -46,3 +46,16 @@ class LadderNotice(BaseModel):
     # Whose leaders escalation (督办) also reaches, by department kind: the center's, or for a
     # dispute the county government's (Art. 20 ¶2).
     escalate_to: str = "center"
+
+
+class CaseNotice(BaseModel):
+    """A decision a department must hear of (approved, refused with reasons and basis, revoked…)."""
+
+    case_id: str
+    case_type: str
+    key: str  # what the notice is about, unique within the case: "share.granted"
+    dept_code: str
+    headline: str
+    detail: str = ""
+    article: str
+    at: datetime

@@ -25,6 +25,24 @@ STEP_RULES: dict[str, StepRule] = {
         StepRule("catalog_update.submit", "部门更新目录条目", 5, True, "第十一条"),
         # Art. 11 ¶1: the center supervises and reviews; the measures set no time (local default).
         StepRule("catalog_update.review", "大数据管理中心审核目录更新", 5, False, "第十一条"),
+        # Art. 20 ¶1: collected data — the center approves; restricted data jointly with the source.
+        StepRule("share.center_review", "大数据管理中心审批共享申请", 5, False, "第二十条"),
+        StepRule("share.source_review", "数源部门联合审批共享申请", 5, False, "第二十条"),
+        # Art. 20 ¶1: data not yet collected — the source replies within 7 working days.
+        StepRule("share.source_reply", "数源部门答复未归集数据的共享申请", 7, True, "第二十条"),
+        # Art. 15, 17: non-shared data only desensitised, and only if the source agrees.
+        StepRule("share.nonshared_review", "数源部门审查不予共享类数据可否脱敏提供", 5, False, "第十七条"),
+        # Art. 21: batch mode needs the center's and the source's review.
+        StepRule("share.batch_center_review", "大数据管理中心审核批量共享", 5, False, "第二十一条"),
+        StepRule("share.batch_source_review", "数源部门审核批量共享", 5, False, "第二十一条"),
+        # Art. 20 ¶2: after a refusal, how long either department may still ask for coordination.
+        StepRule("share.dispute_window", "对拒绝共享申请协调的期间", 10, False, "第二十条"),
+        # Art. 20 ¶2: the center coordinates; if that fails, the county government decides.
+        StepRule("dispute.coordinate", "大数据管理中心协调共享争议", 10, False, "第二十条"),
+        StepRule("dispute.county_decision", "县人民政府决定共享争议", 15, False, "第二十条"),
+        # Art. 28 ¶3: a disputed open attribute — the expert committee's opinion, then the county decides.
+        StepRule("dispute.expert_opinion", "专家委员会对开放属性争议提出意见", 10, False, "第二十八条"),
+        StepRule("dispute.open_county_decision", "县人民政府决定开放属性", 15, False, "第二十八条"),
     )
 }
 

@@ -8,13 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlmodel import select
-from temporalio.client import WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import resolve_actor, session
 from models.cases import Decision, DecisionInput
 from models.catalog import CatalogUpdateInput
 from models.notices import Notice
+
+# Cases the tests started; the worker fixture ends any left running, since a running case whose
+# worker is gone holds the time-skipping server's clock.
+STARTED: list[str] = []
 
 
 def decision(action: str, person: str, **kw: Any) -> DecisionInput:
@@ -32,6 +37,7 @@ async def start_catalog_update(
         case_id=case_id, resource_id=resource, changed_at=now, change_note="在校生数统计口径调整",
         changed_elements=["content"], started_by=resolve_actor(by),
     )
+    STARTED.append(case_id)
     return await env.client.start_workflow("CatalogUpdate", inp, id=case_id, task_queue=queue)
 
 
@@ -56,3 +62,31 @@ def notices_of(case_id: str) -> list[Notice]:
 def decisions_of(case_id: str) -> list[Decision]:
     with session() as s:
         return list(s.exec(select(Decision).where(Decision.case_id == case_id).order_by(Decision.seq)).all())
+
+
+async def start_share(
+    env: WorkflowEnvironment, queue: str, *, resource: str, items: list[str], by: str, mode: str = "query",
+    months: int = 12,
+) -> WorkflowHandle[Any, Any]:
+    from models.share import ShareRequestInput
+
+    case_id = f"share-test-{uuid.uuid4().hex[:8]}"
+    inp = ShareRequestInput(
+        case_id=case_id, resource_id=resource, items=items, purpose="办理企业开办登记时核验身份",
+        scope="本部门行政审批窗口", mode=mode, months=months, requested_by=resolve_actor(by),
+    )
+    STARTED.append(case_id)
+    return await env.client.start_workflow("ShareApproval", inp, id=case_id, task_queue=queue)
+
+
+def grant_of(case_id: str) -> Any:
+    from models.share import Grant
+
+    with session() as s:
+        return s.exec(select(Grant).where(Grant.case_id == case_id)).first()
+
+
+def update_events(history: WorkflowHistory) -> int:
+    """Updates the server admitted or accepted: a validator's rejection leaves none."""
+    kinds = (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED)
+    return sum(1 for e in history.events if e.event_type in kinds)

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import select
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
 
 from activities.store import session
@@ -16,7 +15,7 @@ from models import search
 from models.calendar import Deadline
 from models.cases import DeadlineMiss
 from models.catalog import CatalogVersion
-from tests.helpers import decision, decisions_of, notices_of, start_catalog_update, wait_status
+from tests.helpers import decision, decisions_of, notices_of, start_catalog_update, update_events, wait_status
 
 
 def new_content() -> dict[str, str]:
@@ -26,14 +25,6 @@ def new_content() -> dict[str, str]:
 
 async def keep_history(handle, histories: list[WorkflowHistory]) -> None:  # type: ignore[no-untyped-def]
     histories.append(await handle.fetch_history())
-
-
-def update_events(history: WorkflowHistory) -> int:
-    return sum(
-        1 for e in history.events
-        if e.event_type in (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-                            EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED)
-    )
 
 
 async def test_art11_update_approved_publishes_new_version_and_keeps_old(env, worker, histories) -> None:
@@ -162,7 +153,6 @@ async def test_art11_validator_rejects_bad_decisions_with_nothing_written(
     assert update_events(await handle.fetch_history()) == before_history  # rejected before history
     assert decisions_of(handle.id) == before
     assert (await handle.query("state"))["status"] == stage
-    await handle.terminate("test over")
 
 
 async def test_art11_unknown_provider_department_is_refused(env, worker) -> None:
@@ -175,7 +165,6 @@ async def test_art11_unknown_provider_department_is_refused(env, worker) -> None
     assert "部门代码“nosuch”不存在" in str(err.value.cause)
     assert decisions_of(handle.id) == []
     assert (await handle.query("state"))["status"] == "awaiting_submission"
-    await handle.terminate("test over")
 
 
 async def test_unknown_resource_fails_the_case_without_retrying(env, worker) -> None:

@@ -103,6 +103,9 @@ def test_art43_notices_go_to_whoever_holds_the_role_when_sent() -> None:
         kept = s.exec(select(RoleAssignment).where(RoleAssignment.dept_code == "mzj")).all()
     assert sent.person_id == "mzj.caibin"
     assert any(r.person_id == "mzj.yewen" and r.until is not None for r in kept)  # the change is kept
+    from activities.store import assign_role
+
+    assign_role("mzj", "leader_in_charge", "mzj.yewen", note="恢复原备案")  # the suite shares one county
 
 
 def test_an_unknown_person_cannot_act() -> None:
@@ -120,6 +123,7 @@ def test_art43_a_role_changes_hands_and_the_change_is_kept() -> None:
         history = s.exec(select(RoleAssignment).where(RoleAssignment.dept_code == "zjj",
                                                       RoleAssignment.role == "daily_admin")).all()
     assert sorted((r.person_id, r.until is None) for r in history) == [("zjj.qianjun", False), ("zjj.wangli", True)]
+    assign_role("zjj", "daily_admin", "zjj.qianjun", note="恢复原备案")  # the suite shares one county
     with pytest.raises(StoreError, match="角色“boss”无效"):
         assign_role("zjj", "boss", "zjj.wangli", note="x")
     with pytest.raises(StoreError, match="须用 --name"):

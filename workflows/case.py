@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import compute_deadline
@@ -74,6 +75,7 @@ class CaseWorkflow:
         if not ladders:
             workflow.upsert_search_attributes(
                 [
+                    *self._identity(),
                     search.STATUS.value_set(st.status),
                     search.AWAITING.value_unset(),
                     search.DUE_AT.value_unset(),
@@ -86,6 +88,7 @@ class CaseWorkflow:
         st.article = soonest.deadline.article
         workflow.upsert_search_attributes(
             [
+                *self._identity(),
                 search.STATUS.value_set(OVERDUE if st.escalation >= LEVEL_URGED else st.status),
                 # One keyword: the first department awaited (all of them are in the state query).
                 search.AWAITING.value_set(st.awaiting[0]),
@@ -97,6 +100,13 @@ class CaseWorkflow:
         flag = f"【{LEVEL_ZH[st.escalation]}】" if st.escalation else ""
         what = "；".join(f"{self.dept_name(ladder.dept_code)}{ladder.step_zh}" for ladder in ladders)
         workflow.set_current_details(f"{flag}等待{what}，期限 {due_zh(soonest.deadline)}")
+
+    def _identity(self) -> list[SearchAttributeUpdate]:  # type: ignore[type-arg]
+        """The case type and every department involved, whoever started the case (a child too)."""
+        return [
+            search.CASE_TYPE.value_set(self.case_type),
+            search.DEPARTMENTS.value_set(sorted(self.state.parties)),
+        ]
 
     def close(self, status: str, text_zh: str) -> None:
         self.state.status, self.state.status_zh = status, self.status_zh[status]
@@ -136,11 +146,9 @@ class CaseWorkflow:
         revision) keeps its deadline and the rungs it reached: the clock does not restart."""
         self.waiting.append(step)
         self.refresh()
-        try:
-            await self.ladders[step].wait(done)
-        finally:
-            self.waiting.remove(step)
-            self.refresh()
+        await self.ladders[step].wait(done)
+        self.waiting.remove(step)
+        self.refresh()
 
     # ---- decisions -------------------------------------------------------------------------------
 

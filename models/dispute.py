@@ -1,0 +1,83 @@
+"""Disputes between departments, coordinated by the center and decided by the county government
+(Art. 20 ¶2), and disputed open attributes (Art. 28 ¶3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from models.cases import CaseState
+from models.departments import Actor
+from models.types import UTCDateTime, utcnow
+
+SHARE, OPEN_ATTRIBUTE = "share", "open_attribute"
+SHARE_OUTCOMES = {"share": "予以共享", "refuse": "不予共享"}
+
+
+class Dispute(SQLModel, table=True):
+    __tablename__ = "dispute"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)
+    parent_case_id: str | None = Field(default=None, index=True, max_length=64)
+    resource_id: str = Field(max_length=64)
+    raised_by: str
+    parties: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    claim: str
+    status: str = Field(max_length=32)
+    outcome: str | None = Field(default=None, max_length=32)
+    decided_by: str | None = Field(default=None, max_length=32)  # center | county_gov
+    reasons: str | None = None
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DisputeInput(BaseModel):
+    case_id: str
+    kind: str  # share | open_attribute
+    resource_id: str
+    raised_by: Actor
+    parties: list[str]  # the two departments that disagree
+    claim: str
+    parent_case_id: str | None = None
+    proposed_open_attribute: str | None = None  # Art. 28 ¶3: what the center proposes
+
+
+class DisputeOpened(BaseModel):
+    parties: dict[str, str]
+    center_code: str
+    county_code: str
+    expert_code: str
+    current_open_attribute: str
+
+
+class DisputeClosing(BaseModel):
+    case_id: str
+    status: str
+    outcome: str | None = None
+    decided_by: str | None = None
+    reasons: str | None = None
+    closed_at: datetime | None = None
+
+
+class DisputeState(CaseState):
+    case_type: str = "dispute"
+    kind: str
+    resource_id: str
+    claim: str
+    parent_case_id: str | None = None
+    proposed_open_attribute: str | None = None
+    expert_opinion: str | None = None
+    outcome: str | None = None
+    decided_by: str | None = None
+
+
+class DisputeResult(BaseModel):
+    case_id: str
+    outcome: str  # share | refuse, or the decided open attribute
+    decided_by: str
+    reasons: str | None = None
+    basis: str | None = None

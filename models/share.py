@@ -1,0 +1,148 @@
+"""Share requests and grants (Art. 13–22)."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.cases import CaseState
+from models.departments import Actor
+from models.types import UTCDateTime, utcnow
+
+# Art. 16: 共享方式.
+SHARE_MODES = {"verification": "核验", "query": "查询", "batch": "批量"}
+MAX_MONTHS = 60
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` later (the month's last day where it is shorter)."""
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+class ShareRequest(SQLModel, table=True):
+    """The county's record of a share request; Temporal holds where it stands."""
+
+    __tablename__ = "share_request"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    resource_id: str = Field(foreign_key="data_resource.id", index=True, max_length=64)
+    requester_code: str = Field(index=True, max_length=32)
+    source_code: str = Field(index=True, max_length=32)
+    items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    purpose: str
+    scope: str
+    mode: str = Field(max_length=16)
+    months: int
+    share_attribute: str = Field(max_length=16)
+    collected: bool
+    status: str = Field(max_length=32)
+    outcome: str | None = Field(default=None, max_length=16)  # granted | refused
+    reasons: str | None = None
+    basis: str | None = None
+    dispute_case_id: str | None = None
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Grant(SQLModel, table=True):
+    """Permission to use shared data: who, which items, for what, how, since and until when.
+    Shared data serves only the grantee's duties; misuse revokes it at once (Art. 22)."""
+
+    __table_args__ = (UniqueConstraint("case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=64)
+    grantee_code: str = Field(index=True, max_length=32)
+    resource_id: str = Field(index=True, max_length=64)
+    source_code: str = Field(max_length=32)
+    items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    purpose: str
+    scope: str
+    mode: str = Field(max_length=16)
+    desensitised: bool = False
+    valid_from: datetime = Field(sa_type=UTCDateTime)
+    valid_until: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by: str | None = None
+    revoke_reason: str | None = None
+
+
+# ---- workflow payloads ----------------------------------------------------------------------------
+
+
+class ShareRequestInput(BaseModel):
+    case_id: str
+    resource_id: str
+    items: list[str]
+    purpose: str
+    scope: str
+    mode: str
+    months: int
+    requested_by: Actor
+
+
+class ShareCaseOpened(BaseModel):
+    source_code: str
+    source_name: str
+    center_code: str
+    center_name: str
+    share_attribute: str
+    collected: bool
+    resource_name: str
+
+
+class GrantRequest(BaseModel):
+    case_id: str
+    grantee_code: str
+    resource_id: str
+    source_code: str
+    items: list[str]
+    purpose: str
+    scope: str
+    mode: str
+    desensitised: bool
+    valid_from: datetime
+    valid_until: datetime
+
+
+class ShareClosing(BaseModel):
+    case_id: str
+    status: str
+    outcome: str | None = None
+    reasons: str | None = None
+    basis: str | None = None
+    dispute_case_id: str | None = None
+    closed_at: datetime | None = None
+
+
+class ShareState(CaseState):
+    case_type: str = "share"
+    resource_id: str
+    requester_code: str
+    source_code: str = ""
+    items: list[str]
+    purpose: str
+    scope: str
+    mode: str
+    months: int
+    share_attribute: str = ""
+    collected: bool = True
+    approvers: dict[str, str] = {}  # party (center | source) -> step
+    approvals: dict[str, str] = {}  # party -> its action
+    desensitised: bool = False
+    refusal_reasons: str | None = None
+    refusal_basis: str | None = None
+    dispute_case_id: str | None = None
+    grant_id: int | None = None
+
+
+class ShareResult(BaseModel):
+    case_id: str
+    status: str
+    grant_id: int | None = None

@@ -1,0 +1,277 @@
+"""Share approval, 共享申请审批 (Art. 13–22).
+
+A using department applies for a catalog resource's data items, stating purpose, scope and mode
+(Art. 13, 16, 20). Who approves follows the resource's share attribute and collection state:
+- collected and unconditional: the center approves (Art. 20);
+- restricted: the center and the source approve jointly, in either order (Art. 20);
+- non-shared: only if the source agrees to provide it desensitised, with the legal basis (Art. 15, 17);
+- not yet collected: the source replies within 7 working days (Art. 20);
+- batch mode: the center's and the source's review, whatever the class (Art. 21).
+A refusal carries reasons and a basis (Art. 20). Either department may then ask the center to
+coordinate (Art. 20 ¶2); the case waits for that dispute and carries out its outcome. An approval
+writes a grant, usable only for the grantee's duties (Art. 22).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.calendar import compute_deadline
+    from activities.notices import send_case_notice
+    from activities.share import close_share_case, open_share_case, write_grant
+    from models.calendar import DeadlineRequest
+    from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
+    from models.catalog import SHARE_ATTRIBUTES
+    from models.departments import Actor
+    from models.dispute import SHARE, DisputeInput, DisputeResult
+    from models.notices import CaseNotice
+    from models.share import (
+        SHARE_MODES,
+        GrantRequest,
+        ShareClosing,
+        ShareRequestInput,
+        ShareResult,
+        ShareState,
+        add_months,
+    )
+    from models.steps import step_rule
+
+from workflows.case import ACTIVITY, CaseWorkflow
+from workflows.dispute import DisputeWorkflow
+
+CENTER, SOURCE = "center", "source"
+CENTER_REVIEW, SOURCE_REVIEW, SOURCE_REPLY = "share.center_review", "share.source_review", "share.source_reply"
+NONSHARED_REVIEW, BATCH_CENTER, BATCH_SOURCE = "share.nonshared_review", "share.batch_center_review", "share.batch_source_review"
+DISPUTE_WINDOW = "share.dispute_window"
+ACTIONS = ("approve", "approve_desensitised", "refuse", "dispute")
+
+
+def approval_steps(share_attribute: str, collected: bool, mode: str) -> dict[str, str]:
+    """Who must approve, each under which step (Art. 15, 17, 20, 21)."""
+    if not collected:
+        # Art. 20: data not yet collected — the source replies within 7 working days;
+        # Art. 21: in batch mode the center reviews too.
+        return {SOURCE: SOURCE_REPLY, **({CENTER: BATCH_CENTER} if mode == "batch" else {})}
+    if mode == "batch":
+        return {CENTER: BATCH_CENTER, SOURCE: NONSHARED_REVIEW if share_attribute == "non_shared" else BATCH_SOURCE}
+    if share_attribute == "unconditional":
+        return {CENTER: CENTER_REVIEW}
+    if share_attribute == "restricted":
+        return {CENTER: CENTER_REVIEW, SOURCE: SOURCE_REVIEW}
+    return {SOURCE: NONSHARED_REVIEW}
+
+
+@workflow.defn(name="ShareApproval")
+class ShareApprovalWorkflow(CaseWorkflow):
+    case_type = "share"
+    status_zh = {
+        "opening": "登记中",
+        "under_review": "审批中",
+        "refused": "未获同意，可申请协调",
+        "in_dispute": "争议协调中",
+        "granted": "已同意共享，授权生效",
+        "refused_final": "不予共享",
+    }
+
+    @workflow.init
+    def __init__(self, inp: ShareRequestInput) -> None:
+        self.open_case(
+            ShareState(
+                case_id=inp.case_id, status="opening", status_zh=self.status_zh["opening"],
+                resource_id=inp.resource_id, requester_code=inp.requested_by.dept_code, items=inp.items,
+                purpose=inp.purpose, scope=inp.scope, mode=inp.mode, months=inp.months,
+            )
+        )
+        self.state: ShareState
+        self.requester = inp.requested_by
+        self.refusal: DecisionRecord | None = None
+        self.dispute: DecisionRecord | None = None
+
+    @workflow.run
+    async def run(self, inp: ShareRequestInput) -> ShareResult:
+        st = self.state
+        opened = await workflow.execute_activity(open_share_case, inp, **ACTIVITY)
+        st.source_code, st.share_attribute, st.collected = opened.source_code, opened.share_attribute, opened.collected
+        st.parties = {inp.requested_by.dept_code: inp.requested_by.dept_name, opened.source_code: opened.source_name,
+                      opened.center_code: opened.center_name}
+        self.codes = {CENTER: opened.center_code, SOURCE: opened.source_code}
+        st.approvers = approval_steps(st.share_attribute, st.collected, st.mode)
+        st.facts = [
+            f"申请部门：{inp.requested_by.dept_name}；数源部门：{opened.source_name}",
+            f"数据资源：{inp.resource_id} {opened.resource_name}（{SHARE_ATTRIBUTES.get(st.share_attribute)}，"
+            f"{'已归集' if st.collected else '未归集'}）",
+            f"数据项：{'、'.join(inp.items)}；共享方式：{SHARE_MODES[inp.mode]}；期限：{inp.months} 个月",
+            f"共享用途：{inp.purpose}；使用范围：{inp.scope}",
+            "审批：" + "、".join(f"{st.parties[self.codes[p]]}（{step_rule(s).article}）" for p, s in st.approvers.items()),
+        ]
+        self.note(f"{inp.requested_by.label()}提出共享申请")
+
+        # Every approver's step runs at once, each under its own deadline; a refusal ends them all.
+        self.set_status("under_review")
+        for party, step in st.approvers.items():
+            await self.start_step(step, self.codes[party])
+        await asyncio.gather(
+            *(
+                self.await_step(step, lambda p=party: p in st.approvals or self.refusal is not None)
+                for party, step in st.approvers.items()
+            )
+        )
+        if self.refusal is None:
+            return await self._grant()
+
+        refusal = self.refusal
+        st.refusal_reasons, st.refusal_basis = refusal.reasons, refusal.basis
+        await self._tell(inp.requested_by.dept_code, "share.refused", "未获同意",
+                         f"理由：{refusal.reasons}；依据：{refusal.basis}。如有异议，可申请县大数据管理中心协调（第二十条第二款）。",
+                         refusal.article)
+
+        # Art. 20 ¶2: either department may ask the center to coordinate.
+        self.set_status("refused")
+        window = await workflow.execute_activity(
+            compute_deadline, DeadlineRequest(step=DISPUTE_WINDOW, event_at=workflow.now()), **ACTIVITY
+        )
+        st.deadlines[DISPUTE_WINDOW] = window
+        try:
+            await workflow.wait_condition(lambda: self.dispute is not None, timeout=window.due_at - workflow.now())
+        except TimeoutError:
+            return await self._refuse_final(refusal.reasons, refusal.basis, "未在协调期内申请协调，拒绝决定生效")
+
+        assert self.dispute is not None
+        st.dispute_case_id = f"dispute-{st.case_id}"
+        self.set_status("in_dispute")
+        self.note(f"争议协调案件 {st.dispute_case_id} 已开始")
+        result: DisputeResult = await workflow.execute_child_workflow(
+            DisputeWorkflow.run,
+            DisputeInput(
+                case_id=st.dispute_case_id, kind=SHARE, resource_id=st.resource_id, raised_by=self.dispute.actor,
+                parties=[st.requester_code, st.source_code], claim=self.dispute.reasons or "",
+                parent_case_id=st.case_id,
+            ),
+            id=st.dispute_case_id,
+            static_summary=f"共享争议 {st.case_id}（{st.parties[st.requester_code]} 与 {st.parties[st.source_code]}）",
+        )
+        who = "县大数据管理中心协调" if result.decided_by == "center" else "县人民政府决定"
+        if result.outcome == "share":
+            self.note(f"{who}：予以共享")
+            return await self._grant()
+        return await self._refuse_final(result.reasons, result.basis, f"{who}：不予共享")
+
+    async def _grant(self) -> ShareResult:
+        st, now = self.state, workflow.now()
+        until = add_months(now, st.months)
+        grant_id = await workflow.execute_activity(
+            write_grant,
+            GrantRequest(
+                case_id=st.case_id, grantee_code=st.requester_code, resource_id=st.resource_id,
+                source_code=st.source_code, items=st.items, purpose=st.purpose, scope=st.scope, mode=st.mode,
+                desensitised=st.desensitised, valid_from=now, valid_until=until,
+            ),
+            **ACTIVITY,
+        )
+        st.grant_id = grant_id
+        await workflow.execute_activity(
+            close_share_case,
+            ShareClosing(case_id=st.case_id, status="granted", outcome="granted",
+                         dispute_case_id=st.dispute_case_id, closed_at=now),
+            **ACTIVITY,
+        )
+        desensitised = "（经脱敏、脱密处理）" if st.desensitised else ""
+        text = f"共享授权 {grant_id}：{'、'.join(st.items)}{desensitised}，{SHARE_MODES[st.mode]}方式，有效期至 {until:%Y-%m-%d}"
+        await self._tell(st.requester_code, "share.granted", "已同意共享",
+                         f"{text}。共享数据只能用于本部门履行职责需要（第二十二条）。", "第二十条")
+        self.close("granted", text)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return ShareResult(case_id=st.case_id, status="granted", grant_id=grant_id)
+
+    async def _refuse_final(self, reasons: str | None, basis: str | None, text: str) -> ShareResult:
+        st = self.state
+        await workflow.execute_activity(
+            close_share_case,
+            ShareClosing(case_id=st.case_id, status="refused_final", outcome="refused", reasons=reasons, basis=basis,
+                         dispute_case_id=st.dispute_case_id, closed_at=workflow.now()),
+            **ACTIVITY,
+        )
+        if st.dispute_case_id:
+            await self._tell(st.requester_code, "share.refused_final", "不予共享", f"{text}。理由：{reasons}", "第二十条")
+        self.close("refused_final", text)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return ShareResult(case_id=st.case_id, status="refused_final")
+
+    async def _tell(self, dept: str, key: str, headline: str, detail: str, article: str) -> None:
+        await workflow.execute_activity(
+            send_case_notice,
+            CaseNotice(case_id=self.state.case_id, case_type=self.case_type, key=key, dept_code=dept,
+                       headline=headline, detail=detail, article=article, at=workflow.now()),
+            **ACTIVITY,
+        )
+
+    # ---- people decide ---------------------------------------------------------------------------
+
+    def _party(self, actor: Actor) -> str | None:
+        if actor.dept_kind == "center":
+            return CENTER
+        return SOURCE if actor.dept_code == self.state.source_code else None
+
+    @workflow.update
+    async def decide(self, d: DecisionInput) -> DecisionOutcome:
+        self.busy = True
+        try:
+            st = self.state
+            if d.action == "dispute":
+                self.dispute = await self.record(d, DISPUTE_WINDOW)
+                message = "已申请县大数据管理中心协调（第二十条第二款）"
+            else:
+                party = self._party(d.actor)
+                assert party is not None
+                record = await self.record(d, st.approvers[party])
+                st.approvals[party] = d.action
+                if d.action == "refuse":
+                    self.refusal = record
+                    message = "已记录不同意的决定及其理由和依据"
+                else:
+                    st.desensitised = st.desensitised or d.action == "approve_desensitised"
+                    message = "已记录同意"
+            return DecisionOutcome(case_id=st.case_id, action=d.action, status=st.status, message=message)
+        finally:
+            self.busy = False
+
+    @decide.validator
+    def check_decision(self, d: DecisionInput) -> None:
+        """Rejects, before anything is written, a decision the measures do not allow (Art. 15, 17, 20)."""
+        st = self.state
+        self.refuse_if_busy()
+        if d.action not in ACTIONS:
+            raise ValueError(f"操作“{d.action}”无效：共享申请的操作为 approve、approve_desensitised、refuse、dispute")
+        if d.action == "dispute":
+            if st.status != "refused" or self.dispute is not None:
+                raise ValueError(f"案件当前为“{st.status_zh}”：只有申请未获同意后、在协调期内才能申请协调（第二十条第二款）")
+            if d.actor.dept_code not in (st.requester_code, st.source_code):
+                raise ValueError(f"操作人（--as）{d.actor.label()}无权申请协调：由使用部门或数源部门申请（第二十条第二款）")
+            if not (d.reasons or "").strip():
+                raise ValueError("申请协调须写明争议理由（--reason）（第二十条第二款）")
+            return
+        if st.status != "under_review" or self.refusal is not None:
+            raise ValueError(f"案件当前为“{st.status_zh}”，现在不能审批")
+        party = self._party(d.actor)
+        if party is None or party not in st.approvers:
+            names = "、".join(st.parties[self.codes[p]] for p in st.approvers)
+            article = step_rule(next(iter(st.approvers.values()))).article
+            raise ValueError(f"操作人（--as）{d.actor.label()}无权审批：本申请由{names}审批（{article}）")
+        if party in st.approvals:
+            raise ValueError(f"{st.parties[self.codes[party]]}已作出决定，不能重复审批")
+        if d.action == "refuse" and not ((d.reasons or "").strip() and (d.basis or "").strip()):
+            raise ValueError("不同意共享须说明理由（--reason）并提供依据（--basis）（第二十条）")
+        if d.action == "approve_desensitised":
+            if party != SOURCE:
+                raise ValueError("经脱敏、脱密后提供由数源部门决定（第十七条）")
+            if not (d.basis or "").strip():
+                raise ValueError("脱敏、脱密后提供须写明法律依据（--basis）（第十五条、第十七条）")
+        if d.action == "approve" and party == SOURCE and st.share_attribute == "non_shared":
+            raise ValueError("不予共享类数据只能经脱敏、脱密后提供：请用 approve_desensitised 并写明依据（--basis）（第十五条、第十七条）")
+
+    @workflow.query(name="state")
+    def state_query(self) -> ShareState:
+        return self.state

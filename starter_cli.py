@@ -388,7 +388,8 @@ def grant_list(
     grants = list_grants(dept, resource, active_only=not all_)
     lines = [
         f"{g.id:>4}  {g.resource_id:<14} {g.source_code} → {g.grantee_code}  {'、'.join(g.items)}  "
-        f"{SHARE_MODES.get(g.mode, g.mode)}  {g.valid_from:%Y-%m-%d} 至 {g.valid_until:%Y-%m-%d}"
+        f"{SHARE_MODES.get(g.mode, g.mode)}{'（脱敏）' if g.desensitised else ''}  "
+        f"{g.valid_from:%Y-%m-%d} 至 {g.valid_until:%Y-%m-%d}"
         + (f"  已撤销：{g.revoke_reason}" if g.revoked_at else "") + f"  {g.case_id}"
         for g in grants
     ]

@@ -21,6 +21,7 @@ from sqlmodel import func, select
 from activities.store import session
 from models.cases import CaseCounter
 from models.catalog import CatalogUpdateCase
+from models.share import Grant, ShareRequest
 from tests.conftest import venv_binary
 from tests.pg import free_port
 
@@ -171,6 +172,79 @@ def test_unknown_case_and_calendar_from_the_command_line(stack: Stack) -> None:
     assert due.stdout.startswith("2026-10-10")
     as_json = json.loads(stack.pdw("calendar", "due", "--from", "2026-12-28", "--working-days", "5", "--json").stdout)
     assert as_json == {"due": "2027-01-05", "provisional": True}
+
+
+def status_of(stack: Stack, case_id: str) -> str:
+    return json.loads(stack.pdw("show", case_id, "--json").stdout)["state"]["status"]
+
+
+def test_art20_share_request_through_pdw_ends_in_a_grant(stack: Stack) -> None:
+    started = stack.pdw("share", "request", "--resource", "RES-SCJGJ-001", "--item", "统一社会信用代码", "--item", "名称",
+                        "--purpose", "企业开办审批时核验主体资格", "--scope", "县公安局治安大队", "--mode", "query",
+                        "--months", "12", "--as", "gaj.zhangfang")
+    case_id = started.stdout.splitlines()[0]
+    assert case_id.startswith("share-20")
+    _wait(lambda: status_of(stack, case_id) == "under_review", "review")
+    outsider = stack.pdw("decide", case_id, "approve", "--as", "jyj.liuyang", ok=False)
+    assert outsider.returncode == 1 and "无权审批" in outsider.stderr and "第二十条" in outsider.stderr
+    stack.pdw("decide", case_id, "approve", "--as", "dsj.zhouwei")
+    _wait(lambda: status_of(stack, case_id) == "granted", "the grant")
+    grants = json.loads(stack.pdw("grant", "list", "--dept", "gaj", "--json").stdout)
+    mine = [g for g in grants if g["case_id"] == case_id]
+    assert len(mine) == 1 and mine[0]["items"] == ["统一社会信用代码", "名称"] and mine[0]["grantee_code"] == "gaj"
+    with session() as s:
+        assert s.exec(select(Grant).where(Grant.case_id == case_id)).one().mode == "query"
+    text = stack.pdw("show", case_id).stdout
+    assert "周伟（县大数据管理中心，日常管理人员）同意" in text and "共享授权" in text
+
+
+def test_art20_refused_request_disputed_up_to_the_county_through_pdw(stack: Stack) -> None:
+    case_id = stack.pdw("share", "request", "--resource", "RES-GAJ-002", "--item", "号牌号码", "--purpose", "校车安全管理",
+                        "--scope", "县教育局安全科", "--mode", "verification", "--months", "6",
+                        "--as", "jyj.panxiaoyu").stdout.splitlines()[0]
+    _wait(lambda: status_of(stack, case_id) == "under_review", "review")
+    no_basis = stack.pdw("decide", case_id, "refuse", "--as", "gaj.lijun", "--reason", "涉及车主信息", ok=False)
+    assert no_basis.returncode == 1 and "提供依据（--basis）（第二十条）" in no_basis.stderr
+    stack.pdw("decide", case_id, "refuse", "--as", "gaj.lijun", "--reason", "涉及车主个人信息",
+              "--basis", "《中华人民共和国个人信息保护法》第三十四条")
+    _wait(lambda: status_of(stack, case_id) == "refused", "the refusal")
+    stack.pdw("dispute", "open", "--case", case_id, "--reason", "校车安全管理为本局法定职责", "--as", "jyj.panxiaoyu")
+    dispute = f"dispute-{case_id}"
+    _wait(lambda: status_of(stack, dispute) == "coordinating", "coordination")
+    stack.pdw("decide", dispute, "escalate", "--as", "dsj.zhouwei", "--reason", "双方未能达成一致")
+    _wait(lambda: status_of(stack, dispute) == "county_decision", "the county")
+    found = _wait(lambda: [w for w in stack.temporal("workflow", "list", "--query",
+                                                     "PdwCaseType='dispute' AND PdwAwaiting='xzf'")
+                           if w["execution"]["workflowId"] == dispute], "the dispute awaiting the county")
+    assert found
+    stack.pdw("decide", dispute, "decide", "--as", "xzf.wuminghui", "--reason", "校车安全属法定职责，予以共享",
+              "--set", "outcome=share")
+    _wait(lambda: status_of(stack, case_id) == "granted", "the grant")
+    story = json.loads(stack.pdw("show", case_id, "--json").stdout)
+    assert [(d["action"], d["person_id"], d["article"]) for d in story["decisions"]] == [
+        ("refuse", "gaj.lijun", "第二十条"), ("dispute", "jyj.panxiaoyu", "第二十条")]
+    assert story["decisions"][0]["basis"] == "《中华人民共和国个人信息保护法》第三十四条"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--resource", "RES-GAJ-002", "--item", "号牌号码", "--as", "gaj.zhangfang"], "不能是数源部门本身"),
+        (["--resource", "RES-GAJ-002", "--item", "身高", "--as", "jyj.panxiaoyu"], "数据项（items）“身高”不在"),
+        (["--resource", "RES-GAJ-002", "--item", "号牌号码", "--purpose", " ", "--as", "jyj.panxiaoyu"], "共享用途（purpose）不能为空"),
+        (["--resource", "RES-RSJ-001", "--item", "姓名", "--mode", "batch", "--as", "jyj.panxiaoyu"], "不提供批量方式"),
+        (["--resource", "RES-NONE-1", "--item", "x", "--as", "jyj.panxiaoyu"], "不在目录中"),
+    ],
+)
+def test_bad_share_request_is_refused_in_chinese_and_writes_nothing(stack: Stack, args: list[str], message: str) -> None:
+    defaults = {"--purpose": "履职", "--scope": "本部门", "--mode": "query"}
+    extra = [x for k, v in defaults.items() if k not in args for x in (k, v)]
+    with session() as s:
+        before = s.exec(select(func.count()).select_from(ShareRequest)).one()
+    done = stack.pdw("share", "request", *args, *extra, ok=False)
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+    with session() as s:
+        assert s.exec(select(func.count()).select_from(ShareRequest)).one() == before
 
 
 def test_worker_stops_cleanly_on_sigterm(stack: Stack) -> None:

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.catalog import publish_open_attribute
     from activities.dispute import close_dispute_case, open_dispute_case
     from activities.notices import send_case_notice
-    from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
+    from models.cases import ACTION_ZH, DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import OPEN_ATTRIBUTES, OpenAttributeChange
     from models.dispute import (
         OPEN_ATTRIBUTE,
@@ -159,7 +159,7 @@ class DisputeWorkflow(CaseWorkflow):
             else:
                 self.decision = record
             return DecisionOutcome(case_id=self.state.case_id, action=d.action, status=self.state.status,
-                                   message=f"已记录：{record.actor.label()}{d.action}")
+                                   message=f"已记录：{record.actor.label()}{ACTION_ZH[d.action]}")
         finally:
             self.busy = False
 

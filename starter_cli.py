@@ -25,6 +25,7 @@ dept_app = typer.Typer(help="部门及其备案人员（第四十三条）。", 
 share_app = typer.Typer(help="数据共享申请（第十三条至第二十二条）。", no_args_is_help=True)
 dispute_app = typer.Typer(help="争议协调（第二十条第二款、第二十八条第三款）。", no_args_is_help=True)
 grant_app = typer.Typer(help="共享授权（第二十二条）。", no_args_is_help=True)
+correction_app = typer.Typer(help="数据纠错校核（第二十三条）。", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(catalog_update_app, name="catalog-update")
@@ -32,6 +33,7 @@ app.add_typer(dept_app, name="dept")
 app.add_typer(share_app, name="share")
 app.add_typer(dispute_app, name="dispute")
 app.add_typer(grant_app, name="grant")
+app.add_typer(correction_app, name="correction")
 
 JSON_OPT = typer.Option(False, "--json", help="以 JSON 输出")
 AS_OPT = typer.Option(None, "--as", help="操作人：已备案人员编号（或设置 PDW_ACTOR）")
@@ -411,6 +413,63 @@ def grant_revoke(
     except (StoreError, CliError) as err:
         fail(str(err))
     typer.echo(f"共享授权 {grant.id} 已撤销（{grant.grantee_code}，{grant.resource_id}）：{grant.revoke_reason}")
+
+
+@correction_app.command("report")
+def correction_report(
+    resource: str | None = typer.Option(None, "--resource", help="数据资源编号"),
+    item: list[str] = typer.Option([], "--item", help="有疑义或错误的数据项，可重复"),
+    found: str | None = typer.Option(None, "--found", help="发现的问题"),
+    expected: str | None = typer.Option(None, "--expected", help="认为正确的数据"),
+    evidence: str | None = typer.Option(None, "--evidence", help="证明材料"),
+    proof: bool = typer.Option(False, "--proof-provided", help="办事人已提供合法有效证明材料（第二十三条第二款）"),
+    as_: str | None = AS_OPT,
+    input_: str | None = typer.Option(None, "--input", help="从 JSON 文件（- 为标准输入）读取以上各项"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """使用部门对共享数据有疑义或发现错误，经县大数据管理中心反馈数源部门（第二十三条）。
+
+    例：pdw correction report --resource RES-SCJGJ-001 --item 住所 --found "住所仍为旧址" --expected "瓯北街道新址" --evidence "营业执照副本" --proof-provided --as gaj.zhangfang
+    """
+    data = read_input(input_) if input_ else {}
+    fields = {
+        "resource_id": resource or data.get("resource_id") or data.get("resource"),
+        "items": item or data.get("items", []),
+        "found": found if found is not None else data.get("found", ""),
+        "expected": expected if expected is not None else data.get("expected", ""),
+        "evidence": evidence if evidence is not None else data.get("evidence", ""),
+        "proof_provided": proof or bool(data.get("proof_provided", False)),
+        "as": as_ or data.get("as"),
+    }
+    result = run(start_correction(fields))
+    emit(result, as_json, f"{result['case_id']}\n已反馈，待县大数据管理中心转交数源部门；查看：pdw show {result['case_id']}")
+
+
+async def start_correction(fields: dict[str, Any]) -> dict[str, Any]:
+    from activities.correction import check_correction_report
+    from activities.store import resolve_actor, session
+    from models.correction import PROCEED_NOTICE, CorrectionInput
+
+    if not fields.get("resource_id"):
+        raise CliError("缺少 --resource：须指明有疑义的数据资源编号（第二十三条）")
+    actor = resolve_actor(actor_id(fields.get("as")))
+    items = [i.strip() for i in fields["items"] if i.strip()]
+    with session() as s:
+        resource, source = check_correction_report(s, resource_id=fields["resource_id"], items=items,
+                                                   found=fields["found"] or "", expected=fields["expected"] or "",
+                                                   reporter=actor)
+    c = await client()
+    case_id = new_case_id("correction")
+    inp = CorrectionInput(case_id=case_id, resource_id=resource.id, items=items, found=fields["found"].strip(),
+                          expected=fields["expected"].strip(), evidence=(fields["evidence"] or "").strip(),
+                          proof_provided=fields["proof_provided"], reported_by=actor)
+    await start_case(
+        c, "DataCorrection", inp, case_id=case_id, case_type="correction", awaiting="",
+        departments={actor.dept_code, source.code},
+        summary=f"数据纠错 {resource.id}（{actor.dept_name} → {source.name}）",
+        details=f"数据项：{'、'.join(items)}；问题：{inp.found}" + (f"。{PROCEED_NOTICE}" if inp.proof_provided else ""),
+    )
+    return {"case_id": case_id, "resource_id": resource.id, "source": source.code}
 
 
 # ---- deciding and looking at cases ---------------------------------------------------------------

@@ -11,16 +11,20 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from activities import calendar, cases, catalog, dispute, notices, share
+from activities import calendar, cases, catalog, correction, dispute, notices, share
 from logs import configure_logging
 from settings import Settings, get_settings
 from workflows.catalog_update import CatalogUpdateWorkflow
+from workflows.correction import DataCorrectionWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.share import ShareApprovalWorkflow
 
-WORKFLOWS = [CatalogUpdateWorkflow, ShareApprovalWorkflow, DisputeWorkflow]
+WORKFLOWS = [CatalogUpdateWorkflow, ShareApprovalWorkflow, DisputeWorkflow, DataCorrectionWorkflow]
 ACTIVITIES = [
     calendar.compute_deadline,
+    calendar.extend_deadline,
+    correction.open_correction_case,
+    correction.update_correction_case,
     cases.record_decision,
     cases.record_deadline_miss,
     cases.record_audit,

@@ -23,7 +23,15 @@ from sqlmodel import Session, delete, select
 from temporalio import activity
 
 from activities.store import StoreError, insert_ignore, session
-from models.calendar import OVERRIDE, YEAR_FILE, CalendarDay, CalendarYear, Deadline, DeadlineRequest
+from models.calendar import (
+    OVERRIDE,
+    YEAR_FILE,
+    CalendarDay,
+    CalendarYear,
+    Deadline,
+    DeadlineRequest,
+    ExtensionRequest,
+)
 from models.steps import step_rule
 from settings import get_settings
 
@@ -114,6 +122,23 @@ class WorkingCalendar:
         )
 
 
+    def extended(self, original: Deadline, extra: int, warn_before: int, escalate_after: int) -> Deadline:
+        """``original`` moved ``extra`` working days later (Art. 23), with its rungs recomputed."""
+        due_date, provisional = self.due(original.due_date, extra)
+        warn_day = self.nth_working_day_after(original.due_date, max(extra - warn_before + 1, 1))
+        escalate_day = self.nth_working_day_after(due_date, escalate_after)
+        return original.model_copy(
+            update={
+                "due_date": due_date,
+                "due_at": end_of_day(due_date),
+                "warn_at": start_of_day(warn_day),
+                "escalate_at": end_of_day(escalate_day),
+                "provisional": original.provisional or provisional or self.is_provisional(escalate_day),
+                "extended_by": extra,
+            }
+        )
+
+
 def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, SHANGHAI)
 
@@ -134,6 +159,14 @@ def compute_deadline(req: DeadlineRequest) -> Deadline:
     settings = get_settings()
     return load_calendar().deadline(
         req.step, req.event_at, settings.warn_working_days, settings.escalate_after_working_days
+    )
+
+
+@activity.defn
+def extend_deadline(req: ExtensionRequest) -> Deadline:
+    settings = get_settings()
+    return load_calendar().extended(
+        req.original, req.extra_working_days, settings.warn_working_days, settings.escalate_after_working_days
     )
 
 

@@ -25,7 +25,7 @@ TEMPLATES = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
-CASE_TYPE_ZH = {"catalog_update": "目录更新", "share": "共享申请", "dispute": "争议协调"}
+CASE_TYPE_ZH = {"catalog_update": "目录更新", "share": "共享申请", "dispute": "争议协调", "correction": "数据纠错"}
 CHANNEL = "log"  # issue 5 brings email and webhook; the outbox row is written for every channel
 
 
@@ -91,7 +91,7 @@ def send_ladder_notice(n: LadderNotice) -> int:
                     Notice,
                     {
                         "case_id": n.case_id,
-                        "step": n.deadline.step,
+                        "step": n.deadline.key,
                         "level": n.level,
                         "dept_code": dept_code,
                         "role": role,
@@ -107,7 +107,7 @@ def send_ladder_notice(n: LadderNotice) -> int:
                 )
                 if inserted:
                     written += 1
-                    log.info("notice_sent", case_id=n.case_id, step=n.deadline.step, level=n.level,
+                    log.info("notice_sent", case_id=n.case_id, step=n.deadline.key, level=n.level,
                              person_id=person.id, channel=CHANNEL, subject=subject)
     return written
 

@@ -3,4 +3,4 @@
 Import every table module here so that ``SQLModel.metadata`` (and so Alembic) sees them all.
 """
 
-from models import audit, calendar, cases, catalog, departments, dispute, notices, share  # noqa: F401
+from models import audit, calendar, cases, catalog, correction, departments, dispute, notices, share  # noqa: F401

@@ -46,8 +46,19 @@ class Deadline(BaseModel):
     warn_at: datetime
     escalate_at: datetime
     provisional: bool
+    extended_by: int = 0  # working days added to the original deadline (Art. 23: at most 15)
+
+    @property
+    def key(self) -> str:
+        """The step as notices and missed-deadline records know it: an extended deadline is a new one."""
+        return self.step if not self.extended_by else f"{self.step}+{self.extended_by}"
 
 
 class DeadlineRequest(BaseModel):
     step: str
     event_at: datetime
+
+
+class ExtensionRequest(BaseModel):
+    original: Deadline
+    extra_working_days: int

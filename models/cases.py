@@ -28,6 +28,10 @@ ACTION_ZH = {
     "escalate": "协调不成，报请县政府决定",
     "opinion": "提出专家意见",
     "decide": "作出决定",
+    "forward": "转交数源部门",
+    "extend": "同意延长校核期限",
+    "correct": "更正数据",
+    "confirm": "确认数据无误",
 }
 
 

@@ -43,6 +43,10 @@ STEP_RULES: dict[str, StepRule] = {
         # Art. 28 ¶3: a disputed open attribute — the expert committee's opinion, then the county decides.
         StepRule("dispute.expert_opinion", "专家委员会对开放属性争议提出意见", 10, False, "第二十八条"),
         StepRule("dispute.open_county_decision", "县人民政府决定开放属性", 15, False, "第二十八条"),
+        # Art. 23: an error report goes through the center to the source, which verifies it within
+        # 5 working days of receipt (its head may extend by at most 15).
+        StepRule("correction.forward", "大数据管理中心转交纠错反馈", 2, False, "第二十三条"),
+        StepRule("correction.verify", "数源部门校核数据", 5, True, "第二十三条"),
     )
 }
 

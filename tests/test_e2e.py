@@ -247,6 +247,24 @@ def test_bad_share_request_is_refused_in_chinese_and_writes_nothing(stack: Stack
         assert s.exec(select(func.count()).select_from(ShareRequest)).one() == before
 
 
+def test_art23_correction_through_pdw_with_an_extension_by_the_source_head(stack: Stack) -> None:
+    case_id = stack.pdw("correction", "report", "--resource", "RES-SCJGJ-001", "--item", "住所", "--found", "住所仍为旧址",
+                        "--expected", "瓯北街道新址", "--evidence", "营业执照副本", "--proof-provided",
+                        "--as", "gaj.zhangfang").stdout.splitlines()[0]
+    assert case_id.startswith("correction-20")
+    _wait(lambda: status_of(stack, case_id) == "awaiting_forward", "the center")
+    stack.pdw("decide", case_id, "forward", "--as", "dsj.zhouwei")
+    _wait(lambda: status_of(stack, case_id) == "verifying", "verification")
+    refused = stack.pdw("decide", case_id, "extend", "--as", "scjgj.jinlei", "--reason", "调档", "--set", "working_days=5",
+                        ok=False)
+    assert refused.returncode == 1 and "须经数源部门负责人同意" in refused.stderr
+    stack.pdw("decide", case_id, "extend", "--as", "scjgj.yangguang", "--reason", "需调取档案", "--set", "working_days=5")
+    stack.pdw("decide", case_id, "correct", "--as", "scjgj.jinlei", "--set", "changes=住所更正为瓯北街道新址")
+    _wait(lambda: status_of(stack, case_id) == "corrected", "the outcome")
+    text = stack.pdw("show", case_id).stdout
+    assert "第二十三条第二款" in text and "同意延长校核期限" in text and "已更正" in text
+
+
 def test_worker_stops_cleanly_on_sigterm(stack: Stack) -> None:
     worker = stack.worker  # type: ignore[attr-defined]
     worker.send_signal(signal.SIGTERM)

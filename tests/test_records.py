@@ -128,3 +128,13 @@ def test_art43_a_role_changes_hands_and_the_change_is_kept() -> None:
         assign_role("zjj", "boss", "zjj.wangli", note="x")
     with pytest.raises(StoreError, match="须用 --name"):
         assign_role("zjj", "daily_admin", "zjj.nobody", note="x")
+
+
+def test_the_migration_chain_matches_the_models(database_url: str) -> None:
+    """Alembic's chain, as run for this suite, builds exactly the tables the models describe."""
+    from alembic import command
+
+    from activities.migrate import alembic_config
+    from settings import get_settings
+
+    command.check(alembic_config(get_settings().sqlalchemy_url))  # raises on any difference

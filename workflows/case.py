@@ -12,10 +12,10 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import compute_deadline
+    from activities.calendar import compute_deadline, extend_deadline
     from activities.cases import record_decision
     from models import search
-    from models.calendar import Deadline, DeadlineRequest
+    from models.calendar import Deadline, DeadlineRequest, ExtensionRequest
     from models.cases import (
         ACTION_ZH,
         LEVEL_URGED,
@@ -139,6 +139,15 @@ class CaseWorkflow:
             escalate_to=self.escalate_to,
             on_level=lambda _level: self.refresh(),
         )
+        return deadline
+
+    async def extend_step(self, step: str, original: Deadline, extra_working_days: int) -> Deadline:
+        """Move a step's deadline ``extra_working_days`` past ``original``; the ladder starts again."""
+        deadline = await workflow.execute_activity(
+            extend_deadline, ExtensionRequest(original=original, extra_working_days=extra_working_days), **ACTIVITY
+        )
+        self.state.deadlines[step] = deadline
+        self.ladders[step].move(deadline)
         return deadline
 
     async def await_step(self, step: str, done: Callable[[], bool]) -> None:

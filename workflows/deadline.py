@@ -47,6 +47,13 @@ class DeadlineLadder:
         self.dept_code, self.deadline, self.on_level = dept_code, deadline, on_level
         self.escalate_to = escalate_to
         self.level = LEVEL_NONE
+        self.moves = 0
+
+    def move(self, deadline: Deadline) -> None:
+        """A new deadline for the step (an extension): the rungs start again from it."""
+        self.deadline, self.level = deadline, LEVEL_NONE
+        self.moves += 1
+        self.on_level(self.level)
 
     def _rungs(self) -> list[tuple[int, datetime]]:
         d = self.deadline
@@ -66,13 +73,16 @@ class DeadlineLadder:
                 continue
             upcoming = [at for level, at in self._rungs() if level > self.level]
             if not upcoming:
-                await workflow.wait_condition(done)
-                return
+                await workflow.wait_condition(self._done_or_moved(done))
+                continue
             try:
-                await workflow.wait_condition(done, timeout=upcoming[0] - workflow.now())
-                return
+                await workflow.wait_condition(self._done_or_moved(done), timeout=upcoming[0] - workflow.now())
             except TimeoutError:
                 continue
+
+    def _done_or_moved(self, done: Callable[[], bool]) -> Callable[[], bool]:
+        moves = self.moves
+        return lambda: done() or self.moves != moves
 
     async def _climb(self, level: int) -> None:
         self.level = level
@@ -82,7 +92,7 @@ class DeadlineLadder:
                 record_deadline_miss,
                 MissRecord(
                     case_id=self.case_id,
-                    step=self.deadline.step,
+                    step=self.deadline.key,
                     dept_code=self.dept_code,
                     due_at=self.deadline.due_at,
                     statutory=self.deadline.statutory,

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Local defaults for the steps the measures give no time for, by step key: {"catalog_update.review": 5}.
     local_deadline_days: dict[str, int] = Field(default_factory=dict)
     actor: str | None = None
+    # Art. 32: public requests for a dataset not in the open catalog that start the source's review.
+    open_request_threshold: int = 5
     log_level: str = "INFO"
 
     @property

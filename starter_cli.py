@@ -26,6 +26,8 @@ share_app = typer.Typer(help="数据共享申请（第十三条至第二十二�
 dispute_app = typer.Typer(help="争议协调（第二十条第二款、第二十八条第三款）。", no_args_is_help=True)
 grant_app = typer.Typer(help="共享授权（第二十二条）。", no_args_is_help=True)
 correction_app = typer.Typer(help="数据纠错校核（第二十三条）。", no_args_is_help=True)
+open_app = typer.Typer(help="公共数据开放：受限开放申请（第二十八条至第三十一条）、开放目录申请与复核（第三十二条）。",
+                       no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(catalog_update_app, name="catalog-update")
@@ -34,6 +36,7 @@ app.add_typer(share_app, name="share")
 app.add_typer(dispute_app, name="dispute")
 app.add_typer(grant_app, name="grant")
 app.add_typer(correction_app, name="correction")
+app.add_typer(open_app, name="open")
 
 JSON_OPT = typer.Option(False, "--json", help="以 JSON 输出")
 AS_OPT = typer.Option(None, "--as", help="操作人：已备案人员编号（或设置 PDW_ACTOR）")
@@ -472,6 +475,105 @@ async def start_correction(fields: dict[str, Any]) -> dict[str, Any]:
     return {"case_id": case_id, "resource_id": resource.id, "source": source.code}
 
 
+@open_app.command("apply")
+def open_apply(
+    resource: str = typer.Option(..., "--resource", help="数据资源编号"),
+    name: str = typer.Option("", "--name", help="申请人（公民、法人或其他组织）名称"),
+    id_type: str = typer.Option("resident_id", "--id-type", help="resident_id、passport、uscc、other"),
+    id_number: str = typer.Option("", "--id-number", help="证件号码（只存于数据库，不写入日志和工作流）"),
+    contact: str = typer.Option("", "--contact", help="联系方式"),
+    scope: str = typer.Option("", "--scope", help="使用范围"),
+    purpose: str = typer.Option("", "--purpose", help="使用用途"),
+    access_way: str = typer.Option("download", "--access-way", help="download（下载）、api（接口）、algorithm（算法模型）"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """公民、法人或其他组织申请开放数据（第二十八条第二款、第三十一条）。
+
+    例：pdw open apply --resource RES-MZJ-001 --name 张三 --id-number 330324199001011234 --contact 13905770000 --scope 学术研究 --purpose "研究救助政策" --access-way api
+    """
+    result = run(start_open_application(resource, name, id_type, id_number, contact, scope, purpose, access_way))
+    emit(result, as_json, f"{result['case_id']}\n已受理开放申请（{result['applicant']}）；查看：pdw show {result['case_id']}")
+
+
+async def start_open_application(
+    resource: str, name: str, id_type: str, id_number: str, contact: str, scope: str, purpose: str, access_way: str,
+) -> dict[str, Any]:
+    from activities.open_data import register_open_application
+    from models.open_data import OpenApplyInput
+
+    c = await client()
+    case_id = new_case_id("open")
+    label = register_open_application(case_id, resource_id=resource, name=name, id_type=id_type, id_number=id_number,
+                                      contact=contact, scope=scope, purpose=purpose, access_way=access_way)
+    inp = OpenApplyInput(case_id=case_id, resource_id=resource, applicant_label=label, scope=scope.strip(),
+                         purpose=purpose.strip(), access_way=access_way)
+    await start_case(c, "RestrictedOpenReview", inp, case_id=case_id, case_type="open_review", awaiting="",
+                     departments=set(), summary=f"开放申请 {resource}（{label}）",
+                     details=f"使用范围：{inp.scope}；用途：{inp.purpose}（第二十八条）")
+    return {"case_id": case_id, "resource_id": resource, "applicant": label}
+
+
+@open_app.command("request")
+def open_request(
+    resource: str = typer.Option(..., "--resource", help="尚未列入开放目录的数据资源"),
+    name: str = typer.Option("", "--name", help="申请人名称"),
+    contact: str = typer.Option("", "--contact", help="联系方式"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """公众申请尚未列入开放目录的数据；申请达到次数（PDW_OPEN_REQUEST_THRESHOLD）即转数源部门审核（第三十二条）。"""
+    result = run(_open_request(resource, name, contact))
+    text = (f"已登记，该数据待审核的公众申请 {result['count']} 次" if not result["case_id"]
+            else f"{result['case_id']}\n该数据已转数源部门审核（第三十二条）")
+    emit(result, as_json, text)
+
+
+async def _open_request(resource: str, name: str, contact: str) -> dict[str, Any]:
+    from activities.open_data import attach_requests, record_open_request
+    from models.open_data import ListingReviewInput
+
+    count, review = record_open_request(resource, name, contact)
+    if review or count < settings().open_request_threshold:
+        return {"resource_id": resource, "count": count, "case_id": review}
+    c = await client()
+    case_id = new_case_id("listing")
+    attach_requests(resource, case_id)
+    await start_case(c, "OpenListingReview", ListingReviewInput(case_id=case_id, resource_id=resource,
+                                                                request_count=count),
+                     case_id=case_id, case_type="open_listing", awaiting="", departments=set(),
+                     summary=f"开放目录申请 {resource}（公众申请 {count} 次）",
+                     details="公众申请频次高但尚未列入开放目录，转数源部门审核（第三十二条）")
+    return {"resource_id": resource, "count": count, "case_id": case_id}
+
+
+@open_app.command("object")
+def open_object(
+    case_id: str = typer.Argument(..., help="开放目录审核案件编号"),
+    name: str = typer.Option("", "--name", help="申请人名称"),
+    id_type: str = typer.Option("resident_id", "--id-type"),
+    id_number: str = typer.Option("", "--id-number", help="证件号码"),
+    contact: str = typer.Option("", "--contact", help="联系方式"),
+    reason: str = typer.Option("", "--reason", help="对数源部门答复的异议"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """对数源部门的答复有异议，向县大数据管理中心申请复核；中心 3 个工作日内反馈（第三十二条）。"""
+    result = run(_open_object(case_id, name, id_type, id_number, contact, reason))
+    emit(result, as_json, f"{case_id}：已提出复核申请，县大数据管理中心应于3个工作日内反馈（第三十二条）")
+
+
+async def _open_object(case_id: str, name: str, id_type: str, id_number: str, contact: str, reason: str) -> dict[str, Any]:
+    from activities.open_data import record_objector
+    from models.departments import Actor
+    from models.open_data import masked
+
+    if not (name.strip() and id_number.strip() and contact.strip()):
+        raise CliError("须写明申请人名称（--name）、证件号码（--id-number）和联系方式（--contact）（第三十二条）")
+    public = Actor(person_id="public", name=masked(name, id_type, id_number), dept_code="public", dept_name="公众",
+                   dept_kind="public")
+    outcome = await _send_decision(case_id, "object", public, reason, None, {})
+    record_objector(case_id, name, contact, reason)
+    return outcome
+
+
 # ---- deciding and looking at cases ---------------------------------------------------------------
 
 
@@ -504,13 +606,19 @@ def decide(
 async def _decide(
     case_id: str, action: str, person: str, reason: str | None, basis: str | None, data: dict[str, Any]
 ) -> dict[str, Any]:
+    from activities.store import resolve_actor
+
+    return await _send_decision(case_id, action, resolve_actor(person), reason, basis, data)
+
+
+async def _send_decision(
+    case_id: str, action: str, actor: Any, reason: str | None, basis: str | None, data: dict[str, Any]
+) -> dict[str, Any]:
     from temporalio.client import WorkflowUpdateFailedError
     from temporalio.service import RPCError
 
-    from activities.store import resolve_actor
     from models.cases import DecisionInput
 
-    actor = resolve_actor(person)
     handle = (await client()).get_workflow_handle(case_id)
     decision = DecisionInput(action=action, actor=actor, reasons=reason, basis=basis, data=data)
     try:

@@ -11,15 +11,24 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from activities import calendar, cases, catalog, correction, dispute, notices, share
+from activities import calendar, cases, catalog, correction, dispute, notices, open_data, share
 from logs import configure_logging
 from settings import Settings, get_settings
 from workflows.catalog_update import CatalogUpdateWorkflow
 from workflows.correction import DataCorrectionWorkflow
 from workflows.dispute import DisputeWorkflow
+from workflows.open_listing import OpenListingReviewWorkflow
+from workflows.open_review import RestrictedOpenReviewWorkflow
 from workflows.share import ShareApprovalWorkflow
 
-WORKFLOWS = [CatalogUpdateWorkflow, ShareApprovalWorkflow, DisputeWorkflow, DataCorrectionWorkflow]
+WORKFLOWS = [
+    CatalogUpdateWorkflow,
+    ShareApprovalWorkflow,
+    DisputeWorkflow,
+    DataCorrectionWorkflow,
+    RestrictedOpenReviewWorkflow,
+    OpenListingReviewWorkflow,
+]
 ACTIVITIES = [
     calendar.compute_deadline,
     calendar.extend_deadline,
@@ -38,6 +47,9 @@ ACTIVITIES = [
     share.close_share_case,
     dispute.open_dispute_case,
     dispute.close_dispute_case,
+    open_data.open_open_application,
+    open_data.open_listing_review,
+    open_data.update_open_case,
     notices.send_ladder_notice,
     notices.send_case_notice,
 ]

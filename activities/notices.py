@@ -25,7 +25,8 @@ TEMPLATES = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
-CASE_TYPE_ZH = {"catalog_update": "目录更新", "share": "共享申请", "dispute": "争议协调", "correction": "数据纠错"}
+CASE_TYPE_ZH = {"catalog_update": "目录更新", "share": "共享申请", "dispute": "争议协调", "correction": "数据纠错",
+                "open_review": "受限开放申请", "open_listing": "开放目录申请复核"}
 CHANNEL = "log"  # issue 5 brings email and webhook; the outbox row is written for every channel
 
 

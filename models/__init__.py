@@ -3,4 +3,15 @@
 Import every table module here so that ``SQLModel.metadata`` (and so Alembic) sees them all.
 """
 
-from models import audit, calendar, cases, catalog, correction, departments, dispute, notices, share  # noqa: F401
+from models import (  # noqa: F401
+    audit,
+    calendar,
+    cases,
+    catalog,
+    correction,
+    departments,
+    dispute,
+    notices,
+    open_data,
+    share,
+)

@@ -32,6 +32,11 @@ ACTION_ZH = {
     "extend": "同意延长校核期限",
     "correct": "更正数据",
     "confirm": "确认数据无误",
+    "list": "列入开放目录",
+    "decline": "说明不列入开放目录的理由",
+    "object": "提出复核申请",
+    "uphold": "复核维持数源部门答复",
+    "overturn": "复核认为应当开放",
 }
 
 

@@ -47,6 +47,14 @@ STEP_RULES: dict[str, StepRule] = {
         # 5 working days of receipt (its head may extend by at most 15).
         StepRule("correction.forward", "大数据管理中心转交纠错反馈", 2, False, "第二十三条"),
         StepRule("correction.verify", "数源部门校核数据", 5, True, "第二十三条"),
+        # Art. 28 ¶2: restricted-open data — the center reviews and reports to the city bureau.
+        StepRule("open.center_review", "大数据管理中心审核受限开放申请", 5, False, "第二十八条"),
+        StepRule("open.city_review", "市大数据发展管理局审核受限开放申请", 10, False, "第二十八条"),
+        # Art. 32: the source reviews data the public often asks for; an objection to its answer is
+        # reviewed by the center within 3 working days.
+        StepRule("open.listing_review", "数源部门审核是否列入开放目录", 10, False, "第三十二条"),
+        StepRule("open.objection_window", "对数源部门答复提出复核申请的期间", 15, False, "第三十二条"),
+        StepRule("open.objection_review", "大数据管理中心复核", 3, True, "第三十二条"),
     )
 }
 

@@ -76,6 +76,7 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "PDW_TASK_QUEUE": f"pdw-e2e-{uuid.uuid4().hex[:6]}",
         "PDW_HOME": str(home),
         "PDW_UI_PORT": str(ui_port),
+        "PDW_OPEN_REQUEST_THRESHOLD": "2",
     }
     stack = Stack(env, f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}")
     worker = None
@@ -265,10 +266,57 @@ def test_art23_correction_through_pdw_with_an_extension_by_the_source_head(stack
     assert "第二十三条第二款" in text and "同意延长校核期限" in text and "已更正" in text
 
 
+ID_NUMBER, CONTACT = "330324198805056789", "13905779999"
+
+
+def test_art28_restricted_open_application_through_pdw(stack: Stack) -> None:
+    bad = stack.pdw("open", "apply", "--resource", "RES-MZJ-001", "--name", "李明", "--id-number", ID_NUMBER,
+                    "--contact", CONTACT, "--scope", "学术研究", "--purpose", "", ok=False)
+    assert bad.returncode == 1 and "使用用途（purpose）不能为空" in bad.stderr
+    case_id = stack.pdw("open", "apply", "--resource", "RES-MZJ-001", "--name", "李明", "--id-number", ID_NUMBER,
+                        "--contact", CONTACT, "--scope", "学术研究", "--purpose", "研究救助政策效果",
+                        "--access-way", "api").stdout.splitlines()[0]
+    _wait(lambda: status_of(stack, case_id) == "center_review", "the center")
+    stack.pdw("decide", case_id, "approve", "--as", "dsj.zhouwei")
+    _wait(lambda: status_of(stack, case_id) == "city_review", "the city")
+    stack.pdw("decide", case_id, "approve", "--as", "wzdsj.hehao", "--set", "access_mode=authorisation")
+    _wait(lambda: status_of(stack, case_id) == "approved", "approval")
+    shown = stack.pdw("show", case_id).stdout
+    assert "李*（居民身份证 ****6789）" in shown and ID_NUMBER not in shown
+    described = json.dumps(stack.temporal("workflow", "describe", "--workflow-id", case_id), ensure_ascii=False)
+    history = json.dumps(stack.temporal("workflow", "show", "--workflow-id", case_id), ensure_ascii=False)
+    for secret in (ID_NUMBER, CONTACT):
+        assert secret not in described and secret not in history  # no search attribute, no history
+
+
+def test_art32_public_requests_source_answer_and_objection_through_pdw(stack: Stack) -> None:
+    first = json.loads(stack.pdw("open", "request", "--resource", "RES-WJJ-002", "--name", "周八", "--contact",
+                                 "13800001111", "--json").stdout)
+    second = json.loads(stack.pdw("open", "request", "--resource", "RES-WJJ-002", "--name", "吴九", "--contact",
+                                  "13800002222", "--json").stdout)
+    case_id = second["case_id"] or first["case_id"]
+    assert case_id and case_id.startswith("listing-20")
+    _wait(lambda: status_of(stack, case_id) == "source_review", "the source")
+    stack.pdw("decide", case_id, "decline", "--as", "wjj.xiejing", "--reason", "含新生儿个人信息，不符合开放标准")
+    _wait(lambda: status_of(stack, case_id) == "answered", "the answer")
+    stack.pdw("open", "object", case_id, "--name", "吴九", "--id-number", ID_NUMBER, "--contact", CONTACT,
+              "--reason", "可按乡镇汇总统计后开放")
+    _wait(lambda: status_of(stack, case_id) == "objection_review", "the center's review")
+    stack.pdw("decide", case_id, "overturn", "--as", "dsj.zhouwei", "--reason", "汇总统计数据可开放",
+              "--set", "open_attribute=restricted")
+    _wait(lambda: status_of(stack, case_id) == "listed", "the listing")
+    versions = json.loads(stack.pdw("catalog", "show", "RES-WJJ-002", "--json").stdout)
+    assert [v["open_attribute"] for v in versions if v["is_current"]] == ["restricted"]
+
+
 def test_worker_stops_cleanly_on_sigterm(stack: Stack) -> None:
     worker = stack.worker  # type: ignore[attr-defined]
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=30) == 0
-    lines = [json.loads(line) for line in worker.stderr.read().splitlines() if line.startswith("{")]
+    output = worker.stderr.read()
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert {"worker_started", "worker_stopped"} <= {line["event"] for line in lines}
     assert any(line.get("case_id") for line in lines)  # log lines carry the case id
+    # Applicants' identity numbers and contacts appear in no log line (the open-data tests above).
+    for secret in (ID_NUMBER, CONTACT, "13800001111"):
+        assert secret not in output

@@ -1,0 +1,163 @@
+"""Store activities and functions for opening data (Art. 28–32). Personal data of applicants is
+written here and read nowhere else; nothing here logs it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+from sqlmodel import func, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.catalog import current_version, get_resource
+from activities.store import StoreError, dept_of_kind, get_department, insert_ignore, session
+from models.catalog import OPEN_ATTRIBUTES
+from models.open_data import (
+    ACCESS_WAYS,
+    ID_TYPES,
+    ListingReview,
+    ListingReviewInput,
+    OpenApplication,
+    OpenApplyInput,
+    OpenCaseOpened,
+    OpenCaseUpdate,
+    OpenRequest,
+    masked,
+)
+
+log = structlog.get_logger("pdw.activities")
+TABLES = {"open_application": OpenApplication, "listing_review": ListingReview}
+
+
+def _required(value: str, field: str, zh: str, article: str) -> str:
+    if not (value or "").strip():
+        raise StoreError(f"{zh}（{field}）不能为空（{article}）")
+    return value.strip()
+
+
+def register_open_application(
+    case_id: str, *, resource_id: str, name: str, id_type: str, id_number: str, contact: str, scope: str,
+    purpose: str, access_way: str,
+) -> str:
+    """Check and record an application for open data (Art. 28 ¶2, Art. 31); returns its masked label."""
+    name = _required(name, "name", "申请人名称", "第二十八条")
+    id_number = _required(id_number, "id_number", "证件号码", "第二十八条")
+    contact = _required(contact, "contact", "联系方式", "第二十八条")
+    scope = _required(scope, "scope", "使用范围", "第二十八条第二款")
+    purpose = _required(purpose, "purpose", "使用用途", "第二十八条第二款")
+    if id_type not in ID_TYPES:
+        raise StoreError(f"证件类型（id_type）“{id_type}”无效，应为：{'、'.join(f'{k}（{v}）' for k, v in ID_TYPES.items())}")
+    if access_way not in ACCESS_WAYS:
+        raise StoreError(
+            f"获取方式（access_way）“{access_way}”无效，应为：{'、'.join(f'{k}（{v}）' for k, v in ACCESS_WAYS.items())}（第三十一条）"
+        )
+    label = masked(name, id_type, id_number)
+    with session() as s:
+        get_resource(s, resource_id)
+        insert_ignore(
+            s,
+            OpenApplication,
+            {"case_id": case_id, "resource_id": resource_id, "applicant_name": name, "id_type": id_type,
+             "id_number": id_number, "contact": contact, "applicant_label": label, "scope": scope,
+             "purpose": purpose, "access_way": access_way},
+            ["case_id"],
+        )
+    return label
+
+
+def _parties(s, resource_id: str) -> OpenCaseOpened:  # type: ignore[no-untyped-def]
+    resource = get_resource(s, resource_id)
+    source = get_department(s, resource.owner_code)
+    the_center, city = dept_of_kind(s, "center"), dept_of_kind(s, "city_bureau")
+    entry = current_version(s, resource_id)
+    return OpenCaseOpened(
+        open_attribute=entry.open_attribute, resource_name=entry.name, source_code=source.code,
+        source_name=source.name, center_code=the_center.code, center_name=the_center.name, city_code=city.code,
+        city_name=city.name,
+    )
+
+
+@activity.defn
+def open_open_application(inp: OpenApplyInput) -> OpenCaseOpened:
+    """Read the data's open attribute as it stands when the application arrives (Art. 28)."""
+    try:
+        with session() as s:
+            opened = _parties(s, inp.resource_id)
+            row = s.get(OpenApplication, inp.case_id)
+            if row is None:
+                raise StoreError(f"申请 {inp.case_id} 未登记")
+            row.open_attribute = opened.open_attribute
+            s.add(row)
+            return opened
+    except StoreError as err:
+        raise ApplicationError(str(err), type="BadInput", non_retryable=True) from err
+
+
+@activity.defn
+def open_listing_review(inp: ListingReviewInput) -> OpenCaseOpened:
+    with session() as s:
+        opened = _parties(s, inp.resource_id)
+        insert_ignore(
+            s, ListingReview,
+            {"case_id": inp.case_id, "resource_id": inp.resource_id, "request_count": inp.request_count,
+             "status": "source_review"},
+            ["case_id"],
+        )
+        return opened
+
+
+@activity.defn
+def update_open_case(u: OpenCaseUpdate) -> None:
+    with session() as s:
+        row = s.get(TABLES[u.table], u.case_id)
+        if row is None:
+            raise ApplicationError(f"case {u.case_id} not recorded", non_retryable=True)
+        for field, value in u.fields.items():
+            is_time = field.endswith("_at") and isinstance(value, str)
+            setattr(row, field, datetime.fromisoformat(value) if is_time else value)
+        s.add(row)
+
+
+def record_open_request(resource_id: str, name: str, contact: str) -> tuple[int, str | None]:
+    """Art. 32: count a public request for data not in the open catalog. Returns how many requests
+    wait for the source's review, and the review already under way for it, if any."""
+    _required(name, "name", "申请人名称", "第三十二条")
+    _required(contact, "contact", "联系方式", "第三十二条")
+    with session() as s:
+        entry = current_version(s, get_resource(s, resource_id).id)
+        if entry.open_attribute != "forbidden":
+            raise StoreError(
+                f"数据资源 {resource_id} 已列入开放目录（{OPEN_ATTRIBUTES[entry.open_attribute]}）："
+                "受限开放的数据请用 pdw open apply 申请，无条件开放的可直接获取（第二十八条）"
+            )
+        open_review = s.exec(
+            select(ListingReview.case_id).where(ListingReview.resource_id == resource_id,
+                                                ListingReview.closed_at.is_(None))  # type: ignore[union-attr]
+        ).first()
+        s.add(OpenRequest(resource_id=resource_id, requester_name=name.strip(), contact=contact.strip(),
+                          review_case_id=open_review))
+        s.flush()
+        waiting = s.exec(
+            select(func.count()).select_from(OpenRequest).where(
+                OpenRequest.resource_id == resource_id, OpenRequest.review_case_id.is_(None))  # type: ignore[union-attr]
+        ).one()
+    return waiting, open_review
+
+
+def attach_requests(resource_id: str, case_id: str) -> None:
+    """The requests a review answers."""
+    with session() as s:
+        for row in s.exec(select(OpenRequest).where(OpenRequest.resource_id == resource_id,
+                                                    OpenRequest.review_case_id.is_(None))).all():  # type: ignore[union-attr]
+            row.review_case_id = case_id
+            s.add(row)
+
+
+def record_objector(case_id: str, name: str, contact: str, objection: str) -> None:
+    with session() as s:
+        row = s.get(ListingReview, case_id)
+        if row is None:
+            raise StoreError(f"案件“{case_id}”不存在")
+        row.objector_name, row.objector_contact, row.objection = name.strip(), contact.strip(), objection.strip()
+        s.add(row)

@@ -1,0 +1,155 @@
+"""Restricted-open review, 受限开放审核 (Art. 28–31).
+
+Open attributes (Art. 28): forbidden data (Art. 29) is refused at once with the ground; unconditional
+data needs no review, the applicant obtains it from the open system. For restricted data the
+applicant states scope and purpose; the center reviews and reports to the city bureau, and if the
+city approves, access is given through the provincial and city platform by the subject's
+authorisation or in a sandbox (Art. 28 ¶2), in the way of Art. 31 the applicant asked for.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notices import send_case_notice
+    from activities.open_data import open_open_application, update_open_case
+    from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
+    from models.notices import CaseNotice
+    from models.open_data import (
+        ACCESS_MODES,
+        ACCESS_WAYS,
+        OpenApplyInput,
+        OpenCaseUpdate,
+        OpenResult,
+        OpenReviewState,
+    )
+
+from workflows.case import ACTIVITY, CaseWorkflow
+
+CENTER_REVIEW, CITY_REVIEW = "open.center_review", "open.city_review"
+WHO = {"center_review": ("center", "县大数据管理中心"), "city_review": ("city_bureau", "市大数据发展管理局")}
+
+
+@workflow.defn(name="RestrictedOpenReview")
+class RestrictedOpenReviewWorkflow(CaseWorkflow):
+    case_type = "open_review"
+    status_zh = {
+        "opening": "登记中",
+        "center_review": "待县大数据管理中心审核",
+        "city_review": "待市大数据发展管理局审核",
+        "approved": "已同意开放",
+        "refused": "不予开放",
+        "no_review": "无条件开放，无需审核",
+    }
+
+    @workflow.init
+    def __init__(self, inp: OpenApplyInput) -> None:
+        self.open_case(
+            OpenReviewState(
+                case_id=inp.case_id, status="opening", status_zh=self.status_zh["opening"],
+                resource_id=inp.resource_id, applicant_label=inp.applicant_label, scope=inp.scope,
+                purpose=inp.purpose, access_way=inp.access_way,
+            )
+        )
+        self.state: OpenReviewState
+        self.review: DecisionRecord | None = None
+        self._access_mode: object = None
+
+    @workflow.run
+    async def run(self, inp: OpenApplyInput) -> OpenResult:
+        st = self.state
+        opened = await workflow.execute_activity(open_open_application, inp, **ACTIVITY)
+        self.opened = opened
+        st.open_attribute = opened.open_attribute
+        st.parties = {opened.source_code: opened.source_name, opened.center_code: opened.center_name,
+                      opened.city_code: opened.city_name}
+        st.facts = [
+            f"申请人：{inp.applicant_label}",
+            f"数据资源：{inp.resource_id} {opened.resource_name}（开放属性：{opened.open_attribute}）",
+            f"使用范围：{inp.scope}；使用用途：{inp.purpose}；获取方式：{ACCESS_WAYS[inp.access_way]}（第三十一条）",
+        ]
+        self.note(f"{inp.applicant_label}申请开放数据")
+
+        if st.open_attribute == "forbidden":
+            return await self._finish("refused", "禁止开放类数据不予开放（第二十九条）")
+        if st.open_attribute == "unconditional":
+            return await self._finish("no_review", "无条件开放类数据无需审核，可直接从开放系统获取（第二十八条第二款）")
+
+        # Art. 28 ¶2: the center reviews, then reports to the city bureau, which decides.
+        for status, step, dept in (("center_review", CENTER_REVIEW, opened.center_code),
+                                   ("city_review", CITY_REVIEW, opened.city_code)):
+            await self.start_step(step, dept)
+            self.set_status(status)
+            self.review = None
+            await self.await_step(step, lambda: self.review is not None)
+            assert self.review is not None
+            if self.review.action == "refuse":
+                who = WHO[status][1]
+                return await self._finish("refused", f"{who}不予同意：{self.review.reasons}")
+        mode = str(self._access_mode)
+        st.access_mode = mode
+        return await self._finish(
+            "approved",
+            f"市大数据发展管理局同意，通过省市公共数据平台开放域以{ACCESS_MODES[mode]}方式、"
+            f"{ACCESS_WAYS[st.access_way]}获取（第二十八条第二款、第三十一条）",
+        )
+
+    async def _finish(self, status: str, text: str) -> OpenResult:
+        st = self.state
+        st.outcome = status
+        await workflow.execute_activity(
+            update_open_case,
+            OpenCaseUpdate(case_id=st.case_id, table="open_application",
+                           fields={"status": status, "outcome": status, "access_mode": st.access_mode,
+                                   "reasons": text, "closed_at": workflow.now().isoformat()}),
+            **ACTIVITY,
+        )
+        if status == "approved":  # the source provides the data through the platform
+            await workflow.execute_activity(
+                send_case_notice,
+                CaseNotice(case_id=st.case_id, case_type=self.case_type, key="open.approved",
+                           dept_code=self.opened.source_code, headline="受限开放申请已获同意", detail=text,
+                           article="第二十八条", at=workflow.now()),
+                **ACTIVITY,
+            )
+        self.close(status, text)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return OpenResult(case_id=st.case_id, outcome=status)
+
+    # ---- people decide ---------------------------------------------------------------------------
+
+    @workflow.update
+    async def decide(self, d: DecisionInput) -> DecisionOutcome:
+        self.busy = True
+        try:
+            step = CENTER_REVIEW if self.state.status == "center_review" else CITY_REVIEW
+            if d.action == "approve" and step == CITY_REVIEW:
+                self._access_mode = d.data["access_mode"]
+            self.review = await self.record(d, step)
+            return DecisionOutcome(case_id=self.state.case_id, action=d.action, status=self.state.status,
+                                   message="已记录审核意见")
+        finally:
+            self.busy = False
+
+    @decide.validator
+    def check_decision(self, d: DecisionInput) -> None:
+        """The center reviews, then the city bureau decides (Art. 28 ¶2); a refusal states its reasons."""
+        st = self.state
+        self.refuse_if_busy()
+        if d.action not in ("approve", "refuse"):
+            raise ValueError(f"操作“{d.action}”无效：受限开放申请的操作为 approve（同意）、refuse（不同意）")
+        if st.status not in WHO or self.review is not None or not self.waiting:
+            raise ValueError(f"案件当前为“{st.status_zh}”，现在不能审核")
+        kind, who = WHO[st.status]
+        if d.actor.dept_kind != kind:
+            raise ValueError(f"操作人（--as）{d.actor.label()}无权审核：此步由{who}审核（第二十八条第二款）")
+        if d.action == "refuse" and not (d.reasons or "").strip():
+            raise ValueError("不予同意须写明理由（--reason）（第二十八条）")
+        if d.action == "approve" and st.status == "city_review" and d.data.get("access_mode") not in ACCESS_MODES:
+            choices = "、".join(f"{k}（{v}）" for k, v in ACCESS_MODES.items())
+            raise ValueError(f"同意开放须用 --set access_mode=… 写明获取方式：{choices}（第二十八条第二款）")
+
+    @workflow.query(name="state")
+    def state_query(self) -> OpenReviewState:
+        return self.state

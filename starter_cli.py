@@ -184,9 +184,11 @@ def catalog_update_start(
 
 async def start_catalog_update(fields: dict[str, Any]) -> dict[str, Any]:
     """Check everything against the store first (nothing is written on bad input), then start."""
+    from sqlmodel import select
+
     from activities.catalog import get_resource
     from activities.store import get_department, resolve_actor, session
-    from models.catalog import ELEMENT_ZH, CatalogUpdateInput
+    from models.catalog import ELEMENT_ZH, CatalogUpdateCase, CatalogUpdateInput
     from models.types import utcnow
 
     if not fields.get("resource_id"):
@@ -204,16 +206,21 @@ async def start_catalog_update(fields: dict[str, Any]) -> dict[str, Any]:
         raise CliError(
             f"操作人（--as）{actor.label()}无权登记：目录更新由数源部门{owner.name}或县大数据管理中心登记（第十一条）"
         )
+    with session() as s:
+        running = s.exec(select(CatalogUpdateCase.case_id).where(
+            CatalogUpdateCase.resource_id == resource.id, CatalogUpdateCase.closed_at.is_(None))).first()
     changed = parse_moment(fields["changed_at"], "--changed-at") if fields.get("changed_at") else utcnow()
     if changed > utcnow():
         raise CliError("--changed-at 不能晚于现在：期限从要素实际变化的次日起算（第十一条）")
     c = await client()
+    if running and await is_running(c, running):
+        raise CliError(f"数据资源 {resource.id} 已有进行中的目录更新案件 {running}：请在该案件中提交更新（第十一条）")
     case_id = new_case_id("catalog")
     inp = CatalogUpdateInput(
         case_id=case_id,
         resource_id=resource.id,
         changed_at=changed,
-        change_note=fields["change_note"].strip(),
+        change_note=(fields["change_note"] or "").strip(),
         changed_elements=list(fields["changed_elements"]),
         started_by=actor,
     )
@@ -224,6 +231,16 @@ async def start_catalog_update(fields: dict[str, Any]) -> dict[str, Any]:
         details=f"{actor.label()}登记：{inp.change_note}。依据第十一条，数源部门须在要素变化后 5 个工作日内更新目录。",
     )
     return {"case_id": case_id, "resource_id": resource.id, "owner": owner.code}
+
+
+async def is_running(c: Any, case_id: str) -> bool:
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError
+
+    try:
+        return (await c.get_workflow_handle(case_id).describe()).status == WorkflowExecutionStatus.RUNNING
+    except RPCError:
+        return False
 
 
 def new_case_id(process: str) -> str:
@@ -238,6 +255,21 @@ async def start_case(
     departments: set[str], summary: str, details: str,
 ) -> None:
     """Start a case with its summary and the search attributes supervisors look for (DESIGN.md §6)."""
+
+
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+    from temporalio.service import RPCError
+
+    try:
+        await _start(c, workflow_name, inp, case_id, case_type, awaiting, departments, summary, details)
+    except (RPCError, WorkflowAlreadyStartedError) as err:
+        raise CliError(f"Temporal 未能开始案件 {case_id}：{err}（先运行 pdw setup 注册搜索属性？）") from err
+
+
+async def _start(
+    c: Any, workflow_name: str, inp: Any, case_id: str, case_type: str, awaiting: str, departments: set[str],
+    summary: str, details: str,
+) -> None:
     from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
     from models import search
@@ -313,8 +345,8 @@ async def start_share_request(fields: dict[str, Any]) -> dict[str, Any]:
         )
     c = await client()
     case_id = new_case_id("share")
-    inp = ShareRequestInput(case_id=case_id, resource_id=resource.id, items=items, purpose=fields["purpose"].strip(),
-                            scope=fields["scope"].strip(), mode=fields["mode"], months=months, requested_by=actor)
+    inp = ShareRequestInput(case_id=case_id, resource_id=resource.id, items=items, purpose=(fields["purpose"] or "").strip(),
+                            scope=(fields["scope"] or "").strip(), mode=fields["mode"], months=months, requested_by=actor)
     await start_case(
         c, "ShareApproval", inp, case_id=case_id, case_type="share", awaiting=source.code,
         departments={actor.dept_code, source.code},
@@ -463,8 +495,8 @@ async def start_correction(fields: dict[str, Any]) -> dict[str, Any]:
                                                    reporter=actor)
     c = await client()
     case_id = new_case_id("correction")
-    inp = CorrectionInput(case_id=case_id, resource_id=resource.id, items=items, found=fields["found"].strip(),
-                          expected=fields["expected"].strip(), evidence=(fields["evidence"] or "").strip(),
+    inp = CorrectionInput(case_id=case_id, resource_id=resource.id, items=items, found=(fields["found"] or "").strip(),
+                          expected=(fields["expected"] or "").strip(), evidence=(fields["evidence"] or "").strip(),
                           proof_provided=fields["proof_provided"], reported_by=actor)
     await start_case(
         c, "DataCorrection", inp, case_id=case_id, case_type="correction", awaiting="",
@@ -528,7 +560,7 @@ def open_request(
 
 
 async def _open_request(resource: str, name: str, contact: str) -> dict[str, Any]:
-    from activities.open_data import attach_requests, record_open_request
+    from activities.open_data import begin_listing_review, record_open_request, undo_listing_review
     from models.open_data import ListingReviewInput
 
     count, review = record_open_request(resource, name, contact)
@@ -536,12 +568,17 @@ async def _open_request(resource: str, name: str, contact: str) -> dict[str, Any
         return {"resource_id": resource, "count": count, "case_id": review}
     c = await client()
     case_id = new_case_id("listing")
-    attach_requests(resource, case_id)
-    await start_case(c, "OpenListingReview", ListingReviewInput(case_id=case_id, resource_id=resource,
-                                                                request_count=count),
-                     case_id=case_id, case_type="open_listing", awaiting="", departments=set(),
-                     summary=f"开放目录申请 {resource}（公众申请 {count} 次）",
-                     details="公众申请频次高但尚未列入开放目录，转数源部门审核（第三十二条）")
+    if not begin_listing_review(resource, case_id, count):  # another request started it meanwhile
+        return {"resource_id": resource, "count": count, "case_id": None}
+    try:
+        await start_case(c, "OpenListingReview", ListingReviewInput(case_id=case_id, resource_id=resource,
+                                                                    request_count=count),
+                         case_id=case_id, case_type="open_listing", awaiting="", departments=set(),
+                         summary=f"开放目录申请 {resource}（公众申请 {count} 次）",
+                         details="公众申请频次高但尚未列入开放目录，转数源部门审核（第三十二条）")
+    except CliError:
+        undo_listing_review(case_id)
+        raise
     return {"resource_id": resource, "count": count, "case_id": case_id}
 
 
@@ -614,7 +651,7 @@ async def _decide(
 async def _send_decision(
     case_id: str, action: str, actor: Any, reason: str | None, basis: str | None, data: dict[str, Any]
 ) -> dict[str, Any]:
-    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
     from temporalio.service import RPCError
 
     from models.cases import DecisionInput
@@ -622,7 +659,9 @@ async def _send_decision(
     handle = (await client()).get_workflow_handle(case_id)
     decision = DecisionInput(action=action, actor=actor, reasons=reason, basis=basis, data=data)
     try:
-        outcome = await handle.execute_update("decide", decision)
+        outcome = await handle.execute_update("decide", decision, rpc_timeout=timedelta(seconds=30))
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        raise CliError(f"案件“{case_id}”暂时无法办理：没有 worker 响应（make dev 或 pdw-worker）") from err
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         while getattr(cause, "cause", None) is not None:  # the innermost failure says why
@@ -636,10 +675,10 @@ async def _send_decision(
 def _rpc_reason(case_id: str, err: Exception) -> str:
     from temporalio.service import RPCError, RPCStatusCode
 
+    if "already completed" in str(err).lower():
+        return f"案件“{case_id}”已办结，不能再作决定"
     if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
         return f"案件“{case_id}”不存在"
-    if "workflow execution already completed" in str(err).lower():
-        return f"案件“{case_id}”已办结，不能再作决定"
     return f"Temporal 拒绝了请求：{err}"
 
 
@@ -894,6 +933,13 @@ def main() -> None:
         app()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except Exception as err:
+        from activities.store import StoreError
+
+        if not isinstance(err, CliError | StoreError):
+            raise
+        typer.echo(f"错误：{err}", err=True)
+        code = 1
     exit_now(code)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import structlog
 from sqlmodel import Session, select
 from temporalio import activity
@@ -18,7 +16,6 @@ from models.catalog import (
     CatalogUpdateInput,
     CatalogVersion,
     DataResource,
-    OpenAttributeChange,
     PublishRequest,
 )
 
@@ -107,38 +104,31 @@ def update_catalog_case(update: CaseStatusUpdate) -> None:
         s.add(case)
 
 
-def publish_version(s: Session, case_id: str, resource_id: str, elements: CatalogElements, at: datetime) -> int:
+def publish_version(s: Session, req: PublishRequest) -> int:
     """Art. 11: a new version of the entry becomes current; earlier ones are kept.
     Idempotent: a case publishes at most one version (unique case_id)."""
-    done = s.exec(select(CatalogVersion).where(CatalogVersion.case_id == case_id)).first()
+    done = s.exec(select(CatalogVersion).where(CatalogVersion.case_id == req.case_id)).first()
     if done is not None:
         return done.version
-    resource = s.exec(select(DataResource).where(DataResource.id == resource_id).with_for_update()).one()
+    resource = s.exec(select(DataResource).where(DataResource.id == req.resource_id).with_for_update()).one()
     previous = current_version(s, resource.id)
     previous.is_current = False
     s.add(previous)
     s.flush()
+    elements = previous.elements_only().model_copy(update=req.changes)
     version = CatalogVersion(
         **elements.model_dump(), resource_id=resource.id, version=previous.version + 1, is_current=True,
-        approved_at=at, case_id=case_id,
+        approved_at=req.approved_at, case_id=req.case_id,
     )
     s.add(version)
     resource.current_version = version.version
     s.add(resource)
-    log.info("catalog_version_published", case_id=case_id, resource=resource_id, version=version.version)
+    log.info("catalog_version_published", case_id=req.case_id, resource=req.resource_id, version=version.version)
     return version.version
 
 
 @activity.defn
-def publish_catalog_version(req: PublishRequest) -> int:
+def publish_catalog_changes(req: PublishRequest) -> int:
+    """Art. 11 (an approved update), Art. 28 ¶3 and Art. 32 (a decided open attribute)."""
     with session() as s:
-        return publish_version(s, req.case_id, req.resource_id, req.elements, req.approved_at)
-
-
-@activity.defn
-def publish_open_attribute(req: OpenAttributeChange) -> int:
-    """Art. 28 ¶3: the county government's decision on an open attribute becomes a new version."""
-    with session() as s:
-        current = current_version(s, req.resource_id).elements_only()
-        current.open_attribute = req.open_attribute
-        return publish_version(s, req.case_id, req.resource_id, current, req.decided_at)
+        return publish_version(s, req)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import structlog
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.catalog import current_version, get_resource
 from activities.store import StoreError, dept_of_kind, get_department, insert_ignore, session
-from models.catalog import OPEN_ATTRIBUTES
+from models.catalog import OPEN_ATTRIBUTES, DataResource
 from models.open_data import (
     ACCESS_WAYS,
     ID_TYPES,
@@ -66,15 +66,16 @@ def register_open_application(
     return label
 
 
-def _parties(s, resource_id: str) -> OpenCaseOpened:  # type: ignore[no-untyped-def]
+def _parties(s: Session, resource_id: str, *, with_city: bool = True) -> OpenCaseOpened:
     resource = get_resource(s, resource_id)
     source = get_department(s, resource.owner_code)
-    the_center, city = dept_of_kind(s, "center"), dept_of_kind(s, "city_bureau")
+    the_center = dept_of_kind(s, "center")
+    city = dept_of_kind(s, "city_bureau") if with_city else None
     entry = current_version(s, resource_id)
     return OpenCaseOpened(
         open_attribute=entry.open_attribute, resource_name=entry.name, source_code=source.code,
-        source_name=source.name, center_code=the_center.code, center_name=the_center.name, city_code=city.code,
-        city_name=city.name,
+        source_name=source.name, center_code=the_center.code, center_name=the_center.name,
+        city_code=city.code if city else "", city_name=city.name if city else "",
     )
 
 
@@ -96,15 +97,18 @@ def open_open_application(inp: OpenApplyInput) -> OpenCaseOpened:
 
 @activity.defn
 def open_listing_review(inp: ListingReviewInput) -> OpenCaseOpened:
-    with session() as s:
-        opened = _parties(s, inp.resource_id)
-        insert_ignore(
-            s, ListingReview,
-            {"case_id": inp.case_id, "resource_id": inp.resource_id, "request_count": inp.request_count,
-             "status": "source_review"},
-            ["case_id"],
-        )
-        return opened
+    try:
+        with session() as s:
+            opened = _parties(s, inp.resource_id, with_city=False)
+            insert_ignore(
+                s, ListingReview,
+                {"case_id": inp.case_id, "resource_id": inp.resource_id, "request_count": inp.request_count,
+                 "status": "source_review"},
+                ["case_id"],
+            )
+            return opened
+    except StoreError as err:
+        raise ApplicationError(str(err), type="BadInput", non_retryable=True) from err
 
 
 @activity.defn
@@ -145,13 +149,31 @@ def record_open_request(resource_id: str, name: str, contact: str) -> tuple[int,
     return waiting, open_review
 
 
-def attach_requests(resource_id: str, case_id: str) -> None:
-    """The requests a review answers."""
+def begin_listing_review(resource_id: str, case_id: str, count: int) -> bool:
+    """Record the source's review and the requests it answers in one transaction, before the case
+    starts; False if another request began a review for the data meanwhile (Art. 32)."""
     with session() as s:
+        s.exec(select(DataResource).where(DataResource.id == resource_id).with_for_update()).one()
+        if s.exec(select(ListingReview).where(ListingReview.resource_id == resource_id,
+                                              ListingReview.closed_at.is_(None))).first():  # type: ignore[union-attr]
+            return False
+        s.add(ListingReview(case_id=case_id, resource_id=resource_id, request_count=count, status="source_review"))
         for row in s.exec(select(OpenRequest).where(OpenRequest.resource_id == resource_id,
                                                     OpenRequest.review_case_id.is_(None))).all():  # type: ignore[union-attr]
             row.review_case_id = case_id
             s.add(row)
+    return True
+
+
+def undo_listing_review(case_id: str) -> None:
+    """The case could not start: its requests count again."""
+    with session() as s:
+        for row in s.exec(select(OpenRequest).where(OpenRequest.review_case_id == case_id)).all():
+            row.review_case_id = None
+            s.add(row)
+        review = s.get(ListingReview, case_id)
+        if review is not None:
+            s.delete(review)
 
 
 def record_objector(case_id: str, name: str, contact: str, objection: str) -> None:

@@ -72,13 +72,13 @@ def insert_ignore(s: Session, model: type[SQLModel], values: dict[str, Any], key
 def next_case_id(process: str, year: int) -> str:
     """A new readable case id, e.g. ``catalog-2026-000001``."""
     with session() as s:
+        # The row exists before it is locked, so two first cases of a year cannot race.
+        insert_ignore(s, CaseCounter, {"process": process, "year": year, "last": 0}, ["process", "year"])
         counter = s.exec(
             select(CaseCounter)
             .where(CaseCounter.process == process, CaseCounter.year == year)
             .with_for_update()
-        ).first()
-        if counter is None:
-            counter = CaseCounter(process=process, year=year, last=0)
+        ).one()
         counter.last += 1
         s.add(counter)
         number = counter.last

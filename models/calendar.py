@@ -47,11 +47,14 @@ class Deadline(BaseModel):
     escalate_at: datetime
     provisional: bool
     extended_by: int = 0  # working days added to the original deadline (Art. 23: at most 15)
+    attempt: int = 0  # the step awaited afresh, as each review round of a returned revision
 
     @property
     def key(self) -> str:
-        """The step as notices and missed-deadline records know it: an extended deadline is a new one."""
-        return self.step if not self.extended_by else f"{self.step}+{self.extended_by}"
+        """The step as notices and missed-deadline records know it: an extended deadline, or a step
+        awaited afresh, is a new one."""
+        key = self.step if not self.attempt else f"{self.step}#{self.attempt + 1}"
+        return key if not self.extended_by else f"{key}+{self.extended_by}"
 
 
 class DeadlineRequest(BaseModel):

@@ -168,17 +168,13 @@ class CatalogCaseOpened(BaseModel):
 
 
 class PublishRequest(BaseModel):
+    """Elements a case changes in a catalog entry, applied to the version current when published,
+    so that changes made meanwhile by another case are kept."""
+
     case_id: str
     resource_id: str
-    elements: CatalogElements
+    changes: dict[str, str | None]
     approved_at: datetime
-
-
-class OpenAttributeChange(BaseModel):
-    case_id: str
-    resource_id: str
-    open_attribute: str
-    decided_at: datetime
 
 
 class CaseStatusUpdate(BaseModel):

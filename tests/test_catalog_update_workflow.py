@@ -118,6 +118,22 @@ async def test_art11_returned_revision_keeps_original_due_date(env, worker, hist
     await keep_history(handle, histories)
 
 
+async def test_art11_each_review_round_has_its_own_deadline_and_ladder(env, worker) -> None:
+    handle = await start_catalog_update(env, worker)
+    await wait_status(handle, "awaiting_submission")
+    await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data=new_content()))
+    await wait_status(handle, "under_review")
+    await handle.execute_update("decide", decision("return", "dsj.zhouwei", reasons="请补充统计口径"))
+    await wait_status(handle, "awaiting_submission")
+    await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data=new_content()))
+    state = await wait_status(handle, "under_review")
+    second = Deadline.model_validate(state["deadlines"]["catalog_update.review"])
+    assert second.key == "catalog_update.review#2"
+    await env.sleep(second.due_at - await env.get_current_time() + timedelta(hours=1))
+    urged = [n for n in notices_of(handle.id) if n.level == 2]
+    assert [(n.step, n.person_id) for n in urged] == [("catalog_update.review#2", "dsj.linxiaohong")]
+
+
 @pytest.mark.parametrize(
     ("stage", "action", "person", "kw", "message"),
     [

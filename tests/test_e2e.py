@@ -106,6 +106,10 @@ def test_art11_catalog_update_through_pdw_end_to_end(stack: Stack) -> None:
     case_id = started.stdout.splitlines()[0].strip()
     assert case_id.startswith("catalog-20")
 
+    second = stack.pdw("catalog-update", "start", "--resource", "RES-WJJ-001", "--note", "另一变化", "--as",
+                       "wjj.maqiang", ok=False)
+    assert second.returncode == 1 and f"已有进行中的目录更新案件 {case_id}" in second.stderr
+
     # Supervisors find it by type and awaited department (visibility is eventually consistent).
     query = "PdwCaseType='catalog_update' AND PdwAwaiting='wjj'"
     found = _wait(lambda: [w for w in stack.temporal("workflow", "list", "--query", query)
@@ -141,6 +145,10 @@ def test_art11_catalog_update_through_pdw_end_to_end(stack: Stack) -> None:
         ("submit", "wjj.maqiang"), ("approve", "dsj.zhouwei")]
     text = stack.pdw("show", case_id).stdout
     assert "已审核通过" in text and "马强（县卫生健康局）提交更新" in text
+    closed = stack.pdw("decide", case_id, "approve", "--as", "dsj.zhouwei", ok=False)
+    assert closed.returncode == 1 and "已办结" in closed.stderr
+    nobody = stack.pdw("decide", case_id, "approve", ok=False)
+    assert nobody.returncode == 1 and nobody.stderr.strip() == "错误：须用 --as 指明操作人（已备案人员编号），或设置环境变量 PDW_ACTOR"
     versions = json.loads(stack.pdw("catalog", "show", "RES-WJJ-001", "--json").stdout)
     current = [v for v in versions if v["is_current"]]
     assert len(current) == 1 and current[0]["update_frequency"] == "monthly" and current[0]["case_id"] == case_id

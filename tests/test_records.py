@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from activities.catalog import publish_catalog_version
+from activities.catalog import publish_catalog_changes
 from activities.notices import send_ladder_notice
 from activities.store import StoreError, resolve_actor, session
 from models.calendar import Deadline
@@ -57,13 +57,12 @@ def test_unknown_element_is_refused() -> None:
 
 
 def test_publishing_twice_writes_one_version() -> None:
-    elements, _ = CatalogElements.parse({**VALID, "content": "学校名称、地址、校长"})
     from models.catalog import PublishRequest
 
-    req = PublishRequest(case_id="catalog-idem-1", resource_id="RES-JYJ-001", elements=elements,
+    req = PublishRequest(case_id="catalog-idem-1", resource_id="RES-JYJ-001", changes={"content": "学校名称、地址、校长"},
                          approved_at=datetime.now(UTC))
-    first = publish_catalog_version(req)
-    assert publish_catalog_version(req) == first
+    first = publish_catalog_changes(req)
+    assert publish_catalog_changes(req) == first
     with session() as s:
         rows = s.exec(select(CatalogVersion).where(CatalogVersion.case_id == "catalog-idem-1")).all()
         current = s.exec(select(CatalogVersion).where(CatalogVersion.resource_id == "RES-JYJ-001",

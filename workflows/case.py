@@ -53,6 +53,7 @@ class CaseWorkflow:
         self.ladders: dict[str, DeadlineLadder] = {}
         self.waiting: list[str] = []
         self.busy = False  # a decision is being recorded; validators refuse a second meanwhile
+        self.window_open, self.window_claimed = True, False
 
     # ---- where the case stands ------------------------------------------------------------------
 
@@ -129,6 +130,8 @@ class CaseWorkflow:
         deadline = await workflow.execute_activity(
             compute_deadline, DeadlineRequest(step=step, event_at=event_at or workflow.now()), **ACTIVITY
         )
+        if step in self.ladders:  # a step awaited again afresh (a new review round) is a new deadline
+            deadline = deadline.model_copy(update={"attempt": self.ladders[step].deadline.attempt + 1})
         self.state.deadlines[step] = deadline
         self.ladders[step] = DeadlineLadder(
             case_id=self.state.case_id,
@@ -158,6 +161,28 @@ class CaseWorkflow:
         await self.ladders[step].wait(done)
         self.waiting.remove(step)
         self.refresh()
+
+    # ---- periods in which a party may act ------------------------------------------------------
+
+    async def await_window(self, step: str) -> bool:
+        """Wait out a period in which a party may act but owes nothing (no ladder): True if it
+        acted. Its handler calls ``claim_window`` before any ``await``, so nothing slips in late."""
+        window = await workflow.execute_activity(
+            compute_deadline, DeadlineRequest(step=step, event_at=workflow.now()), **ACTIVITY
+        )
+        self.state.deadlines[step] = window
+        try:
+            await workflow.wait_condition(lambda: self.window_claimed, timeout=window.due_at - workflow.now())
+        except TimeoutError:
+            self.window_open = False
+            return False
+        return True
+
+    def window_is_open(self) -> bool:
+        return self.window_open and not self.window_claimed
+
+    def claim_window(self) -> None:
+        self.window_claimed = True
 
     # ---- decisions -------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.catalog import (
         check_catalog_elements,
         open_catalog_update_case,
-        publish_catalog_version,
+        publish_catalog_changes,
         update_catalog_case,
     )
     from models.calendar import Deadline
@@ -82,9 +82,9 @@ class CatalogUpdateWorkflow(CaseWorkflow):
             await self.await_step(SUBMIT, lambda: self.revision is not None)
 
             # Art. 11 ¶1: the center reviews; the measures set no time (local default).
+            await self.start_step(REVIEW, self.center_code)
             self.set_status("under_review")
             await self._record_status("under_review")
-            await self.start_step(REVIEW, self.center_code)
             await self.await_step(REVIEW, lambda: self.review is not None)
             review = self.review
             assert review is not None
@@ -94,12 +94,12 @@ class CatalogUpdateWorkflow(CaseWorkflow):
             st.rounds += 1
 
         assert self.revision is not None
+        current = st.current.model_dump() if st.current else {}
+        changes = {k: v for k, v in self.revision.model_dump().items() if current.get(k) != v}
         version = await workflow.execute_activity(
-            publish_catalog_version,
-            PublishRequest(
-                case_id=st.case_id, resource_id=st.resource_id, elements=self.revision,
-                approved_at=review.decided_at,
-            ),
+            publish_catalog_changes,
+            PublishRequest(case_id=st.case_id, resource_id=st.resource_id, changes=changes,
+                           approved_at=review.decided_at),
             **ACTIVITY,
         )
         st.approved_version = version

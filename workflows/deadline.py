@@ -85,6 +85,7 @@ class DeadlineLadder:
         return lambda: done() or self.moves != moves
 
     async def _climb(self, level: int) -> None:
+        deadline = self.deadline  # an extension may move it while the records below are written
         self.level = level
         self.on_level(level)
         if level >= LEVEL_URGED:
@@ -92,11 +93,11 @@ class DeadlineLadder:
                 record_deadline_miss,
                 MissRecord(
                     case_id=self.case_id,
-                    step=self.deadline.key,
+                    step=deadline.key,
                     dept_code=self.dept_code,
-                    due_at=self.deadline.due_at,
-                    statutory=self.deadline.statutory,
-                    article=self.deadline.article,
+                    due_at=deadline.due_at,
+                    statutory=deadline.statutory,
+                    article=deadline.article,
                 ),
                 **ACTIVITY,
             )
@@ -108,7 +109,7 @@ class DeadlineLadder:
                 step_zh=self.step_zh,
                 level=level,
                 dept_code=self.dept_code,
-                deadline=self.deadline,
+                deadline=deadline,
                 at=workflow.now(),
                 escalate_to=self.escalate_to,
             ),

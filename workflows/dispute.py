@@ -12,11 +12,11 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.catalog import publish_open_attribute
+    from activities.catalog import publish_catalog_changes
     from activities.dispute import close_dispute_case, open_dispute_case
     from activities.notices import send_case_notice
     from models.cases import ACTION_ZH, DecisionInput, DecisionOutcome, DecisionRecord
-    from models.catalog import OPEN_ATTRIBUTES, OpenAttributeChange
+    from models.catalog import OPEN_ATTRIBUTES, PublishRequest
     from models.dispute import (
         OPEN_ATTRIBUTE,
         SHARE,
@@ -113,9 +113,9 @@ class DisputeWorkflow(CaseWorkflow):
         st.outcome, st.decided_by = self.outcome, decided_by
         if inp.kind == OPEN_ATTRIBUTE:
             version = await workflow.execute_activity(
-                publish_open_attribute,
-                OpenAttributeChange(case_id=st.case_id, resource_id=st.resource_id, open_attribute=self.outcome,
-                                    decided_at=record.decided_at),
+                publish_catalog_changes,
+                PublishRequest(case_id=st.case_id, resource_id=st.resource_id, changes={"open_attribute": self.outcome},
+                           approved_at=record.decided_at),
                 **ACTIVITY,
             )
             text = f"开放属性定为{OPEN_ATTRIBUTES[self.outcome]}，目录条目 {st.resource_id} 第 {version} 版发布"

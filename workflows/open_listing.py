@@ -10,13 +10,11 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import compute_deadline
-    from activities.catalog import publish_open_attribute
+    from activities.catalog import publish_catalog_changes
     from activities.notices import send_case_notice
     from activities.open_data import open_listing_review, update_open_case
-    from models.calendar import DeadlineRequest
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
-    from models.catalog import OPEN_ATTRIBUTES, OpenAttributeChange
+    from models.catalog import OPEN_ATTRIBUTES, PublishRequest
     from models.notices import CaseNotice
     from models.open_data import ListingReviewInput, ListingReviewState, OpenCaseUpdate, OpenResult
 
@@ -72,14 +70,9 @@ class OpenListingReviewWorkflow(CaseWorkflow):
 
         # An applicant may object; the center reviews within 3 working days (Art. 32).
         self.set_status("answered")
-        window = await workflow.execute_activity(
-            compute_deadline, DeadlineRequest(step=WINDOW, event_at=workflow.now()), **ACTIVITY
-        )
-        st.deadlines[WINDOW] = window
-        try:
-            await workflow.wait_condition(lambda: self.objection is not None, timeout=window.due_at - workflow.now())
-        except TimeoutError:
+        if not await self.await_window(WINDOW):
             return await self._close("declined", f"数源部门说明理由不列入开放目录：{self.answer.reasons}")
+        await workflow.wait_condition(lambda: self.objection is not None)
         await self.start_step(OBJECTION, opened.center_code)
         self.set_status("objection_review")
         await self.await_step(OBJECTION, lambda: self.review is not None)
@@ -93,9 +86,9 @@ class OpenListingReviewWorkflow(CaseWorkflow):
     async def _list(self, record: DecisionRecord, how: str) -> OpenResult:
         st = self.state
         version = await workflow.execute_activity(
-            publish_open_attribute,
-            OpenAttributeChange(case_id=st.case_id, resource_id=st.resource_id, open_attribute=self._listed_as,
-                                decided_at=record.decided_at),
+            publish_catalog_changes,
+            PublishRequest(case_id=st.case_id, resource_id=st.resource_id, changes={"open_attribute": self._listed_as},
+                           approved_at=record.decided_at),
             **ACTIVITY,
         )
         st.answer = st.answer or "listed"
@@ -135,6 +128,7 @@ class OpenListingReviewWorkflow(CaseWorkflow):
             if d.action in ("list", "decline"):
                 self.answer = await self.record(d, REVIEW)
             elif d.action == "object":
+                self.claim_window()
                 st.objection, st.objector_label = d.reasons, d.actor.name
                 self.objection = await self.record(d, WINDOW)
             else:
@@ -159,7 +153,7 @@ class OpenListingReviewWorkflow(CaseWorkflow):
             raise ValueError(f"操作人（--as）{d.actor.label()}无权答复：由数源部门{self.opened.source_name}审核（第三十二条）")
         if d.action in ("uphold", "overturn") and d.actor.dept_kind != "center":
             raise ValueError(f"操作人（--as）{d.actor.label()}无权复核：由县大数据管理中心复核（第三十二条）")
-        if d.action == "object" and (d.actor.dept_kind != "public" or self.objection is not None):
+        if d.action == "object" and (d.actor.dept_kind != "public" or not self.window_is_open()):
             raise ValueError("复核申请由对答复有异议的公民、法人或其他组织提出（pdw open object），每案一次（第三十二条）")
         if d.action in ("list", "overturn") and d.data.get("open_attribute") not in LISTABLE:
             raise ValueError("须用 --set open_attribute=unconditional 或 restricted 写明列入开放目录的类别（第二十八条、第三十二条）")

@@ -19,10 +19,8 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import compute_deadline
     from activities.notices import send_case_notice
     from activities.share import close_share_case, open_share_case, write_grant
-    from models.calendar import DeadlineRequest
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import SHARE_ATTRIBUTES
     from models.departments import Actor
@@ -130,15 +128,9 @@ class ShareApprovalWorkflow(CaseWorkflow):
 
         # Art. 20 ¶2: either department may ask the center to coordinate.
         self.set_status("refused")
-        window = await workflow.execute_activity(
-            compute_deadline, DeadlineRequest(step=DISPUTE_WINDOW, event_at=workflow.now()), **ACTIVITY
-        )
-        st.deadlines[DISPUTE_WINDOW] = window
-        try:
-            await workflow.wait_condition(lambda: self.dispute is not None, timeout=window.due_at - workflow.now())
-        except TimeoutError:
+        if not await self.await_window(DISPUTE_WINDOW):
             return await self._refuse_final(refusal.reasons, refusal.basis, "未在协调期内申请协调，拒绝决定生效")
-
+        await workflow.wait_condition(lambda: self.dispute is not None)
         assert self.dispute is not None
         st.dispute_case_id = f"dispute-{st.case_id}"
         self.set_status("in_dispute")
@@ -156,6 +148,8 @@ class ShareApprovalWorkflow(CaseWorkflow):
         who = "县大数据管理中心协调" if result.decided_by == "center" else "县人民政府决定"
         if result.outcome == "share":
             self.note(f"{who}：予以共享")
+            # Non-shared data is provided only desensitised, whoever decides to share it (Art. 15, 17).
+            st.desensitised = st.desensitised or st.share_attribute == "non_shared"
             return await self._grant()
         return await self._refuse_final(result.reasons, result.basis, f"{who}：不予共享")
 
@@ -221,6 +215,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
         try:
             st = self.state
             if d.action == "dispute":
+                self.claim_window()
                 self.dispute = await self.record(d, DISPUTE_WINDOW)
                 message = "已申请县大数据管理中心协调（第二十条第二款）"
             else:
@@ -246,7 +241,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
         if d.action not in ACTIONS:
             raise ValueError(f"操作“{d.action}”无效：共享申请的操作为 approve、approve_desensitised、refuse、dispute")
         if d.action == "dispute":
-            if st.status != "refused" or self.dispute is not None:
+            if st.status != "refused" or not self.window_is_open():
                 raise ValueError(f"案件当前为“{st.status_zh}”：只有申请未获同意后、在协调期内才能申请协调（第二十条第二款）")
             if d.actor.dept_code not in (st.requester_code, st.source_code):
                 raise ValueError(f"操作人（--as）{d.actor.label()}无权申请协调：由使用部门或数源部门申请（第二十条第二款）")

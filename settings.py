@@ -27,6 +27,22 @@ class Settings(BaseSettings):
     # Local defaults for the steps the measures give no time for, by step key: {"catalog_update.review": 5}.
     local_deadline_days: dict[str, int] = Field(default_factory=dict)
     actor: str | None = None
+    # Notices (issue 5): the outbox always; these channels too ("log", "email", "webhook").
+    notice_channels: list[str] = Field(default_factory=lambda: ["log"])
+    # Who hears of each ladder rung, by level (1 预警, 2 催办, 3 督办), as Art. 43 roles; escalation
+    # also reaches the first responsible person of the center (or, for a dispute, the county government).
+    notice_roles: dict[int, list[str]] = Field(
+        default_factory=lambda: {1: ["daily_admin"], 2: ["leader_in_charge"], 3: ["first_responsible"]}
+    )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "pdw@localhost"
+    webhook_url: str | None = None  # a DingTalk-style custom robot: https://…/robot/send?access_token=…
+    webhook_secret: str | None = None  # 加签 secret
+    digest_cron: str = "30 8 * * *"  # leaders' daily digest, Asia/Shanghai, sent on working days
     # Art. 32: public requests for a dataset not in the open catalog that start the source's review.
     open_request_threshold: int = 5
     log_level: str = "INFO"

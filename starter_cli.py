@@ -243,6 +243,14 @@ async def is_running(c: Any, case_id: str) -> bool:
         return False
 
 
+async def deliver(notice_ids: list[int]) -> None:
+    """Hand written notices to their delivery workflows (email, webhook)."""
+    from activities.notices import start_deliveries
+
+    if notice_ids:
+        await start_deliveries(await client(), notice_ids, settings().task_queue)
+
+
 def new_case_id(process: str) -> str:
     from activities.calendar import SHANGHAI
     from activities.store import next_case_id
@@ -444,9 +452,10 @@ def grant_revoke(
     from activities.store import StoreError, resolve_actor
 
     try:
-        grant = revoke_grant(grant_id, resolve_actor(actor_id(as_)), reason)
+        grant, notices = revoke_grant(grant_id, resolve_actor(actor_id(as_)), reason)
     except (StoreError, CliError) as err:
         fail(str(err))
+    run(deliver(notices))
     typer.echo(f"共享授权 {grant.id} 已撤销（{grant.grantee_code}，{grant.resource_id}）：{grant.revoke_reason}")
 
 

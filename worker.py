@@ -17,6 +17,7 @@ from settings import Settings, get_settings
 from workflows.catalog_update import CatalogUpdateWorkflow
 from workflows.correction import DataCorrectionWorkflow
 from workflows.dispute import DisputeWorkflow
+from workflows.notice_delivery import DailyDigestWorkflow, NoticeDeliveryWorkflow
 from workflows.open_listing import OpenListingReviewWorkflow
 from workflows.open_review import RestrictedOpenReviewWorkflow
 from workflows.share import ShareApprovalWorkflow
@@ -28,6 +29,8 @@ WORKFLOWS = [
     DataCorrectionWorkflow,
     RestrictedOpenReviewWorkflow,
     OpenListingReviewWorkflow,
+    NoticeDeliveryWorkflow,
+    DailyDigestWorkflow,
 ]
 ACTIVITIES = [
     calendar.compute_deadline,
@@ -51,6 +54,9 @@ ACTIVITIES = [
     open_data.update_open_case,
     notices.send_ladder_notice,
     notices.send_case_notice,
+    notices.deliver_notice,
+    notices.mark_notice_failed,
+    notices.daily_digest,
 ]
 
 log = structlog.get_logger("pdw.worker")

@@ -1,21 +1,36 @@
-"""Notices of the deadline ladder: recipients resolved when sent (Art. 43), rendered from
-``templates/``, written to the outbox once per (case, step, level, person, channel), and logged."""
+"""Notices: who hears of what, rendered from ``templates/`` and written to the outbox, then
+delivered through each configured channel once.
+
+Recipients are resolved when a notice is sent, from the people each department has registered
+(Art. 43): by default warning (预警) the daily administrator, urging (催办) the leader in charge,
+escalation (督办) the first responsible person and the leader of the center (for a dispute, of the
+county government). A role nobody holds is reported to the center, not skipped.
+Every (case, step, level, person, channel) is one outbox row, written once; the log channel is
+done on writing, email and webhook rows are delivered by a ``NoticeDelivery`` workflow each.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlmodel import Session, select
 from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.calendar import SHANGHAI
+from activities.calendar import SHANGHAI, load_calendar
+from activities.channels import send_email, send_webhook
 from activities.store import dept_of_kind, get_department, holders, insert_ignore, session
-from models.cases import LEVEL_ESCALATED, LEVEL_URGED, LEVEL_WARNED, LEVEL_ZH
-from models.departments import ROLE_ZH, PersonRole
+from models.cases import LEVEL_ESCALATED, LEVEL_ZH
+from models.departments import ROLE_ZH, Department, Person, PersonRole
 from models.notices import CaseNotice, LadderNotice, Notice
+from models.types import utcnow
 from settings import get_settings
 
 log = structlog.get_logger("pdw.notices")
@@ -25,9 +40,11 @@ TEMPLATES = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
-CASE_TYPE_ZH = {"catalog_update": "目录更新", "share": "共享申请", "dispute": "争议协调", "correction": "数据纠错",
-                "open_review": "受限开放申请", "open_listing": "开放目录申请复核"}
-CHANNEL = "log"  # issue 5 brings email and webhook; the outbox row is written for every channel
+CASE_TYPE_ZH = {
+    "catalog_update": "目录更新", "share": "共享申请", "dispute": "争议协调", "correction": "数据纠错",
+    "open_review": "受限开放申请", "open_listing": "开放目录申请复核",
+}
+LADDER_TEMPLATES = {1: "ladder/warning.txt.j2", 2: "ladder/urging.txt.j2", 3: "ladder/escalation.txt.j2"}
 
 
 def day_zh(d: date) -> str:
@@ -40,113 +57,244 @@ def case_url(case_id: str) -> str:
     return f"{s.ui_url.rstrip('/')}/namespaces/{quote(s.namespace)}/workflows/{quote(case_id)}"
 
 
-def _recipients(n: LadderNotice) -> list[tuple[str, str]]:
-    """(department, role) pairs a rung goes to: warning the administrator, urging the leader in
-    charge, escalation the first responsible person and the leader of the center (or, for a
-    dispute, of the county government) (Art. 43, Art. 20 ¶2)."""
-    if n.level == LEVEL_WARNED:
-        return [(n.dept_code, PersonRole.daily_admin)]
-    if n.level == LEVEL_URGED:
-        return [(n.dept_code, PersonRole.leader_in_charge)]
-    with session() as s:
-        above = dept_of_kind(s, n.escalate_to).code
-    pairs = [(n.dept_code, PersonRole.first_responsible)]
-    if above != n.dept_code:
-        pairs.append((above, PersonRole.first_responsible))
+def channels() -> list[str]:
+    return get_settings().notice_channels or ["log"]
+
+
+# ---- writing the outbox ----------------------------------------------------------------------------
+
+
+def _write(
+    s: Session, *, case_id: str, step: str, level: int, dept: Department, role: str, person: Person,
+    subject: str, body: str, case_time: datetime, due_at: datetime | None = None,
+) -> int:
+    """One row per configured channel; the log channel is delivered on writing. Returns rows written."""
+    written = 0
+    for channel in channels():
+        address = {"email": person.email, "webhook": person.mobile}.get(channel)
+        row: dict[str, Any] = {
+            "case_id": case_id, "step": step, "level": level, "dept_code": dept.code, "role": role,
+            "person_id": person.id, "person_name": person.name, "channel": channel, "subject": subject,
+            "body": body, "due_at": due_at, "case_time": case_time, "address": address,
+        }
+        if channel == "log":
+            row.update(status="sent", sent_at=utcnow(), attempts=1)
+        elif channel == "email" and not person.email:
+            row.update(status="failed", error="未登记电子邮箱（第四十三条备案信息不全）")
+        if insert_ignore(s, Notice, row, ["case_id", "step", "level", "person_id", "channel"]):
+            written += 1
+            event = "notice_sent" if channel == "log" else "notice_queued"
+            log.info(event, case_id=case_id, step=step, level=level, person_id=person.id, channel=channel,
+                     subject=subject)
+    return written
+
+
+def _people(s: Session, dept: Department, role: str, *, case_id: str, case_type: str, step: str,
+            at: datetime) -> list[Person]:
+    """Who holds the role now; a role nobody holds is reported to the center's administrator."""
+    people = holders(s, dept.code, role)
+    if not people:
+        log.error("notice_role_vacant", case_id=case_id, dept=dept.code, role=role)
+        the_center = dept_of_kind(s, "center")
+        for admin in holders(s, the_center.code, PersonRole.daily_admin):
+            body = TEMPLATES.get_template("role_vacant.txt.j2").render(
+                dept_name=dept.name, role_zh=ROLE_ZH[PersonRole(role)], person_name=admin.name,
+                dept_name_of_person=the_center.name, role_zh_of_person=ROLE_ZH[PersonRole.daily_admin],
+                case_type_zh=CASE_TYPE_ZH.get(case_type, case_type), case_id=case_id, about=step,
+                case_url=case_url(case_id),
+            )
+            _write(s, case_id=case_id, step=f"{step}:vacant:{dept.code}:{role}", level=0, dept=the_center,
+                   role=PersonRole.daily_admin, person=admin, subject=body.splitlines()[0], body=body, case_time=at)
+    return people
+
+
+def ladder_recipients(s: Session, n: LadderNotice) -> list[tuple[Department, str]]:
+    """(department, role) pairs a rung goes to, per PDW_NOTICE_ROLES (Art. 43, Art. 20 ¶2)."""
+    dept = get_department(s, n.dept_code)
+    pairs = [(dept, role) for role in get_settings().notice_roles.get(n.level, [])]
+    if n.level == LEVEL_ESCALATED:
+        above = dept_of_kind(s, n.escalate_to)
+        if above.code != dept.code:
+            pairs.append((above, PersonRole.first_responsible))
     return pairs
 
 
-@activity.defn
-def send_ladder_notice(n: LadderNotice) -> int:
-    """Write (and log) the notices of one ladder rung; returns how many this call wrote."""
-    assert n.level in (LEVEL_WARNED, LEVEL_URGED, LEVEL_ESCALATED)
+def write_ladder_notices(n: LadderNotice) -> int:
+    """The outbox rows of one ladder rung; returns how many this call wrote."""
     written = 0
-    days_over = (n.at.astimezone(SHANGHAI).date() - n.deadline.due_date).days
+    days = (n.deadline.due_date - n.at.astimezone(SHANGHAI).date()).days
     with session() as s:
-        dept = get_department(s, n.dept_code)
-        for dept_code, role in _recipients(n):
-            people = holders(s, dept_code, role)
-            if not people:
-                log.error("notice_role_vacant", case_id=n.case_id, dept=dept_code, role=role)
-            for person in people:
-                body = TEMPLATES.get_template("ladder.txt.j2").render(
-                    level=n.level,
-                    level_zh=LEVEL_ZH[n.level],
-                    case_id=n.case_id,
-                    case_type_zh=CASE_TYPE_ZH.get(n.case_type, n.case_type),
-                    person_name=person.name,
-                    role_zh=ROLE_ZH[PersonRole(role)],
-                    dept_name=dept.name,
-                    step_zh=n.step_zh,
-                    article=n.deadline.article,
-                    statutory=n.deadline.statutory,
-                    due_date_zh=day_zh(n.deadline.due_date),
-                    working_days=n.deadline.working_days,
-                    provisional=n.deadline.provisional,
-                    days_over=max(days_over, 0),
-                    case_url=case_url(n.case_id),
+        awaited = get_department(s, n.dept_code)
+        for dept, role in ladder_recipients(s, n):
+            for person in _people(s, dept, role, case_id=n.case_id, case_type=n.case_type, step=n.deadline.key,
+                                  at=n.at):
+                body = TEMPLATES.get_template(LADDER_TEMPLATES[n.level]).render(
+                    case_id=n.case_id, case_type_zh=CASE_TYPE_ZH.get(n.case_type, n.case_type),
+                    person_name=person.name, dept_name_of_person=dept.name, role_zh=ROLE_ZH[PersonRole(role)],
+                    dept_name=awaited.name, step_zh=n.step_zh, article=n.deadline.article,
+                    statutory=n.deadline.statutory, due_date_zh=day_zh(n.deadline.due_date),
+                    working_days=n.deadline.working_days, provisional=n.deadline.provisional,
+                    days_left=max(days, 0), days_over=max(-days, 0), case_url=case_url(n.case_id),
                 )
-                subject = body.splitlines()[0]
-                inserted = insert_ignore(
-                    s,
-                    Notice,
-                    {
-                        "case_id": n.case_id,
-                        "step": n.deadline.key,
-                        "level": n.level,
-                        "dept_code": dept_code,
-                        "role": role,
-                        "person_id": person.id,
-                        "person_name": person.name,
-                        "channel": CHANNEL,
-                        "subject": subject,
-                        "body": body,
-                        "due_at": n.deadline.due_at,
-                        "case_time": n.at,
-                    },
-                    ["case_id", "step", "level", "person_id", "channel"],
-                )
-                if inserted:
-                    written += 1
-                    log.info("notice_sent", case_id=n.case_id, step=n.deadline.key, level=n.level,
-                             person_id=person.id, channel=CHANNEL, subject=subject)
+                written += _write(s, case_id=n.case_id, step=n.deadline.key, level=n.level, dept=dept, role=role,
+                                  person=person, subject=body.splitlines()[0], body=body, case_time=n.at,
+                                  due_at=n.deadline.due_at)
     return written
 
 
-@activity.defn
-def send_case_notice(n: CaseNotice) -> int:
-    """Tell a department of a decision: its daily administrator (日常管理人员, Art. 43) hears of it,
-    once per (case, key, person, channel)."""
+def write_case_notices(n: CaseNotice) -> int:
+    """A decision a department must hear of goes to its daily administrator (日常管理人员)."""
     written = 0
     with session() as s:
         dept = get_department(s, n.dept_code)
-        people = holders(s, n.dept_code, PersonRole.daily_admin)
-        if not people:
-            log.error("notice_role_vacant", case_id=n.case_id, dept=n.dept_code, role=PersonRole.daily_admin)
-        for person in people:
-            body = TEMPLATES.get_template("decision.txt.j2").render(
-                case_type_zh=CASE_TYPE_ZH.get(n.case_type, n.case_type),
-                case_id=n.case_id,
-                headline=n.headline,
-                person_name=person.name,
-                role_zh=ROLE_ZH[PersonRole.daily_admin],
-                dept_name=dept.name,
-                detail=n.detail,
-                article=n.article,
+        for person in _people(s, dept, PersonRole.daily_admin, case_id=n.case_id, case_type=n.case_type,
+                              step=n.key, at=n.at):
+            body = TEMPLATES.get_template(f"decision/{n.kind}.txt.j2").render(
+                case_type_zh=CASE_TYPE_ZH.get(n.case_type, n.case_type), case_id=n.case_id, headline=n.headline,
+                person_name=person.name, dept_name_of_person=dept.name,
+                role_zh=ROLE_ZH[PersonRole.daily_admin], detail=n.detail, article=n.article,
                 case_url=case_url(n.case_id),
             )
-            subject = body.splitlines()[0]
-            if insert_ignore(
-                s,
-                Notice,
-                {
-                    "case_id": n.case_id, "step": n.key, "level": 0, "dept_code": n.dept_code,
-                    "role": PersonRole.daily_admin, "person_id": person.id, "person_name": person.name,
-                    "channel": CHANNEL, "subject": subject, "body": body, "case_time": n.at,
-                },
-                ["case_id", "step", "level", "person_id", "channel"],
-            ):
-                written += 1
-                log.info("notice_sent", case_id=n.case_id, key=n.key, person_id=person.id, channel=CHANNEL,
-                         subject=subject)
+            written += _write(s, case_id=n.case_id, step=n.key, level=0, dept=dept, role=PersonRole.daily_admin,
+                              person=person, subject=body.splitlines()[0], body=body, case_time=n.at)
     return written
+
+
+def pending(case_id: str, step_prefix: str = "") -> list[int]:
+    """Outbox rows of a case (of the steps starting with ``step_prefix``) still to be delivered."""
+    with session() as s:
+        ids = s.exec(select(Notice.id).where(
+            Notice.case_id == case_id, Notice.status == "pending", Notice.step.startswith(step_prefix)  # type: ignore[attr-defined]
+        )).all()
+    return [i for i in ids if i is not None]
+
+
+async def start_deliveries(client: Client, ids: list[int], task_queue: str) -> None:
+    """One NoticeDelivery workflow per row; its id makes a second start a no-op."""
+    for notice_id in ids:
+        try:
+            await client.start_workflow("NoticeDelivery", notice_id, id=f"notice-{notice_id}", task_queue=task_queue)
+        except WorkflowAlreadyStartedError:
+            pass
+
+
+@activity.defn
+async def send_ladder_notice(n: LadderNotice) -> int:
+    written = await asyncio.to_thread(write_ladder_notices, n)
+    ids = await asyncio.to_thread(pending, n.case_id, n.deadline.key)
+    await start_deliveries(activity.client(), ids, activity.info().task_queue)
+    return written
+
+
+@activity.defn
+async def send_case_notice(n: CaseNotice) -> int:
+    written = await asyncio.to_thread(write_case_notices, n)
+    ids = await asyncio.to_thread(pending, n.case_id, n.key)
+    await start_deliveries(activity.client(), ids, activity.info().task_queue)
+    return written
+
+
+# ---- delivering ---------------------------------------------------------------------------------
+
+
+@activity.defn
+def deliver_notice(notice_id: int) -> str:
+    """Send one outbox row through its channel; a row already sent is not sent again."""
+    settings = get_settings()
+    with session() as s:
+        row = s.get(Notice, notice_id)
+        if row is None or row.status == "sent":
+            return "sent"
+        channel, address, subject, body = row.channel, row.address, row.subject, row.body
+    try:
+        if channel == "email":
+            send_email(settings, address or "", subject, body)
+        elif channel == "webhook":
+            send_webhook(settings, subject, body, [address] if address else [])
+    except Exception as err:
+        with session() as s:
+            row = s.get(Notice, notice_id)
+            assert row is not None
+            row.attempts, row.error = row.attempts + 1, f"{type(err).__name__}: {err}"[:500]
+            s.add(row)
+        log.warning("notice_delivery_failed", case_id=row.case_id, notice_id=notice_id, channel=channel,
+                    attempt=row.attempts)
+        raise
+    with session() as s:
+        row = s.get(Notice, notice_id)
+        assert row is not None
+        row.status, row.sent_at, row.attempts, row.error = "sent", utcnow(), row.attempts + 1, None
+        s.add(row)
+    log.info("notice_sent", case_id=row.case_id, notice_id=notice_id, channel=channel, person_id=row.person_id)
+    return "sent"
+
+
+@activity.defn
+def mark_notice_failed(notice_id: int) -> None:
+    """The channel kept failing: the row stays listed as failed (pdw notices list --failed)."""
+    with session() as s:
+        row = s.get(Notice, notice_id)
+        if row is not None and row.status != "sent":
+            row.status = "failed"
+            s.add(row)
+            log.error("notice_failed", case_id=row.case_id, notice_id=notice_id, channel=row.channel)
+
+
+# ---- the leaders' daily digest ------------------------------------------------------------------------
+
+
+async def send_digest(client: Client, today: date, task_queue: str, *, force: bool = False) -> int:
+    """On working days, each leader hears of the overdue cases that concern them: a department's
+    first responsible person and leader in charge of its own, the center's leader of all (Art. 41)."""
+    if not force and not await asyncio.to_thread(lambda: load_calendar().is_working_day(today)):
+        return 0
+    from models import search
+
+    overdue: list[dict[str, Any]] = []
+    async for wf in client.list_workflows("PdwEscalation >= 2 AND ExecutionStatus = 'Running'"):
+        sa = wf.typed_search_attributes
+        due = sa.get(search.DUE_AT)
+        overdue.append({
+            "case_id": wf.id, "dept": sa.get(search.AWAITING) or "", "case_type": sa.get(search.CASE_TYPE) or "",
+            "level": sa.get(search.ESCALATION) or 0, "due": due,
+        })
+    if not overdue:
+        return 0
+    written = await asyncio.to_thread(_write_digest, today, overdue)
+    await start_deliveries(client, await asyncio.to_thread(pending, f"digest-{today.isoformat()}"), task_queue)
+    return written
+
+
+def _write_digest(today: date, overdue: list[dict[str, Any]]) -> int:
+    case_id, written, at = f"digest-{today.isoformat()}", 0, utcnow()
+    with session() as s:
+        the_center = dept_of_kind(s, "center")
+        names = {c["dept"]: get_department(s, c["dept"]).name for c in overdue if c["dept"]}
+        lines = [
+            {**c, "dept_name": names.get(c["dept"], c["dept"]), "case_type_zh": CASE_TYPE_ZH.get(c["case_type"], ""),
+             "due_zh": day_zh(c["due"].astimezone(SHANGHAI).date()) if c["due"] else "—",
+             "level_zh": LEVEL_ZH.get(c["level"], ""), "url": case_url(c["case_id"])}
+            for c in sorted(overdue, key=lambda c: (c["dept"], c["case_id"]))
+        ]
+        readers: list[tuple[Department, str, list[dict[str, Any]]]] = [
+            (the_center, PersonRole.first_responsible, lines)
+        ]
+        for code in sorted(names):
+            dept = get_department(s, code)
+            mine = [c for c in lines if c["dept"] == code]
+            readers += [(dept, PersonRole.first_responsible, mine), (dept, PersonRole.leader_in_charge, mine)]
+        for dept, role, cases in readers:
+            for person in holders(s, dept.code, role):
+                body = TEMPLATES.get_template("digest.txt.j2").render(
+                    day_zh=day_zh(today), cases=cases, person_name=person.name, dept_name_of_person=dept.name,
+                    role_zh=ROLE_ZH[PersonRole(role)],
+                )
+                written += _write(s, case_id=case_id, step="digest", level=0, dept=dept, role=role, person=person,
+                                  subject=body.splitlines()[0], body=body, case_time=at)
+    return written
+
+
+@activity.defn
+async def daily_digest() -> int:
+    today = datetime.now(SHANGHAI).date()
+    return await send_digest(activity.client(), today, activity.info().task_queue)

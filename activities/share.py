@@ -10,7 +10,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.catalog import current_version, get_resource
-from activities.notices import send_case_notice
+from activities.notices import pending, write_case_notices
 from activities.store import StoreError, center, get_department, insert_ignore, session
 from models.catalog import CatalogVersion, DataResource
 from models.departments import Actor, Department
@@ -138,9 +138,10 @@ def list_grants(dept: str | None = None, resource: str | None = None, active_onl
         return list(s.exec(q).all())
 
 
-def revoke_grant(grant_id: int, actor: Actor, reason: str, at: datetime | None = None) -> Grant:
+def revoke_grant(grant_id: int, actor: Actor, reason: str, at: datetime | None = None) -> tuple[Grant, list[int]]:
     """Art. 22: shared data used beyond the grantee's duties loses its grant at once. Only the
-    center revokes, with the reason; the grantee and the source are told."""
+    center revokes, with the reason; the grantee and the source are told (returns the notices to
+    deliver)."""
     if actor.dept_kind != "center":
         raise StoreError(f"操作人（--as）{actor.label()}无权撤销：共享授权由县大数据管理中心撤销（第二十二条）")
     if not reason.strip():
@@ -155,13 +156,13 @@ def revoke_grant(grant_id: int, actor: Actor, reason: str, at: datetime | None =
         grant.revoked_at, grant.revoked_by, grant.revoke_reason = at, actor.person_id, reason.strip()
         s.add(grant)
     for dept in (grant.grantee_code, grant.source_code):
-        send_case_notice(
+        write_case_notices(
             CaseNotice(
-                case_id=grant.case_id, case_type="share", key=f"share.grant_revoked.{grant_id}", dept_code=dept,
-                headline=f"共享授权 {grant_id} 已撤销",
+                case_id=grant.case_id, case_type="share", key=f"share.grant_revoked.{grant_id}", kind="grant_revoked",
+                dept_code=dept, headline=f"共享授权 {grant_id} 已撤销",
                 detail=f"撤销理由：{reason.strip()}。共享数据只能用于本部门履行职责需要，自即日起停止使用。",
                 article="第二十二条", at=at,
             )
         )
     log.warning("grant_revoked", case_id=grant.case_id, grant_id=grant_id, by=actor.person_id)
-    return grant
+    return grant, pending(grant.case_id, f"share.grant_revoked.{grant_id}")

@@ -26,8 +26,11 @@ class Notice(SQLModel, table=True):
     channel: str = Field(max_length=16)
     subject: str
     body: str
-    status: str = Field(default="sent", max_length=16)
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
     error: str | None = None
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    address: str | None = None  # the email address or mobile the channel used
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     case_time: datetime = Field(sa_type=UTCDateTime)  # the workflow's time when the rung was reached
@@ -48,12 +51,19 @@ class LadderNotice(BaseModel):
     escalate_to: str = "center"
 
 
+DECISION_KINDS = (
+    "approved", "refused", "returned", "dispute_escalated", "county_decision", "city_decision",
+    "correction_outcome", "grant_revoked", "outcome",
+)
+
+
 class CaseNotice(BaseModel):
     """A decision a department must hear of (approved, refused with reasons and basis, revoked…)."""
 
     case_id: str
     case_type: str
     key: str  # what the notice is about, unique within the case: "share.granted"
+    kind: str = "outcome"  # which template of templates/decision/
     dept_code: str
     headline: str
     detail: str = ""

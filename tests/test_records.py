@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from activities.catalog import publish_catalog_changes
-from activities.notices import send_ladder_notice
+from activities.notices import write_ladder_notices
 from activities.store import StoreError, resolve_actor, session
 from models.calendar import Deadline
 from models.catalog import CatalogElements, CatalogVersion
@@ -80,8 +80,8 @@ def _rung(level: int) -> LadderNotice:
 
 
 def test_a_retried_notice_is_written_once() -> None:
-    assert send_ladder_notice(_rung(3)) == 2  # the first responsible person and the center's leader
-    assert send_ladder_notice(_rung(3)) == 0
+    assert write_ladder_notices(_rung(3)) == 2  # the first responsible person and the center's leader
+    assert write_ladder_notices(_rung(3)) == 0
     with session() as s:
         rows = s.exec(select(Notice).where(Notice.case_id == "catalog-idem-2")).all()
     assert sorted(r.person_id for r in rows) == ["dsj.chenjianguo", "gaj.wanghaitao"]
@@ -96,7 +96,7 @@ def test_art43_notices_go_to_whoever_holds_the_role_when_sent() -> None:
         s.add(current)
         s.add(RoleAssignment(dept_code="mzj", role="leader_in_charge", person_id="mzj.caibin", note="人员变更"))
     rung = _rung(2).model_copy(update={"dept_code": "mzj", "case_id": "catalog-idem-3"})
-    assert send_ladder_notice(rung) == 1
+    assert write_ladder_notices(rung) == 1
     with session() as s:
         sent = s.exec(select(Notice).where(Notice.case_id == "catalog-idem-3")).one()
         kept = s.exec(select(RoleAssignment).where(RoleAssignment.dept_code == "mzj")).all()

@@ -243,7 +243,8 @@ async def test_art22_the_center_revokes_a_grant_at_once(env, worker) -> None:
         revoke_grant(grant_id, resolve_actor("wjj.maqiang"), "滥用")
     with pytest.raises(StoreError, match="--reason"):
         revoke_grant(grant_id, resolve_actor("dsj.zhouwei"), " ")
-    revoked = revoke_grant(grant_id, resolve_actor("dsj.zhouwei"), "将共享数据对外提供（第二十二条）")
+    revoked, to_deliver = revoke_grant(grant_id, resolve_actor("dsj.zhouwei"), "将共享数据对外提供（第二十二条）")
+    assert to_deliver == []  # the log channel only: delivered on writing
     assert revoked.revoked_at is not None and revoked.revoked_by == "dsj.zhouwei"
     assert grant_id not in [g.id for g in list_grants(dept="mzj")]
     assert grant_id in [g.id for g in list_grants(dept="mzj", active_only=False)]

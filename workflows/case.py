@@ -14,6 +14,7 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import compute_deadline, extend_deadline
     from activities.cases import record_decision
+    from activities.notices import send_case_notice
     from models import search
     from models.calendar import Deadline, DeadlineRequest, ExtensionRequest
     from models.cases import (
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionRecord,
         TimelineEntry,
     )
+    from models.notices import CaseNotice
     from models.steps import step_rule
 
 from workflows.deadline import ACTIVITY, DeadlineLadder
@@ -206,6 +208,15 @@ class CaseWorkflow:
         basis = f"，依据：{d.basis}" if d.basis else ""
         self.note(f"{d.actor.label()}{ACTION_ZH.get(d.action, d.action)}{reasons}{basis}")
         return record
+
+    async def tell(self, dept: str, key: str, kind: str, headline: str, detail: str, article: str) -> None:
+        """A department hears of a decision (templates/decision/<kind>), once per case and key."""
+        await workflow.execute_activity(
+            send_case_notice,
+            CaseNotice(case_id=self.state.case_id, case_type=self.case_type, key=key, kind=kind, dept_code=dept,
+                       headline=headline, detail=detail, article=article, at=workflow.now()),
+            **ACTIVITY,
+        )
 
     def refuse_if_busy(self) -> None:
         if self.busy:

@@ -90,6 +90,8 @@ class CatalogUpdateWorkflow(CaseWorkflow):
             assert review is not None
             if review.action == "approve":
                 break
+            await self.tell(st.owner_code, f"catalog_update.returned#{st.rounds + 1}", "returned", "已退回修改",
+                            f"理由：{review.reasons}。请在原期限内修改后重新提交（第十一条）。", "第十一条")
             self.revision = self.review = None
             st.rounds += 1
 
@@ -105,6 +107,8 @@ class CatalogUpdateWorkflow(CaseWorkflow):
         st.approved_version = version
         self.close("approved", f"目录条目 {st.resource_id} 第 {version} 版发布为现行版本（第十一条）")
         await self._record_status("approved", closed=True, version=version)
+        await self.tell(st.owner_code, "catalog_update.approved", "approved", "目录更新已审核通过",
+                        f"目录条目 {st.resource_id} 第 {version} 版发布为现行版本。", "第十一条")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CatalogUpdateResult(case_id=st.case_id, status=st.status, approved_version=version)
 

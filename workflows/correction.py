@@ -14,7 +14,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.correction import open_correction_case, update_correction_case
-    from activities.notices import send_case_notice
     from models.calendar import Deadline
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
     from models.correction import (
@@ -27,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
         CorrectionUpdate,
     )
     from models.departments import PersonRole
-    from models.notices import CaseNotice
 
 from workflows.case import ACTIVITY, CaseWorkflow
 
@@ -105,12 +103,7 @@ class DataCorrectionWorkflow(CaseWorkflow):
         await self._record(status, outcome=status, outcome_text=st.outcome_text, corrected_at=st.corrected_at,
                            closed_at=workflow.now())
         for dept in (opened.center_code, inp.reported_by.dept_code):
-            await workflow.execute_activity(
-                send_case_notice,
-                CaseNotice(case_id=st.case_id, case_type=self.case_type, key="correction.outcome", dept_code=dept,
-                           headline=OUTCOMES[status], detail=text, article="第二十三条", at=workflow.now()),
-                **ACTIVITY,
-            )
+            await self.tell(dept, "correction.outcome", "correction_outcome", OUTCOMES[status], text, "第二十三条")
         self.close(status, text)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CorrectionResult(case_id=st.case_id, outcome=status)

@@ -14,7 +14,6 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.catalog import publish_catalog_changes
     from activities.dispute import close_dispute_case, open_dispute_case
-    from activities.notices import send_case_notice
     from models.cases import ACTION_ZH, DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import OPEN_ATTRIBUTES, PublishRequest
     from models.dispute import (
@@ -26,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         DisputeResult,
         DisputeState,
     )
-    from models.notices import CaseNotice
     from models.steps import step_rule
 
 from workflows.case import ACTIVITY, CaseWorkflow
@@ -135,12 +133,9 @@ class DisputeWorkflow(CaseWorkflow):
                              reasons=record.reasons, basis=record.basis)
 
     async def _tell(self, dept: str, key: str, headline: str, detail: str, step: str) -> None:
-        await workflow.execute_activity(
-            send_case_notice,
-            CaseNotice(case_id=self.state.case_id, case_type=self.case_type, key=key, dept_code=dept,
-                       headline=headline, detail=detail, article=step_rule(step).article, at=workflow.now()),
-            **ACTIVITY,
-        )
+        kind = "dispute_escalated" if key == "dispute.to_county" else (
+            "county_decision" if self.state.decided_by == "county_gov" else "outcome")
+        await self.tell(dept, key, kind, headline, detail, step_rule(step).article)
 
     # ---- people decide ---------------------------------------------------------------------------
 

@@ -11,11 +11,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.catalog import publish_catalog_changes
-    from activities.notices import send_case_notice
     from activities.open_data import open_listing_review, update_open_case
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import OPEN_ATTRIBUTES, PublishRequest
-    from models.notices import CaseNotice
     from models.open_data import ListingReviewInput, ListingReviewState, OpenCaseUpdate, OpenResult
 
 from workflows.case import ACTIVITY, CaseWorkflow
@@ -100,12 +98,7 @@ class OpenListingReviewWorkflow(CaseWorkflow):
         st = self.state
         await self._update({"status": status, "closed_at": workflow.now().isoformat()})
         for dept in (self.opened.source_code, self.opened.center_code):
-            await workflow.execute_activity(
-                send_case_notice,
-                CaseNotice(case_id=st.case_id, case_type=self.case_type, key="open.listing_outcome", dept_code=dept,
-                           headline=self.status_zh[status], detail=text, article="第三十二条", at=workflow.now()),
-                **ACTIVITY,
-            )
+            await self.tell(dept, "open.listing_outcome", "outcome", self.status_zh[status], text, "第三十二条")
         self.close(status, text)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return OpenResult(case_id=st.case_id, outcome=status)

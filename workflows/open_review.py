@@ -12,10 +12,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notices import send_case_notice
     from activities.open_data import open_open_application, update_open_case
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
-    from models.notices import CaseNotice
     from models.open_data import (
         ACCESS_MODES,
         ACCESS_WAYS,
@@ -106,13 +104,8 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
             **ACTIVITY,
         )
         if status == "approved":  # the source provides the data through the platform
-            await workflow.execute_activity(
-                send_case_notice,
-                CaseNotice(case_id=st.case_id, case_type=self.case_type, key="open.approved",
-                           dept_code=self.opened.source_code, headline="受限开放申请已获同意", detail=text,
-                           article="第二十八条", at=workflow.now()),
-                **ACTIVITY,
-            )
+            await self.tell(self.opened.source_code, "open.approved", "city_decision", "受限开放申请已获同意", text,
+                            "第二十八条")
         self.close(status, text)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return OpenResult(case_id=st.case_id, outcome=status)

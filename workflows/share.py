@@ -19,13 +19,11 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notices import send_case_notice
     from activities.share import close_share_case, open_share_case, write_grant
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import SHARE_ATTRIBUTES
     from models.departments import Actor
     from models.dispute import SHARE, DisputeInput, DisputeResult
-    from models.notices import CaseNotice
     from models.share import (
         SHARE_MODES,
         GrantRequest,
@@ -108,9 +106,9 @@ class ShareApprovalWorkflow(CaseWorkflow):
         self.note(f"{inp.requested_by.label()}提出共享申请")
 
         # Every approver's step runs at once, each under its own deadline; a refusal ends them all.
-        self.set_status("under_review")
         for party, step in st.approvers.items():
             await self.start_step(step, self.codes[party])
+        self.set_status("under_review")
         await asyncio.gather(
             *(
                 self.await_step(step, lambda p=party: p in st.approvals or self.refusal is not None)
@@ -195,12 +193,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
         return ShareResult(case_id=st.case_id, status="refused_final")
 
     async def _tell(self, dept: str, key: str, headline: str, detail: str, article: str) -> None:
-        await workflow.execute_activity(
-            send_case_notice,
-            CaseNotice(case_id=self.state.case_id, case_type=self.case_type, key=key, dept_code=dept,
-                       headline=headline, detail=detail, article=article, at=workflow.now()),
-            **ACTIVITY,
-        )
+        await self.tell(dept, key, "approved" if key == "share.granted" else "refused", headline, detail, article)
 
     # ---- people decide ---------------------------------------------------------------------------
 

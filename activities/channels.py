@@ -1,0 +1,66 @@
+"""Delivery channels for notices: SMTP email and a DingTalk-style custom robot webhook. Each send
+either succeeds or raises; retrying is the delivery workflow's job."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import smtplib
+import time
+import urllib.request
+from email.message import EmailMessage
+from urllib.parse import quote_plus
+
+from settings import Settings
+
+
+class ChannelError(Exception):
+    """The channel refused or could not take the message; it may work on a later try."""
+
+
+def send_email(settings: Settings, to: str, subject: str, body: str) -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = settings.smtp_from, to, subject
+    msg.set_content(body)
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        smtp.send_message(msg)
+
+
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    """DingTalk's 加签: HMAC-SHA256 of ``timestamp + "\\n" + secret`` keyed by the secret, base64."""
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def send_webhook(settings: Settings, title: str, text: str, at_mobiles: list[str]) -> None:
+    """Post a markdown message to a DingTalk-style custom robot, @-ing the recipients."""
+    if not settings.webhook_url:
+        raise ChannelError("未配置 PDW_WEBHOOK_URL")
+    url = settings.webhook_url
+    if settings.webhook_secret:
+        ts = int(time.time() * 1000)
+        sign = quote_plus(dingtalk_sign(settings.webhook_secret, ts))
+        url += ("&" if "?" in url else "?") + f"timestamp={ts}&sign={sign}"
+    mentions = " ".join(f"@{m}" for m in at_mobiles)
+    payload = {
+        "msgtype": "markdown",
+        "markdown": {"title": title, "text": f"#### {title}\n\n{text}\n\n{mentions}".strip()},
+        "at": {"atMobiles": at_mobiles, "isAtAll": False},
+    }
+    request = urllib.request.Request(
+        url, data=json.dumps(payload, ensure_ascii=False).encode(), method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            answer = json.loads(response.read() or b"{}")
+    except (OSError, ValueError) as err:
+        raise ChannelError(f"webhook: {err}") from err
+    if answer.get("errcode", 0) != 0:
+        raise ChannelError(f"webhook errcode {answer.get('errcode')}: {answer.get('errmsg')}")

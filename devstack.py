@@ -80,6 +80,33 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
     return sorted(missing)
 
 
+DIGEST_SCHEDULE = "pdw-daily-digest"
+
+
+async def ensure_digest_schedule(client: Client, settings: Settings) -> None:
+    """The leaders' daily digest (Art. 41) as a Temporal Schedule; left alone if it exists."""
+    from temporalio.client import (
+        Schedule,
+        ScheduleActionStartWorkflow,
+        ScheduleAlreadyRunningError,
+        ScheduleOverlapPolicy,
+        SchedulePolicy,
+        ScheduleSpec,
+    )
+
+    try:
+        await client.create_schedule(
+            DIGEST_SCHEDULE,
+            Schedule(
+                action=ScheduleActionStartWorkflow("DailyDigest", id="pdw-daily-digest", task_queue=settings.task_queue),
+                spec=ScheduleSpec(cron_expressions=[settings.digest_cron], time_zone_name="Asia/Shanghai"),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        pass
+
+
 async def wait_for_server(settings: Settings, timeout: float = 60) -> None:
     from worker import connect
 
@@ -114,6 +141,9 @@ async def run_dev(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await wait_for_server(settings)
+        from worker import connect
+
+        await ensure_digest_schedule(await connect(settings), settings)
         db = "SQLite " + str(settings.home / "pdw.db") if not settings.database_url else "PostgreSQL"
         print(
             f"pdw 开发环境已启动\n"

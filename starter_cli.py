@@ -26,6 +26,7 @@ share_app = typer.Typer(help="数据共享申请（第十三条至第二十二�
 dispute_app = typer.Typer(help="争议协调（第二十条第二款、第二十八条第三款）。", no_args_is_help=True)
 grant_app = typer.Typer(help="共享授权（第二十二条）。", no_args_is_help=True)
 correction_app = typer.Typer(help="数据纠错校核（第二十三条）。", no_args_is_help=True)
+notices_app = typer.Typer(help="通知：发件箱、送达情况、领导日报。", no_args_is_help=True)
 open_app = typer.Typer(help="公共数据开放：受限开放申请（第二十八条至第三十一条）、开放目录申请与复核（第三十二条）。",
                        no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
@@ -37,6 +38,7 @@ app.add_typer(dispute_app, name="dispute")
 app.add_typer(grant_app, name="grant")
 app.add_typer(correction_app, name="correction")
 app.add_typer(open_app, name="open")
+app.add_typer(notices_app, name="notices")
 
 JSON_OPT = typer.Option(False, "--json", help="以 JSON 输出")
 AS_OPT = typer.Option(None, "--as", help="操作人：已备案人员编号（或设置 PDW_ACTOR）")
@@ -145,7 +147,8 @@ def setup(seed: bool = typer.Option(False, "--seed", help="同时写入示例县
         return await devstack.register_search_attributes(await client(), settings().namespace)
 
     added = run(register())
-    typer.echo(f"数据库已迁移到最新；搜索属性新注册 {len(added)} 个")
+    run(_ensure_digest_schedule())
+    typer.echo(f"数据库已迁移到最新；搜索属性新注册 {len(added)} 个；领导日报计划任务已就绪")
     if seed:
         from activities.seed import seed_demo_county
 
@@ -249,6 +252,12 @@ async def deliver(notice_ids: list[int]) -> None:
 
     if notice_ids:
         await start_deliveries(await client(), notice_ids, settings().task_queue)
+
+
+async def _ensure_digest_schedule() -> None:
+    import devstack
+
+    await devstack.ensure_digest_schedule(await client(), settings())
 
 
 def new_case_id(process: str) -> str:
@@ -618,6 +627,50 @@ async def _open_object(case_id: str, name: str, id_type: str, id_number: str, co
     outcome = await _send_decision(case_id, "object", public, reason, None, {})
     record_objector(case_id, name, contact, reason)
     return outcome
+
+
+@notices_app.command("list")
+def notices_list(
+    case: str | None = typer.Option(None, "--case", help="案件编号"),
+    failed: bool = typer.Option(False, "--failed", help="只列送达失败的"),
+    limit: int = typer.Option(50, "--limit", help="最多列出几条"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """发件箱：什么通知、发给谁、何时、经哪个渠道、结果如何。例：pdw notices list --failed"""
+    from sqlmodel import select
+
+    from activities.calendar import SHANGHAI
+    from activities.store import session
+    from models.notices import Notice
+
+    q = select(Notice).order_by(Notice.id.desc()).limit(limit)  # type: ignore[union-attr]
+    if case:
+        q = q.where(Notice.case_id == case)
+    if failed:
+        q = q.where(Notice.status == "failed")
+    with session() as s:
+        rows = s.exec(q).all()
+    status_zh = {"sent": "已送达", "pending": "待送达", "failed": "失败"}
+    lines = [
+        f"{n.id:>5}  {n.created_at.astimezone(SHANGHAI):%m-%d %H:%M}  {n.case_id}  {n.subject}  → {n.person_name}"
+        f"（{n.channel}{'：' + n.address if n.address else ''}）{status_zh.get(n.status, n.status)}"
+        + (f"，已试 {n.attempts} 次：{n.error}" if n.error else "")
+        for n in rows
+    ]
+    emit([n.model_dump(mode="json", exclude={"body"}) for n in rows], as_json, "\n".join(lines) or "（没有通知）")
+
+
+@notices_app.command("digest")
+def notices_digest(force: bool = typer.Option(False, "--force", help="非工作日也发送")) -> None:
+    """立即发送领导逾期案件日报（平时由 Temporal Schedule 每个工作日发送）。"""
+
+    async def send() -> int:
+        from activities.calendar import SHANGHAI
+        from activities.notices import send_digest
+
+        return await send_digest(await client(), datetime.now(SHANGHAI).date(), settings().task_queue, force=force)
+
+    typer.echo(f"日报已发送：{run(send())} 条通知")
 
 
 # ---- deciding and looking at cases ---------------------------------------------------------------

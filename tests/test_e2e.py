@@ -12,8 +12,10 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import func, select
@@ -21,6 +23,7 @@ from sqlmodel import func, select
 from activities.store import session
 from models.cases import CaseCounter
 from models.catalog import CatalogUpdateCase
+from models.notices import Notice
 from models.share import Grant, ShareRequest
 from tests.conftest import venv_binary
 from tests.pg import free_port
@@ -315,6 +318,26 @@ def test_art32_public_requests_source_answer_and_objection_through_pdw(stack: St
     _wait(lambda: status_of(stack, case_id) == "listed", "the listing")
     versions = json.loads(stack.pdw("catalog", "show", "RES-WJJ-002", "--json").stdout)
     assert [v["open_attribute"] for v in versions if v["is_current"]] == ["restricted"]
+
+
+def test_leaders_daily_digest_schedule_and_overdue_cases_through_pdw(stack: Stack) -> None:
+    schedule = stack.temporal("schedule", "describe", "--schedule-id", "pdw-daily-digest")
+    assert "DailyDigest" in json.dumps(schedule)
+    long_ago = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
+    case_id = stack.pdw("catalog-update", "start", "--resource", "RES-JYJ-002", "--note", "学籍字段调整",
+                        "--changed-at", long_ago, "--as", "jyj.panxiaoyu").stdout.splitlines()[0]
+    _wait(lambda: [w for w in stack.temporal("workflow", "list", "--query", "PdwEscalation >= 3")
+                   if w["execution"]["workflowId"] == case_id], "the escalated case in visibility")
+    stack.pdw("notices", "digest", "--force")
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    digest = json.loads(stack.pdw("notices", "list", "--case", f"digest-{today}", "--json").stdout)
+    assert {"dsj.chenjianguo", "jyj.liuyang", "jyj.chenli"} <= {n["person_id"] for n in digest}
+    with session() as s:
+        to_center = s.exec(select(Notice).where(Notice.case_id == f"digest-{today}",
+                                                Notice.person_id == "dsj.chenjianguo")).one()
+    assert case_id in to_center.body and "督办" in to_center.body
+    ladder = json.loads(stack.pdw("notices", "list", "--case", case_id, "--json").stdout)
+    assert [n["level"] for n in ladder] == [3, 3]  # past every rung at once: only the escalation is sent
 
 
 def test_worker_stops_cleanly_on_sigterm(stack: Stack) -> None:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import structlog
 from temporalio.api.enums.v1 import IndexedValueType
@@ -149,12 +150,17 @@ async def run_dev(settings: Settings) -> None:
             f"pdw 开发环境已启动\n"
             f"  Temporal：{settings.temporal_address}（命名空间 {settings.namespace}）\n"
             f"  Web 界面：{settings.ui_url}\n"
+            f"  HTTP 接口：http://{settings.hook_host}:{settings.hook_port}/docs\n"
             f"  数据库：{db}（示例县 {depts} 个部门，{entries} 条目录）\n"
             f"  日志：{settings.home / 'temporal.log'}\n"
             f"按 Ctrl-C 停止。",
             flush=True,
         )
-        await run_worker(settings, stop)
+        hook_server = start_hook(settings)
+        try:
+            await run_worker(settings, stop)
+        finally:
+            hook_server.should_exit = True
     finally:
         server.terminate()
         try:
@@ -162,6 +168,18 @@ async def run_dev(settings: Settings) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
         server_log.close()
+
+
+def start_hook(settings: Settings) -> Any:
+    """The HTTP hook served in this process beside the worker."""
+    import uvicorn
+
+    import hook
+
+    server = uvicorn.Server(uvicorn.Config(hook.app, host=settings.hook_host, port=settings.hook_port,
+                                           log_level="warning"))
+    asyncio.get_running_loop().create_task(server.serve())
+    return server
 
 
 def main() -> None:

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     webhook_url: str | None = None  # a DingTalk-style custom robot: https://…/robot/send?access_token=…
     webhook_secret: str | None = None  # 加签 secret
     digest_cron: str = "30 8 * * *"  # leaders' daily digest, Asia/Shanghai, sent on working days
+    # The HTTP hook: each calling system's key id and secret; signed requests older than the window
+    # are refused.
+    hook_keys: dict[str, str] = Field(default_factory=dict)
+    hook_host: str = "127.0.0.1"
+    hook_port: int = 8000
+    hook_window_seconds: int = 300
     # Art. 32: public requests for a dataset not in the open catalog that start the source's review.
     open_request_threshold: int = 5
     log_level: str = "INFO"

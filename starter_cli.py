@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import sys
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -114,11 +114,18 @@ def parse_moment(value: str, field: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
+_clients: dict[Any, Any] = {}
+
+
 async def client() -> Any:
     from worker import connect
 
+    loop = asyncio.get_running_loop()
+    if loop in _clients:
+        return _clients[loop]
     try:
-        return await connect(settings())
+        _clients[loop] = await connect(settings())
+        return _clients[loop]
     except RuntimeError as err:
         raise CliError(
             f"无法连接 Temporal 服务 {settings().temporal_address}：请先运行 make dev 或设置 PDW_TEMPORAL_ADDRESS"
@@ -134,6 +141,14 @@ def dev() -> None:
     import devstack
 
     devstack.main()
+
+
+@app.command()
+def hook() -> None:
+    """运行 HTTP 接口（PDW_HOOK_HOST:PDW_HOOK_PORT），供其他系统签名调用；OpenAPI 文档在 /docs。"""
+    import hook as http_hook
+
+    http_hook.serve()
 
 
 @app.command()
@@ -671,6 +686,109 @@ def notices_digest(force: bool = typer.Option(False, "--force", help="非工作�
         return await send_digest(await client(), datetime.now(SHANGHAI).date(), settings().task_queue, force=force)
 
     typer.echo(f"日报已发送：{run(send())} 条通知")
+
+
+# ---- where cases stand (Temporal visibility) ------------------------------------------------------
+
+
+async def list_cases(query: str) -> list[dict[str, Any]]:
+    """Cases matching a visibility query, soonest due first."""
+    from models import search
+
+    found = []
+    async for wf in (await client()).list_workflows(query):
+        sa = wf.typed_search_attributes
+        found.append({
+            "case_id": wf.id, "case_type": sa.get(search.CASE_TYPE), "status": sa.get(search.STATUS),
+            "awaiting": sa.get(search.AWAITING), "due_at": sa.get(search.DUE_AT),
+            "escalation": sa.get(search.ESCALATION) or 0, "provisional": bool(sa.get(search.PROVISIONAL_DUE)),
+        })
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(found, key=lambda c: (c["due_at"] or far, c["case_id"]))
+
+
+def case_lines(cases: list[dict[str, Any]], names: dict[str, str]) -> list[str]:
+    from activities.calendar import SHANGHAI
+    from activities.notices import CASE_TYPE_ZH
+    from models.cases import LEVEL_ZH
+
+    lines = []
+    for c in cases:
+        # due_at is 24:00 of the last working day: show that day.
+        due = f"{c['due_at'].astimezone(SHANGHAI) - timedelta(seconds=1):%Y-%m-%d}" if c["due_at"] else "—"
+        lines.append(
+            f"{c['case_id']:<24} {CASE_TYPE_ZH.get(c['case_type'] or '', c['case_type'] or ''):<8} "
+            f"等待 {names.get(c['awaiting'] or '', c['awaiting'] or '—'):<12} "
+            f"期限 {due}{'（暂定）' if c['provisional'] else ''} {LEVEL_ZH.get(c['escalation'], '')}".rstrip()
+        )
+    return lines
+
+
+def dept_names() -> dict[str, str]:
+    from sqlmodel import select
+
+    from activities.store import session
+    from models.departments import Department
+
+    with session() as s:
+        return {d.code: d.name for d in s.exec(select(Department)).all()}
+
+
+@app.command()
+def inbox(dept: str = typer.Option(..., "--dept", help="部门代码"), as_json: bool = JSON_OPT) -> None:
+    """等待某部门办理的案件，期限最近的在前。例：pdw inbox --dept jyj"""
+    names = dept_names()
+    if dept not in names:
+        fail(f"部门代码“{dept}”不存在（pdw dept list 查看）")
+    cases = run(list_cases(f"PdwAwaiting = '{dept}' AND ExecutionStatus = 'Running'"))
+    emit(cases, as_json, "\n".join(case_lines(cases, names)) or f"{names[dept]}目前没有待办案件")
+
+
+@app.command()
+def overdue(as_json: bool = JSON_OPT) -> None:
+    """全县已预警、到期或逾期的案件，按部门列出（第四十一条、第四十六条）。例：pdw overdue"""
+    names = dept_names()
+    cases = run(list_cases("PdwEscalation >= 1 AND ExecutionStatus = 'Running'"))
+    lines: list[str] = []
+    for code in sorted({c["awaiting"] or "" for c in cases}):
+        mine = [c for c in cases if (c["awaiting"] or "") == code]
+        lines += [f"{names.get(code, code or '（无）')}：{len(mine)} 件", *("  " + line for line in case_lines(mine, names))]
+    emit(cases, as_json, "\n".join(lines) or "没有临近或超过期限的案件")
+
+
+@app.command()
+def stuck(
+    idle_days: int = typer.Option(10, "--idle-days", help="多少天没有任何进展算停滞"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """卡住的案件：工作流任务反复失败（TemporalReportedProblems），或多日没有进展。例：pdw stuck --idle-days 5"""
+    names = dept_names()
+    cases = run(_stuck(idle_days))
+    lines = [f"{line}  {c['why']}" for line, c in zip(case_lines(cases, names), cases, strict=True)]
+    emit(cases, as_json, "\n".join(lines) or "没有卡住的案件")
+
+
+async def _stuck(idle_days: int) -> list[dict[str, Any]]:
+    from models.types import utcnow
+
+    failing = await list_cases("TemporalReportedProblems IS NOT NULL AND ExecutionStatus = 'Running'")
+    for c in failing:
+        c["why"] = "工作流任务反复失败，请查看 Temporal 界面中的错误"
+    seen = {c["case_id"] for c in failing}
+    idle = []
+    c_ = await client()
+    for c in await list_cases("ExecutionStatus = 'Running' AND PdwCaseType IS NOT NULL"):
+        if c["case_id"] in seen:
+            continue
+        try:
+            state = await c_.get_workflow_handle(c["case_id"]).query("state", rpc_timeout=timedelta(seconds=10))
+        except Exception:  # noqa: BLE001 - a case that cannot answer is stuck too
+            idle.append({**c, "why": "查询无应答"})
+            continue
+        last = max((datetime.fromisoformat(e["at"]) for e in state.get("timeline", [])), default=None)
+        if last and utcnow() - last > timedelta(days=idle_days):
+            idle.append({**c, "why": f"{(utcnow() - last).days} 天没有进展"})
+    return failing + idle
 
 
 # ---- deciding and looking at cases ---------------------------------------------------------------

@@ -34,3 +34,15 @@ class AuditRecord(BaseModel):
     person_id: str | None = None
     at: datetime
     detail: dict[str, Any] = {}
+
+
+class HookRequest(SQLModel, table=True):
+    """A start through the HTTP hook, by its caller's Idempotency-Key: a repeat returns the same case."""
+
+    __tablename__ = "hook_request"
+
+    key_id: str = Field(primary_key=True, max_length=64)
+    idempotency_key: str = Field(primary_key=True, max_length=128)
+    process: str = Field(max_length=32)
+    case_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

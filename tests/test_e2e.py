@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from tests.conftest import venv_binary
 from tests.pg import free_port
 
 BIN = Path(sys.executable).parent
+HOOK_SECRET = "hook-secret-erp"
 
 
 class Stack:
@@ -66,7 +68,7 @@ def _wait(check, what: str, timeout: float = 30) -> Any:  # type: ignore[no-unty
 @pytest.fixture(scope="module")
 def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("e2e")
-    port, ui_port = free_port(), free_port()
+    port, ui_port, hook_port = free_port(), free_port(), free_port()
     server = subprocess.Popen(
         [venv_binary("temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
          "--ui-port", str(ui_port), "--db-filename", str(home / "temporal.db"), "--log-level", "warn"],
@@ -80,18 +82,26 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "PDW_HOME": str(home),
         "PDW_UI_PORT": str(ui_port),
         "PDW_OPEN_REQUEST_THRESHOLD": "2",
+        "PDW_HOOK_PORT": str(hook_port),
+        "PDW_HOOK_KEYS": json.dumps({"erp": HOOK_SECRET}),
     }
     stack = Stack(env, f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}")
-    worker = None
+    stack.hook = f"http://127.0.0.1:{hook_port}"  # type: ignore[attr-defined]
+    worker = hook = None
     try:
         _wait(lambda: stack.pdw("setup", "--seed", ok=False).returncode == 0, "pdw setup")
         worker = subprocess.Popen([str(BIN / "pdw-worker")], env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         stack.worker = worker  # type: ignore[attr-defined]
+        hook = subprocess.Popen([str(BIN / "pdw"), "hook"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _wait(lambda: urllib.request.urlopen(f"{stack.hook}/openapi.json", timeout=2).status == 200, "the hook")
         yield stack
     finally:
         if worker and worker.poll() is None:
             worker.kill()
+        if hook and hook.poll() is None:
+            hook.terminate()
         server.terminate()
         server.wait(timeout=20)
 
@@ -338,6 +348,72 @@ def test_leaders_daily_digest_schedule_and_overdue_cases_through_pdw(stack: Stac
     assert case_id in to_center.body and "督办" in to_center.body
     ladder = json.loads(stack.pdw("notices", "list", "--case", case_id, "--json").stdout)
     assert [n["level"] for n in ladder] == [3, 3]  # past every rung at once: only the escalation is sent
+
+
+def call_hook(stack: Stack, method: str, path: str, body: dict | None = None, *, key: str = "erp",
+              secret: str = HOOK_SECRET, age: int = 0, sign: bool = True, idem: str | None = None) -> tuple[int, dict]:
+    from hook import signature
+
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
+    ts = str(int(time.time()) - age)
+    headers = {"Content-Type": "application/json"}
+    if sign:
+        headers |= {"X-Pdw-Key": key, "X-Pdw-Timestamp": ts, "X-Pdw-Signature": signature(secret, method, path, ts, data)}
+    if idem:
+        headers["Idempotency-Key"] = idem
+    request = urllib.request.Request(f"{stack.hook}{path}", data=data or None, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as err:
+        assert err.headers["Content-Type"] == "application/problem+json"
+        return err.code, json.loads(err.read())
+
+
+def test_hook_starts_a_case_once_per_idempotency_key_and_refuses_bad_signatures(stack: Stack) -> None:
+    request = {"resource_id": "RES-SCJGJ-001", "items": ["名称"], "purpose": "企业开办核验", "scope": "治安大队",
+               "mode": "query", "months": 6, "as": "gaj.zhangfang"}
+    key = f"erp-{uuid.uuid4().hex}"
+    status, first = call_hook(stack, "POST", "/v1/cases/share", request, idem=key)
+    assert status == 201 and first["case_id"].startswith("share-20")
+    status, again = call_hook(stack, "POST", "/v1/cases/share", request, idem=key)
+    assert status == 200 and again["case_id"] == first["case_id"]
+    found = _wait(lambda: [c for c in json.loads(stack.pdw("inbox", "--dept", "dsj", "--json").stdout)
+                           if c["case_id"] == first["case_id"]], "the case in the center's inbox")
+    assert found[0]["case_type"] == "share"
+
+    with session() as s:
+        before = s.exec(select(func.count()).select_from(ShareRequest)).one()
+    for kw in ({"secret": "wrong"}, {"sign": False}, {"age": 3600}, {"key": "nobody"}):
+        status, problem = call_hook(stack, "POST", "/v1/cases/share", request, idem=f"x-{uuid.uuid4().hex}", **kw)
+        assert status == 401 and problem["status"] == 401 and problem["title"] == "未认证", kw
+    status, problem = call_hook(stack, "POST", "/v1/cases/share", {**request, "as": "scjgj.jinlei"})
+    assert status == 400 and "不能是数源部门本身" in problem["detail"]
+    with session() as s:
+        assert s.exec(select(func.count()).select_from(ShareRequest)).one() == before
+
+    status, outcome = call_hook(stack, "POST", f"/v1/cases/{first['case_id']}/decisions",
+                                {"action": "approve", "as": "dsj.zhouwei"})
+    assert status == 200 and outcome["action"] == "approve"
+    _wait(lambda: call_hook(stack, "GET", f"/v1/cases/{first['case_id']}")[1]["state"]["status"] == "granted",
+          "the grant")
+    with urllib.request.urlopen(f"{stack.hook}/openapi.json", timeout=10) as r:
+        assert "/v1/cases/{process}" in json.loads(r.read())["paths"]
+
+
+def test_inbox_overdue_and_stuck_from_the_command_line(stack: Stack) -> None:
+    long_ago = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
+    case_id = stack.pdw("catalog-update", "start", "--resource", "RES-ZJJ-001", "--note", "资质等级口径调整",
+                        "--changed-at", long_ago, "--as", "zjj.qianjun").stdout.splitlines()[0]
+    _wait(lambda: case_id in stack.pdw("overdue").stdout, "the overdue list")
+    overdue = json.loads(stack.pdw("overdue", "--json").stdout)
+    assert [c["escalation"] for c in overdue if c["case_id"] == case_id] == [3]
+    assert "县住房和城乡建设局" in stack.pdw("overdue").stdout
+    inbox = stack.pdw("inbox", "--dept", "zjj").stdout
+    assert case_id in inbox and "督办" in inbox
+    assert stack.pdw("inbox", "--dept", "nosuch", ok=False).returncode == 1
+    assert case_id not in stack.pdw("stuck", "--idle-days", "60").stdout
+    assert case_id in stack.pdw("stuck", "--idle-days", "0").stdout
 
 
 def test_worker_stops_cleanly_on_sigterm(stack: Stack) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -414,6 +416,46 @@ def test_inbox_overdue_and_stuck_from_the_command_line(stack: Stack) -> None:
     assert stack.pdw("inbox", "--dept", "nosuch", ok=False).returncode == 1
     assert case_id not in stack.pdw("stuck", "--idle-days", "60").stdout
     assert case_id in stack.pdw("stuck", "--idle-days", "0").stdout
+
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium as the probe runs it: no sandbox as root, background networking off."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert binary
+    return subprocess.run(
+        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--window-size=1400,900", *args],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_supervisor_finds_the_overdue_case_in_the_temporal_ui(stack: Stack, tmp_path: Path) -> None:
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        if os.environ.get("PDW_REQUIRE_BROWSER"):
+            pytest.fail("PDW_REQUIRE_BROWSER is set but no chromium is installed (apt-get install chromium)")
+        pytest.skip("没有浏览器：安装 Debian 的 chromium（apt-get install chromium）后此测试才会运行")
+    long_ago = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
+    fresh = stack.pdw("correction", "report", "--resource", "RES-SCJGJ-002", "--item", "有效期", "--found", "有效期有误",
+                        "--expected", "2029-06-30", "--as", "jyj.panxiaoyu").stdout.splitlines()[0]
+    stack.pdw("decide", fresh, "forward", "--as", "dsj.zhouwei")
+    on_time = stack.pdw("catalog-update", "start", "--resource", "RES-SCJGJ-002", "--note", "按时的案件",
+                        "--as", "scjgj.jinlei").stdout.splitlines()[0]
+    late = stack.pdw("catalog-update", "start", "--resource", "RES-MZJ-001", "--note", "逾期的案件",
+                     "--changed-at", long_ago, "--as", "mzj.caibin").stdout.splitlines()[0]
+    _wait(lambda: [w for w in stack.temporal("workflow", "list", "--query", "PdwEscalation >= 2")
+                   if w["execution"]["workflowId"] == late], "the overdue case in visibility")
+    url = f"{stack.ui}/namespaces/default/workflows?query={quote('PdwEscalation >= 2')}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "ui-overdue.png"
+    chromium(f"--screenshot={shot}", url, profile=tmp_path / "shot")
+    assert shot.exists() and shot.stat().st_size > 10_000
+    dom = chromium("--dump-dom", url, profile=tmp_path / "dom").stdout
+    assert late in dom and "PdwEscalation" in dom
+    assert on_time not in dom and fresh not in dom  # the filter holds: cases on time are not listed
 
 
 def test_worker_stops_cleanly_on_sigterm(stack: Stack) -> None:

@@ -7,7 +7,7 @@ COPY workflows workflows
 COPY activities activities
 COPY migrations migrations
 COPY templates templates
-COPY settings.py logs.py worker.py starter_cli.py devstack.py ./
+COPY settings.py logs.py worker.py starter_cli.py devstack.py hook.py ./
 # Editable, so that migrations/ and templates/ are read from /app as in a checkout.
 RUN pip install --no-cache-dir -e .
 USER nobody

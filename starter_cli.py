@@ -152,7 +152,7 @@ def hook() -> None:
 
 
 @app.command()
-def setup(seed: bool = typer.Option(False, "--seed", help="同时写入示例县的部门、人员和目录")) -> None:
+def setup(seed: bool = typer.Option(False, "--seed", help="同时写入示例县的部门、人员和目录"), as_json: bool = JSON_OPT) -> None:
     """迁移数据库、在 Temporal 注册搜索属性（可重复运行），用于已有集群。"""
     import devstack
     from activities.migrate import upgrade
@@ -163,12 +163,15 @@ def setup(seed: bool = typer.Option(False, "--seed", help="同时写入示例县
 
     added = run(register())
     run(_ensure_digest_schedule())
-    typer.echo(f"数据库已迁移到最新；搜索属性新注册 {len(added)} 个；领导日报计划任务已就绪")
+    result: dict[str, Any] = {"migrated": True, "search_attributes_added": added, "digest_schedule": True}
+    text = f"数据库已迁移到最新；搜索属性新注册 {len(added)} 个；领导日报计划任务已就绪"
     if seed:
         from activities.seed import seed_demo_county
 
         depts, entries = seed_demo_county()
-        typer.echo(f"示例县：{depts} 个部门，{entries} 条目录")
+        result["seed"] = {"departments": depts, "entries": entries}
+        text += f"\n示例县：{depts} 个部门，{entries} 条目录"
+    emit(result, as_json, text)
 
 
 # ---- catalog update (Art. 10–12) -----------------------------------------------------------------
@@ -470,8 +473,9 @@ def grant_revoke(
     grant_id: int = typer.Argument(..., help="授权编号"),
     reason: str = typer.Option("", "--reason", help="滥用或违规使用的情形"),
     as_: str | None = AS_OPT,
+    as_json: bool = JSON_OPT,
 ) -> None:
-    """县大数据管理中心因滥用、非授权使用等立即撤销共享授权（第二十二条）。"""
+    """县大数据管理中心因滥用、非授权使用等立即撤销共享授权（第二十二条）。例：pdw grant revoke 3 --reason "将共享数据对外提供" --as dsj.zhouwei"""
     from activities.share import revoke_grant
     from activities.store import StoreError, resolve_actor
 
@@ -480,7 +484,8 @@ def grant_revoke(
     except (StoreError, CliError) as err:
         fail(str(err))
     run(deliver(notices))
-    typer.echo(f"共享授权 {grant.id} 已撤销（{grant.grantee_code}，{grant.resource_id}）：{grant.revoke_reason}")
+    emit(grant.model_dump(mode="json"), as_json,
+         f"共享授权 {grant.id} 已撤销（{grant.grantee_code}，{grant.resource_id}）：{grant.revoke_reason}")
 
 
 @correction_app.command("report")
@@ -676,7 +681,7 @@ def notices_list(
 
 
 @notices_app.command("digest")
-def notices_digest(force: bool = typer.Option(False, "--force", help="非工作日也发送")) -> None:
+def notices_digest(force: bool = typer.Option(False, "--force", help="非工作日也发送"), as_json: bool = JSON_OPT) -> None:
     """立即发送领导逾期案件日报（平时由 Temporal Schedule 每个工作日发送）。"""
 
     async def send() -> int:
@@ -685,7 +690,8 @@ def notices_digest(force: bool = typer.Option(False, "--force", help="非工作�
 
         return await send_digest(await client(), datetime.now(SHANGHAI).date(), settings().task_queue, force=force)
 
-    typer.echo(f"日报已发送：{run(send())} 条通知")
+    sent = run(send())
+    emit({"notices": sent}, as_json, f"日报已发送：{sent} 条通知")
 
 
 # ---- where cases stand (Temporal visibility) ------------------------------------------------------
@@ -970,8 +976,9 @@ def calendar_override(
     workday: bool = typer.Option(False, "--workday", help="设为工作日"),
     holiday: bool = typer.Option(False, "--holiday", help="设为休息日"),
     note: str = typer.Option(..., "--note", help="依据或原因"),
+    as_json: bool = JSON_OPT,
 ) -> None:
-    """县级调整某一天是否为工作日（优先于国务院安排）。"""
+    """县级调整某一天是否为工作日（优先于国务院安排）。例：pdw calendar override 2026-12-01 --holiday --note 台风停工"""
     from activities.calendar import set_override
     from activities.store import StoreError
 
@@ -983,12 +990,12 @@ def calendar_override(
         fail(f"日期“{day}”格式错误，应为 YYYY-MM-DD")
     except StoreError as err:
         fail(str(err))
-    typer.echo(f"{day} 已设为{'工作日' if workday else '休息日'}：{note}")
+    emit({"day": day, "workday": workday, "note": note}, as_json, f"{day} 已设为{'工作日' if workday else '休息日'}：{note}")
 
 
 @calendar_app.command("load")
-def calendar_load(file: Path = typer.Argument(..., help="全年安排 JSON 文件")) -> None:
-    """载入国务院公布的全年节假日安排（含调休），该年期限不再是暂定。"""
+def calendar_load(file: Path = typer.Argument(..., help="全年安排 JSON 文件"), as_json: bool = JSON_OPT) -> None:
+    """载入国务院公布的全年节假日安排（含调休），该年期限不再是暂定。例：pdw calendar load 2027.json"""
     from activities.calendar import load_year_file
     from activities.store import StoreError
 
@@ -996,7 +1003,7 @@ def calendar_load(file: Path = typer.Argument(..., help="全年安排 JSON 文�
         year, off, on = load_year_file(file)
     except StoreError as err:
         fail(str(err))
-    typer.echo(f"已载入 {year} 年安排：放假 {off} 天，调休上班 {on} 天")
+    emit({"year": year, "holidays": off, "workdays": on}, as_json, f"已载入 {year} 年安排：放假 {off} 天，调休上班 {on} 天")
 
 
 # ---- records ---------------------------------------------------------------------------------------
@@ -1036,6 +1043,7 @@ def dept_assign(
     mobile: str | None = typer.Option(None, "--mobile"),
     dingtalk: str | None = typer.Option(None, "--dingtalk", help="钉钉用户 ID"),
     note: str = typer.Option(..., "--note", help="书面报送的依据，如文号"),
+    as_json: bool = JSON_OPT,
 ) -> None:
     """登记部门备案角色的人员变更（第四十三条第二款）；原任人员的记录保留。
 
@@ -1048,7 +1056,8 @@ def dept_assign(
                                     dingtalk_id=dingtalk, note=note)
     except StoreError as err:
         fail(str(err))
-    typer.echo(f"{dept} {role}：{before or '（空缺）'} → {after}" if before != after else f"{after} 已担任该角色")
+    emit({"dept": dept, "role": role, "before": before, "after": after}, as_json,
+         f"{dept} {role}：{before or '（空缺）'} → {after}" if before != after else f"{after} 已担任该角色")
 
 
 @catalog_app.command("list")

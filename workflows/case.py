@@ -4,7 +4,8 @@ and recording a decision. A workflow class inherits ``CaseWorkflow`` and reads l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import ClassVar
 
@@ -217,6 +218,15 @@ class CaseWorkflow:
                        headline=headline, detail=detail, article=article, at=workflow.now()),
             **ACTIVITY,
         )
+
+    @contextmanager
+    def deciding(self) -> Iterator[None]:
+        """While an update handler records a decision, validators refuse a second one."""
+        self.busy = True
+        try:
+            yield
+        finally:
+            self.busy = False
 
     def refuse_if_busy(self) -> None:
         if self.busy:

@@ -116,8 +116,7 @@ class CatalogUpdateWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        self.busy = True
-        try:
+        with self.deciding():
             if d.action == "submit":
                 elements, _ = self._revised(d.data)
                 assert elements is not None
@@ -134,8 +133,6 @@ class CatalogUpdateWorkflow(CaseWorkflow):
             return DecisionOutcome(
                 case_id=self.state.case_id, action=d.action, status=self.state.status, message=message
             )
-        finally:
-            self.busy = False
 
     @decide.validator
     def check_decision(self, d: DecisionInput) -> None:

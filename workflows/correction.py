@@ -117,8 +117,7 @@ class DataCorrectionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        self.busy = True
-        try:
+        with self.deciding():
             st = self.state
             record = await self.record(d, FORWARD if d.action == "forward" else VERIFY)
             if d.action == "forward":
@@ -135,8 +134,6 @@ class DataCorrectionWorkflow(CaseWorkflow):
                 self.outcome = record
                 message = "已记录校核结果，将经大数据管理中心反馈"
             return DecisionOutcome(case_id=st.case_id, action=d.action, status=st.status, message=message)
-        finally:
-            self.busy = False
 
     @decide.validator
     def check_decision(self, d: DecisionInput) -> None:

@@ -141,8 +141,7 @@ class DisputeWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        self.busy = True
-        try:
+        with self.deciding():
             step = self.waiting[0]
             record = await self.record(d, step)
             if d.action in ("settle", "decide"):
@@ -155,8 +154,6 @@ class DisputeWorkflow(CaseWorkflow):
                 self.decision = record
             return DecisionOutcome(case_id=self.state.case_id, action=d.action, status=self.state.status,
                                    message=f"已记录：{record.actor.label()}{ACTION_ZH[d.action]}")
-        finally:
-            self.busy = False
 
     @decide.validator
     def check_decision(self, d: DecisionInput) -> None:

@@ -113,8 +113,7 @@ class OpenListingReviewWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        self.busy = True
-        try:
+        with self.deciding():
             st = self.state
             if d.action in ("list", "overturn"):
                 self._listed_as = str(d.data["open_attribute"])
@@ -127,8 +126,6 @@ class OpenListingReviewWorkflow(CaseWorkflow):
             else:
                 self.review = await self.record(d, OBJECTION)
             return DecisionOutcome(case_id=st.case_id, action=d.action, status=st.status, message="已记录")
-        finally:
-            self.busy = False
 
     @decide.validator
     def check_decision(self, d: DecisionInput) -> None:

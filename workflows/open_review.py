@@ -114,16 +114,13 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        self.busy = True
-        try:
+        with self.deciding():
             step = CENTER_REVIEW if self.state.status == "center_review" else CITY_REVIEW
             if d.action == "approve" and step == CITY_REVIEW:
                 self._access_mode = d.data["access_mode"]
             self.review = await self.record(d, step)
             return DecisionOutcome(case_id=self.state.case_id, action=d.action, status=self.state.status,
                                    message="已记录审核意见")
-        finally:
-            self.busy = False
 
     @decide.validator
     def check_decision(self, d: DecisionInput) -> None:

@@ -204,8 +204,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        self.busy = True
-        try:
+        with self.deciding():
             st = self.state
             if d.action == "dispute":
                 self.claim_window()
@@ -223,8 +222,6 @@ class ShareApprovalWorkflow(CaseWorkflow):
                     st.desensitised = st.desensitised or d.action == "approve_desensitised"
                     message = "已记录同意"
             return DecisionOutcome(case_id=st.case_id, action=d.action, status=st.status, message=message)
-        finally:
-            self.busy = False
 
     @decide.validator
     def check_decision(self, d: DecisionInput) -> None:

@@ -171,14 +171,17 @@ async def run_dev(settings: Settings) -> None:
 
 
 def start_hook(settings: Settings) -> Any:
-    """The HTTP hook served in this process beside the worker."""
+    """The HTTP hook beside the worker, on its own thread and event loop, so that its database
+    calls never stall the worker's polling."""
+    import threading
+
     import uvicorn
 
     import hook
 
     server = uvicorn.Server(uvicorn.Config(hook.app, host=settings.hook_host, port=settings.hook_port,
                                            log_level="warning"))
-    asyncio.get_running_loop().create_task(server.serve())
+    threading.Thread(target=server.run, name="pdw-hook", daemon=True).start()
     return server
 
 

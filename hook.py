@@ -1,21 +1,27 @@
-"""The HTTP hook: other systems start cases, submit decisions and read cases (issue 6).
+"""The HTTP hook: other systems start cases, submit decisions and read cases.
 
 Every request is signed by its calling system: ``X-Pdw-Key`` (the key id), ``X-Pdw-Timestamp``
 (Unix seconds) and ``X-Pdw-Signature``, the hex HMAC-SHA256 under the key's secret of
-``METHOD + "\\n" + path + "\\n" + timestamp + "\\n" + body``. A request outside the replay window,
-with an unknown key or a bad signature is refused with 401. ``Idempotency-Key`` makes a repeated
+``METHOD + "\\n" + path + "\\n" + timestamp + "\\n" + Idempotency-Key + "\\n" + body`` (an empty
+Idempotency-Key when none is sent). A request outside the replay window, with an unknown key, a bad
+signature, or a signature already used is refused with 401. ``Idempotency-Key`` makes a repeated
 start return the same case. Errors are ``application/problem+json`` with Chinese messages.
+Every request names the registered person it acts for (``"as"``): the hook has no default actor.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
+import re
 import time
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 import starter_cli as cli
 from activities.store import StoreError, insert_ignore, session
@@ -23,10 +29,12 @@ from models.audit import HookRequest
 from settings import get_settings
 
 STARTS = {
-    "catalog-update": cli.start_catalog_update,
-    "share": cli.start_share_request,
-    "correction": cli.start_correction,
+    "catalog-update": (cli.start_catalog_update, "catalog"),
+    "share": (cli.start_share_request, "share"),
+    "correction": (cli.start_correction, "correction"),
 }
+MAX_BODY = 1 << 20
+_seen: dict[tuple[str, str], float] = {}  # (key id, signature) -> when first used, within the window
 
 app = FastAPI(
     title="pdw HTTP hook",
@@ -47,8 +55,8 @@ async def _problem(_request: Request, err: Problem) -> JSONResponse:
                         status_code=err.status, media_type="application/problem+json")
 
 
-def signature(secret: str, method: str, path: str, timestamp: str, body: bytes) -> str:
-    message = f"{method}\n{path}\n{timestamp}\n".encode() + body
+def signature(secret: str, method: str, path: str, timestamp: str, body: bytes, idempotency_key: str = "") -> str:
+    message = f"{method}\n{path}\n{timestamp}\n{idempotency_key}\n".encode() + body
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
@@ -58,27 +66,37 @@ async def authenticated(request: Request) -> tuple[str, bytes]:
     key_id = request.headers.get("x-pdw-key", "")
     timestamp = request.headers.get("x-pdw-timestamp", "")
     given = request.headers.get("x-pdw-signature", "")
-    body = await request.body()
     secret = settings.hook_keys.get(key_id)
-    if not secret or not given or not timestamp.isdigit():
+    if not secret or not re.fullmatch(r"[0-9a-f]{64}", given) or not re.fullmatch(r"[0-9]{1,12}", timestamp):
         raise Problem(401, "未认证", "缺少或无效的 X-Pdw-Key、X-Pdw-Timestamp、X-Pdw-Signature")
-    if abs(time.time() - int(timestamp)) > settings.hook_window_seconds:
+    now = time.time()
+    if abs(now - int(timestamp)) > settings.hook_window_seconds:
         raise Problem(401, "未认证", f"请求时间戳超出 {settings.hook_window_seconds} 秒的有效期，可能是重放")
-    expected = signature(secret, request.method, request.url.path, timestamp, body)
-    if not hmac.compare_digest(expected, given):
+    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        raise Problem(413, "请求过大", "请求体超过 1 MiB")
+    body = await request.body()
+    expected = signature(secret, request.method, request.url.path, timestamp, body,
+                         request.headers.get("idempotency-key", ""))
+    if not hmac.compare_digest(expected.encode(), given.encode()):
         raise Problem(401, "未认证", "签名无效")
+    for seen_key, at in list(_seen.items()):
+        if now - at > 2 * settings.hook_window_seconds:
+            del _seen[seen_key]
+    if (key_id, given) in _seen:
+        raise Problem(401, "未认证", "该签名已使用过：请求被重放")
+    _seen[(key_id, given)] = now
     return key_id, body
 
 
 def _json(body: bytes) -> dict[str, Any]:
-    import json
-
     try:
         data = json.loads(body or b"{}")
     except ValueError as err:
         raise Problem(400, "请求无效", f"请求体不是 JSON：{err}") from err
     if not isinstance(data, dict):
         raise Problem(400, "请求无效", "请求体须为 JSON 对象")
+    if not isinstance(data.get("as"), str) or not data["as"]:
+        raise Problem(400, "请求无效", "须用 as 写明代表哪位已备案人员办理（第四十三条）")
     return data
 
 
@@ -89,6 +107,30 @@ async def _call(coro: Any) -> Any:
         message = str(err)
         status = 404 if "不存在" in message else 400
         raise Problem(status, "请求无效" if status == 400 else "未找到", message) from err
+    except (TypeError, ValueError, AttributeError) as err:
+        raise Problem(400, "请求无效", f"字段格式错误：{err}") from err
+
+
+def _claim(key_id: str, idem: str, process: str, digest: str, prefix: str) -> HookRequest:
+    """The request's row: ours if new, with the case id chosen before anything starts."""
+    with session() as s:
+        insert_ignore(s, HookRequest, {"key_id": key_id, "idempotency_key": idem, "process": f"{process}:{digest}"},
+                      ["key_id", "idempotency_key"])
+        row = s.get(HookRequest, (key_id, idem))
+        assert row is not None
+        if row.process != f"{process}:{digest}":
+            raise Problem(422, "请求冲突", "该 Idempotency-Key 已用于另一请求")
+        if row.case_id is None:
+            row.case_id = cli.new_case_id(prefix)
+            s.add(row)
+        return row
+
+
+def _release(key_id: str, idem: str) -> None:
+    with session() as s:
+        row = s.get(HookRequest, (key_id, idem))
+        if row is not None:
+            s.delete(row)
 
 
 @app.post("/v1/cases/{process}", status_code=201, summary="开始案件（catalog-update、share、correction）")
@@ -96,45 +138,47 @@ async def start(process: str, request: Request) -> JSONResponse:
     key_id, body = await authenticated(request)
     if process not in STARTS:
         raise Problem(404, "未找到", f"流程“{process}”不存在，可用：{'、'.join(STARTS)}")
-    fields = _json(body)
+    starter, prefix = STARTS[process]
     defaults = {"changed_elements": [], "items": [], "purpose": "", "scope": "", "mode": "", "months": 12,
                 "found": "", "expected": "", "evidence": "", "proof_provided": False}
-    fields = {**defaults, **fields}
+    fields = {**defaults, **_json(body)}
     fields.setdefault("resource_id", fields.get("resource"))
     idem = request.headers.get("idempotency-key")
     if idem:
-        with session() as s:
-            mine = insert_ignore(s, HookRequest, {"key_id": key_id, "idempotency_key": idem, "process": process},
-                                 ["key_id", "idempotency_key"])
-            earlier = None if mine else s.get(HookRequest, (key_id, idem))
-        if earlier is not None:
-            if earlier.case_id is None:
-                raise Problem(409, "处理中", "相同 Idempotency-Key 的请求正在处理，请稍后重试")
-            return JSONResponse({"case_id": earlier.case_id, "repeated": True}, status_code=200)
+        digest = hashlib.sha256(body).hexdigest()[:16]
+        row = await asyncio.to_thread(_claim, key_id, idem, process, digest, prefix)
+        fields["case_id"] = row.case_id
+        if await cli.is_running(await cli.client(), row.case_id) or await _exists(row.case_id):
+            return JSONResponse({"case_id": row.case_id, "repeated": True}, status_code=200)
     try:
-        result = await _call(STARTS[process](fields))
+        result = await _call(starter(fields))
     except Problem:
-        if idem:
-            with session() as s:
-                row = s.get(HookRequest, (key_id, idem))
-                if row is not None:
-                    s.delete(row)  # nothing was started: the key may be used again
+        if idem:  # refused before anything started: the key may be used again
+            await asyncio.to_thread(_release, key_id, idem)
         raise
-    if idem:
-        with session() as s:
-            row = s.get(HookRequest, (key_id, idem))
-            assert row is not None
-            row.case_id = result["case_id"]
-            s.add(row)
+    except cli.CliError as err:
+        if isinstance(err.__cause__, WorkflowAlreadyStartedError):  # a retry of a start that went through
+            return JSONResponse({"case_id": fields["case_id"], "repeated": True}, status_code=200)
+        raise
     return JSONResponse(result, status_code=201)
+
+
+async def _exists(case_id: str) -> bool:
+    from temporalio.service import RPCError
+
+    try:
+        await (await cli.client()).get_workflow_handle(case_id).describe()
+        return True
+    except RPCError:
+        return False
 
 
 @app.post("/v1/cases/{case_id}/decisions", summary="在案件中作出决定")
 async def decide(case_id: str, request: Request) -> dict[str, Any]:
     _key, body = await authenticated(request)
     d = _json(body)
-    if not d.get("as") or not d.get("action"):
-        raise Problem(400, "请求无效", "须写明 action（操作）和 as（已备案人员编号）")
+    if not d.get("action"):
+        raise Problem(400, "请求无效", "须写明 action（操作）")
     return await _call(cli._decide(case_id, d["action"], d["as"], d.get("reasons"), d.get("basis"), d.get("data") or {}))
 
 

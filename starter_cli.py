@@ -62,12 +62,16 @@ def emit(data: Any, as_json: bool, text: str) -> None:
 
 def run(coro: Any) -> Any:
     """Run a coroutine, turning store and Temporal errors into one Chinese line for staff."""
+    from temporalio.service import RPCError
+
     from activities.store import StoreError
 
     try:
         return asyncio.run(coro)
     except (StoreError, CliError) as err:
         fail(str(err))
+    except RPCError as err:
+        fail(_rpc_reason("", err))
     except RuntimeError as err:
         if "connect" in str(err).lower():
             fail(f"无法连接 Temporal 服务 {settings().temporal_address}：请先运行 make dev 或设置 PDW_TEMPORAL_ADDRESS")
@@ -236,7 +240,7 @@ async def start_catalog_update(fields: dict[str, Any]) -> dict[str, Any]:
     c = await client()
     if running and await is_running(c, running):
         raise CliError(f"数据资源 {resource.id} 已有进行中的目录更新案件 {running}：请在该案件中提交更新（第十一条）")
-    case_id = new_case_id("catalog")
+    case_id = fields.get("case_id") or new_case_id("catalog")  # the hook allocates its own first
     inp = CatalogUpdateInput(
         case_id=case_id,
         resource_id=resource.id,
@@ -379,7 +383,7 @@ async def start_share_request(fields: dict[str, Any]) -> dict[str, Any]:
             scope=fields["scope"] or "", mode=fields["mode"], months=months, requester=actor,
         )
     c = await client()
-    case_id = new_case_id("share")
+    case_id = fields.get("case_id") or new_case_id("share")  # the hook allocates its own first
     inp = ShareRequestInput(case_id=case_id, resource_id=resource.id, items=items, purpose=(fields["purpose"] or "").strip(),
                             scope=(fields["scope"] or "").strip(), mode=fields["mode"], months=months, requested_by=actor)
     await start_case(
@@ -483,9 +487,10 @@ def grant_revoke(
         grant, notices = revoke_grant(grant_id, resolve_actor(actor_id(as_)), reason)
     except (StoreError, CliError) as err:
         fail(str(err))
-    run(deliver(notices))
     emit(grant.model_dump(mode="json"), as_json,
          f"共享授权 {grant.id} 已撤销（{grant.grantee_code}，{grant.resource_id}）：{grant.revoke_reason}")
+    # If Temporal is down now, the notices stay pending: pdw notices retry (or the daily digest) sends them.
+    run(deliver(notices))
 
 
 @correction_app.command("report")
@@ -532,7 +537,7 @@ async def start_correction(fields: dict[str, Any]) -> dict[str, Any]:
                                                    found=fields["found"] or "", expected=fields["expected"] or "",
                                                    reporter=actor)
     c = await client()
-    case_id = new_case_id("correction")
+    case_id = fields.get("case_id") or new_case_id("correction")  # the hook allocates its own first
     inp = CorrectionInput(case_id=case_id, resource_id=resource.id, items=items, found=(fields["found"] or "").strip(),
                           expected=(fields["expected"] or "").strip(), evidence=(fields["evidence"] or "").strip(),
                           proof_provided=fields["proof_provided"], reported_by=actor)
@@ -680,6 +685,21 @@ def notices_list(
     emit([n.model_dump(mode="json", exclude={"body"}) for n in rows], as_json, "\n".join(lines) or "（没有通知）")
 
 
+@notices_app.command("retry")
+def notices_retry(
+    older_than: int = typer.Option(5, "--older-than", help="待送达超过几分钟的通知"), as_json: bool = JSON_OPT,
+) -> None:
+    """重新投递仍待送达的通知（如撤销授权时 Temporal 暂不可用）。每日日报时也会自动执行。"""
+
+    async def retry() -> int:
+        from activities.notices import resend_pending
+
+        return await resend_pending(await client(), settings().task_queue, older_than)
+
+    count = run(retry())
+    emit({"restarted": count}, as_json, f"已重新投递 {count} 条待送达通知")
+
+
 @notices_app.command("digest")
 def notices_digest(force: bool = typer.Option(False, "--force", help="非工作日也发送"), as_json: bool = JSON_OPT) -> None:
     """立即发送领导逾期案件日报（平时由 Temporal Schedule 每个工作日发送）。"""
@@ -781,19 +801,23 @@ async def _stuck(idle_days: int) -> list[dict[str, Any]]:
     for c in failing:
         c["why"] = "工作流任务反复失败，请查看 Temporal 界面中的错误"
     seen = {c["case_id"] for c in failing}
-    idle = []
     c_ = await client()
-    for c in await list_cases("ExecutionStatus = 'Running' AND PdwCaseType IS NOT NULL"):
-        if c["case_id"] in seen:
-            continue
-        try:
-            state = await c_.get_workflow_handle(c["case_id"]).query("state", rpc_timeout=timedelta(seconds=10))
-        except Exception:  # noqa: BLE001 - a case that cannot answer is stuck too
-            idle.append({**c, "why": "查询无应答"})
-            continue
+    gate = asyncio.Semaphore(8)
+
+    async def idle_for(c: dict[str, Any]) -> dict[str, Any] | None:
+        async with gate:
+            try:
+                state = await c_.get_workflow_handle(c["case_id"]).query("state", rpc_timeout=timedelta(seconds=10))
+            except Exception:  # noqa: BLE001 - a case that cannot answer is stuck too
+                return {**c, "why": "查询无应答"}
         last = max((datetime.fromisoformat(e["at"]) for e in state.get("timeline", [])), default=None)
         if last and utcnow() - last > timedelta(days=idle_days):
-            idle.append({**c, "why": f"{(utcnow() - last).days} 天没有进展"})
+            return {**c, "why": f"{(utcnow() - last).days} 天没有进展"}
+        return None
+
+    running = [c for c in await list_cases("ExecutionStatus = 'Running' AND PdwCaseType IS NOT NULL")
+               if c["case_id"] not in seen]
+    idle = [c for c in await asyncio.gather(*(idle_for(c) for c in running)) if c]
     return failing + idle
 
 
@@ -900,7 +924,7 @@ async def _show(case_id: str) -> dict[str, Any]:
         "summary": await desc.static_summary(),
         "state": state,
         "decisions": [d.model_dump(mode="json") for d in decisions],
-        "notices": [n.model_dump(mode="json", exclude={"body"}) for n in notices],
+        "notices": [n.model_dump(mode="json", exclude={"body", "address", "error"}) for n in notices],
     }
 
 
@@ -1121,6 +1145,8 @@ def main() -> None:
     try:
         app()
     except SystemExit as exc:
+        if isinstance(exc.code, str):
+            typer.echo(exc.code, err=True)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except Exception as err:
         from activities.store import StoreError

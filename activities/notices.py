@@ -12,7 +12,7 @@ done on writing, email and webhook rows are delivered by a ``NoticeDelivery`` wo
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -178,6 +178,21 @@ async def start_deliveries(client: Client, ids: list[int], task_queue: str) -> N
             pass
 
 
+def stale_pending(older_than_minutes: int) -> list[int]:
+    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
+    with session() as s:
+        ids = s.exec(select(Notice.id).where(Notice.status == "pending", Notice.created_at < cutoff)).all()
+    return [i for i in ids if i is not None]
+
+
+async def resend_pending(client: Client, task_queue: str, older_than_minutes: int = 5) -> int:
+    """Deliver rows left pending (their delivery never started): a second start of one under way
+    is a no-op, so this may run at any time."""
+    ids = await asyncio.to_thread(stale_pending, older_than_minutes)
+    await start_deliveries(client, ids, task_queue)
+    return len(ids)
+
+
 @activity.defn
 async def send_ladder_notice(n: LadderNotice) -> int:
     written = await asyncio.to_thread(write_ladder_notices, n)
@@ -297,4 +312,5 @@ def _write_digest(today: date, overdue: list[dict[str, Any]]) -> int:
 @activity.defn
 async def daily_digest() -> int:
     today = datetime.now(SHANGHAI).date()
+    await resend_pending(activity.client(), activity.info().task_queue, 30)  # nothing stays pending for good
     return await send_digest(activity.client(), today, activity.info().task_queue)

@@ -360,10 +360,15 @@ def call_hook(stack: Stack, method: str, path: str, body: dict | None = None, *,
     ts = str(int(time.time()) - age)
     headers = {"Content-Type": "application/json"}
     if sign:
-        headers |= {"X-Pdw-Key": key, "X-Pdw-Timestamp": ts, "X-Pdw-Signature": signature(secret, method, path, ts, data)}
+        headers |= {"X-Pdw-Key": key, "X-Pdw-Timestamp": ts,
+                    "X-Pdw-Signature": signature(secret, method, path, ts, data, idem or "")}
     if idem:
         headers["Idempotency-Key"] = idem
     request = urllib.request.Request(f"{stack.hook}{path}", data=data or None, method=method, headers=headers)
+    return send(request)
+
+
+def send(request: urllib.request.Request) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(request, timeout=30) as r:
             return r.status, json.loads(r.read())
@@ -378,8 +383,11 @@ def test_hook_starts_a_case_once_per_idempotency_key_and_refuses_bad_signatures(
     key = f"erp-{uuid.uuid4().hex}"
     status, first = call_hook(stack, "POST", "/v1/cases/share", request, idem=key)
     assert status == 201 and first["case_id"].startswith("share-20")
+    time.sleep(1.1)  # a new timestamp: the same signature twice is a replay
     status, again = call_hook(stack, "POST", "/v1/cases/share", request, idem=key)
     assert status == 200 and again["case_id"] == first["case_id"]
+    status, other = call_hook(stack, "POST", "/v1/cases/share", {**request, "months": 7}, idem=key)
+    assert status == 422  # the key was used for another request
     found = _wait(lambda: [c for c in json.loads(stack.pdw("inbox", "--dept", "dsj", "--json").stdout)
                            if c["case_id"] == first["case_id"]], "the case in the center's inbox")
     assert found[0]["case_type"] == "share"
@@ -391,6 +399,16 @@ def test_hook_starts_a_case_once_per_idempotency_key_and_refuses_bad_signatures(
         assert status == 401 and problem["status"] == 401 and problem["title"] == "未认证", kw
     status, problem = call_hook(stack, "POST", "/v1/cases/share", {**request, "as": "scjgj.jinlei"})
     assert status == 400 and "不能是数源部门本身" in problem["detail"]
+    from hook import signature
+
+    ts = str(int(time.time()))
+    replayed = urllib.request.Request(
+        f"{stack.hook}/v1/cases/{first['case_id']}", method="GET",
+        headers={"X-Pdw-Key": "erp", "X-Pdw-Timestamp": ts,
+                 "X-Pdw-Signature": signature(HOOK_SECRET, "GET", f"/v1/cases/{first['case_id']}", ts, b"")})
+    assert send(replayed)[0] == 200 and send(replayed)[0] == 401  # the same signed request twice: a replay
+    status, problem = call_hook(stack, "POST", "/v1/cases/share", {k: v for k, v in request.items() if k != "as"})
+    assert status == 400 and "as" in problem["detail"]
     with session() as s:
         assert s.exec(select(func.count()).select_from(ShareRequest)).one() == before
 

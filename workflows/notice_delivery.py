@@ -26,7 +26,7 @@ class NoticeDeliveryWorkflow:
     async def run(self, notice_id: int) -> str:
         try:
             return await workflow.execute_activity(
-                deliver_notice, notice_id, start_to_close_timeout=timedelta(seconds=60), retry_policy=DELIVERY_RETRY
+                deliver_notice, notice_id, start_to_close_timeout=timedelta(minutes=3), retry_policy=DELIVERY_RETRY
             )
         except ActivityError:
             await workflow.execute_activity(mark_notice_failed, notice_id, **ACTIVITY)

@@ -6,7 +6,8 @@ Every request is signed by its calling system: ``X-Pdw-Key`` (the key id), ``X-P
 Idempotency-Key when none is sent). A request outside the replay window, with an unknown key, a bad
 signature, or a signature already used is refused with 401. ``Idempotency-Key`` makes a repeated
 start return the same case. Errors are ``application/problem+json`` with Chinese messages.
-Every request names the registered person it acts for (``"as"``): the hook has no default actor.
+Every request names the registered person it acts for (``"as"``; an open-data application comes
+from a citizen and names none): the hook has no default actor.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 import time
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -28,10 +30,27 @@ from activities.store import StoreError, insert_ignore, session
 from models.audit import HookRequest
 from settings import get_settings
 
+
+def _open_attribute_dispute(f: dict[str, Any]) -> Any:
+    return cli.start_open_attribute_dispute(str(f.get("resource_id") or ""), str(f.get("open_attribute") or ""),
+                                            str(f.get("reason") or ""), f["as"], f.get("case_id"))
+
+
+def _open_application(f: dict[str, Any]) -> Any:
+    return cli.start_open_application(
+        str(f.get("resource_id") or ""), str(f.get("name") or ""), str(f.get("id_type") or "resident_id"),
+        str(f.get("id_number") or ""), str(f.get("contact") or ""), str(f.get("scope") or ""),
+        str(f.get("purpose") or ""), str(f.get("access_way") or "download"), f.get("case_id"),
+    )
+
+
+# process -> (start, case-number prefix, whether a registered person must be named)
 STARTS = {
-    "catalog-update": (cli.start_catalog_update, "catalog"),
-    "share": (cli.start_share_request, "share"),
-    "correction": (cli.start_correction, "correction"),
+    "catalog-update": (cli.start_catalog_update, "catalog", True),
+    "share": (cli.start_share_request, "share", True),
+    "correction": (cli.start_correction, "correction", True),
+    "dispute": (_open_attribute_dispute, "dispute", True),  # Art. 28 ¶3; share disputes: a decision
+    "open-application": (_open_application, "open", False),  # a citizen's, from the open system
 }
 MAX_BODY = 1 << 20
 _seen: dict[tuple[str, str], float] = {}  # (key id, signature) -> when first used, within the window
@@ -53,6 +72,14 @@ class Problem(Exception):
 async def _problem(_request: Request, err: Problem) -> JSONResponse:
     return JSONResponse({"type": "about:blank", "title": err.title, "status": err.status, "detail": err.detail},
                         status_code=err.status, media_type="application/problem+json")
+
+
+@app.exception_handler(Exception)
+async def _unexpected(_request: Request, err: Exception) -> JSONResponse:
+    structlog.get_logger("pdw.hook").exception("hook_error", error=type(err).__name__)
+    return JSONResponse({"type": "about:blank", "title": "服务器内部错误", "status": 500,
+                         "detail": "请求未能处理，请稍后重试或联系管理员"},
+                        status_code=500, media_type="application/problem+json")
 
 
 def signature(secret: str, method: str, path: str, timestamp: str, body: bytes, idempotency_key: str = "") -> str:
@@ -88,14 +115,14 @@ async def authenticated(request: Request) -> tuple[str, bytes]:
     return key_id, body
 
 
-def _json(body: bytes) -> dict[str, Any]:
+def _json(body: bytes, need_as: bool = True) -> dict[str, Any]:
     try:
         data = json.loads(body or b"{}")
     except ValueError as err:
         raise Problem(400, "请求无效", f"请求体不是 JSON：{err}") from err
     if not isinstance(data, dict):
         raise Problem(400, "请求无效", "请求体须为 JSON 对象")
-    if not isinstance(data.get("as"), str) or not data["as"]:
+    if need_as and (not isinstance(data.get("as"), str) or not data["as"]):
         raise Problem(400, "请求无效", "须用 as 写明代表哪位已备案人员办理（第四十三条）")
     return data
 
@@ -112,7 +139,8 @@ async def _call(coro: Any) -> Any:
 
 
 def _claim(key_id: str, idem: str, process: str, digest: str, prefix: str) -> HookRequest:
-    """The request's row: ours if new, with the case id chosen before anything starts."""
+    """The request's row: ours if new, with the case id chosen before anything starts. ``process``
+    with the body's digest tells a repeat from another request reusing the key."""
     with session() as s:
         insert_ignore(s, HookRequest, {"key_id": key_id, "idempotency_key": idem, "process": f"{process}:{digest}"},
                       ["key_id", "idempotency_key"])
@@ -133,20 +161,21 @@ def _release(key_id: str, idem: str) -> None:
             s.delete(row)
 
 
-@app.post("/v1/cases/{process}", status_code=201, summary="开始案件（catalog-update、share、correction）")
+@app.post("/v1/cases/{process}", status_code=201,
+          summary="开始案件（catalog-update、share、correction、dispute、open-application）")
 async def start(process: str, request: Request) -> JSONResponse:
     key_id, body = await authenticated(request)
     if process not in STARTS:
         raise Problem(404, "未找到", f"流程“{process}”不存在，可用：{'、'.join(STARTS)}")
-    starter, prefix = STARTS[process]
+    starter, prefix, need_as = STARTS[process]
     defaults = {"changed_elements": [], "items": [], "purpose": "", "scope": "", "mode": "", "months": 12,
                 "found": "", "expected": "", "evidence": "", "proof_provided": False}
-    fields = {**defaults, **_json(body)}
+    fields = {**defaults, **_json(body, need_as)}
     fields.setdefault("resource_id", fields.get("resource"))
     idem = request.headers.get("idempotency-key")
     if idem:
         digest = hashlib.sha256(body).hexdigest()[:16]
-        row = await asyncio.to_thread(_claim, key_id, idem, process, digest, prefix)
+        row = await asyncio.to_thread(_claim, key_id, idem, prefix, digest, prefix)
         fields["case_id"] = row.case_id
         if await cli.is_running(await cli.client(), row.case_id) or await _exists(row.case_id):
             return JSONResponse({"case_id": row.case_id, "repeated": True}, status_code=200)

@@ -149,7 +149,7 @@ def dev() -> None:
 
 @app.command()
 def hook() -> None:
-    """运行 HTTP 接口（PDW_HOOK_HOST:PDW_HOOK_PORT），供其他系统签名调用；OpenAPI 文档在 /docs。"""
+    """运行 HTTP 接口（PDW_HOOK_HOST:PDW_HOOK_PORT），供其他系统签名调用；OpenAPI 文档在 /docs。例：PDW_HOOK_KEYS='{"erp": "密钥"}' pdw hook"""
     import hook as http_hook
 
     http_hook.serve()
@@ -157,7 +157,7 @@ def hook() -> None:
 
 @app.command()
 def setup(seed: bool = typer.Option(False, "--seed", help="同时写入示例县的部门、人员和目录"), as_json: bool = JSON_OPT) -> None:
-    """迁移数据库、在 Temporal 注册搜索属性（可重复运行），用于已有集群。"""
+    """迁移数据库、注册搜索属性、建立领导日报计划任务（可重复运行），用于已有集群。例：pdw setup --seed"""
     import devstack
     from activities.migrate import upgrade
 
@@ -419,7 +419,9 @@ def dispute_open(
     emit(result, as_json, f"{result['case_id']}\n已报请专家委员会提出意见、县人民政府决定（第二十八条第三款）")
 
 
-async def start_open_attribute_dispute(resource_id: str, proposed: str, claim: str, person: str) -> dict[str, Any]:
+async def start_open_attribute_dispute(
+    resource_id: str, proposed: str, claim: str, person: str, case_id: str | None = None
+) -> dict[str, Any]:
     from activities.catalog import current_version, get_resource
     from activities.store import resolve_actor, session
     from models.catalog import OPEN_ATTRIBUTES
@@ -438,7 +440,7 @@ async def start_open_attribute_dispute(resource_id: str, proposed: str, claim: s
         if current_version(s, resource.id).open_attribute == proposed:
             raise CliError(f"数据资源 {resource.id} 的开放属性已是{OPEN_ATTRIBUTES[proposed]}，无争议")
     c = await client()
-    case_id = new_case_id("dispute")
+    case_id = case_id or new_case_id("dispute")
     inp = DisputeInput(case_id=case_id, kind=OPEN_ATTRIBUTE, resource_id=resource.id, raised_by=actor,
                        parties=[actor.dept_code, resource.owner_code], claim=claim.strip(),
                        proposed_open_attribute=proposed)
@@ -457,7 +459,7 @@ def grant_list(
     all_: bool = typer.Option(False, "--all", help="包括已撤销和已到期的授权"),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """共享授权：谁、哪些数据项、什么用途、何种方式、起止时间（第二十条、第二十二条）。"""
+    """共享授权：谁、哪些数据项、什么用途、何种方式、起止时间（第二十条、第二十二条）。例：pdw grant list --dept jyj"""
     from activities.share import list_grants
     from models.share import SHARE_MODES
 
@@ -572,12 +574,13 @@ def open_apply(
 
 async def start_open_application(
     resource: str, name: str, id_type: str, id_number: str, contact: str, scope: str, purpose: str, access_way: str,
+    case_id: str | None = None,
 ) -> dict[str, Any]:
     from activities.open_data import register_open_application
     from models.open_data import OpenApplyInput
 
     c = await client()
-    case_id = new_case_id("open")
+    case_id = case_id or new_case_id("open")
     label = register_open_application(case_id, resource_id=resource, name=name, id_type=id_type, id_number=id_number,
                                       contact=contact, scope=scope, purpose=purpose, access_way=access_way)
     inp = OpenApplyInput(case_id=case_id, resource_id=resource, applicant_label=label, scope=scope.strip(),
@@ -595,7 +598,7 @@ def open_request(
     contact: str = typer.Option("", "--contact", help="联系方式"),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """公众申请尚未列入开放目录的数据；申请达到次数（PDW_OPEN_REQUEST_THRESHOLD）即转数源部门审核（第三十二条）。"""
+    """公众申请尚未列入开放目录的数据；申请达到次数（PDW_OPEN_REQUEST_THRESHOLD）即转数源部门审核（第三十二条）。例：pdw open request --resource RES-WJJ-002 --name 赵六 --contact 13800000001"""
     result = run(_open_request(resource, name, contact))
     text = (f"已登记，该数据待审核的公众申请 {result['count']} 次" if not result["case_id"]
             else f"{result['case_id']}\n该数据已转数源部门审核（第三十二条）")
@@ -635,7 +638,7 @@ def open_object(
     reason: str = typer.Option("", "--reason", help="对数源部门答复的异议"),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """对数源部门的答复有异议，向县大数据管理中心申请复核；中心 3 个工作日内反馈（第三十二条）。"""
+    """对数源部门的答复有异议，向县大数据管理中心申请复核；中心 3 个工作日内反馈（第三十二条）。例：pdw open object listing-2026-000001 --name 赵六 --id-number … --contact … --reason 可汇总后开放"""
     result = run(_open_object(case_id, name, id_type, id_number, contact, reason))
     emit(result, as_json, f"{case_id}：已提出复核申请，县大数据管理中心应于3个工作日内反馈（第三十二条）")
 
@@ -689,7 +692,7 @@ def notices_list(
 def notices_retry(
     older_than: int = typer.Option(5, "--older-than", help="待送达超过几分钟的通知"), as_json: bool = JSON_OPT,
 ) -> None:
-    """重新投递仍待送达的通知（如撤销授权时 Temporal 暂不可用）。每日日报时也会自动执行。"""
+    """重新投递仍待送达的通知（如撤销授权时 Temporal 暂不可用）。每日日报时也会自动执行。例：pdw notices retry"""
 
     async def retry() -> int:
         from activities.notices import resend_pending
@@ -702,7 +705,7 @@ def notices_retry(
 
 @notices_app.command("digest")
 def notices_digest(force: bool = typer.Option(False, "--force", help="非工作日也发送"), as_json: bool = JSON_OPT) -> None:
-    """立即发送领导逾期案件日报（平时由 Temporal Schedule 每个工作日发送）。"""
+    """立即发送领导逾期案件日报（平时由 Temporal Schedule 每个工作日发送）。例：pdw notices digest --force"""
 
     async def send() -> int:
         from activities.calendar import SHANGHAI
@@ -894,7 +897,7 @@ def _rpc_reason(case_id: str, err: Exception) -> str:
 
 @app.command()
 def show(case_id: str = typer.Argument(..., help="案件编号"), as_json: bool = JSON_OPT) -> None:
-    """案件的全过程：当前环节、期限、决定、通知、时间线。"""
+    """案件的全过程：当前环节、期限、决定、通知、时间线。例：pdw show share-2026-000001 --json"""
     story = run(_show(case_id))
     emit(story, as_json, render_story(story))
 
@@ -1035,7 +1038,7 @@ def calendar_load(file: Path = typer.Argument(..., help="全年安排 JSON 文�
 
 @dept_app.command("list")
 def dept_list(as_json: bool = JSON_OPT) -> None:
-    """各部门及其备案的主要负责人、分管领导、日常管理人员（第四十三条）。"""
+    """各部门及其备案的主要负责人、分管领导、日常管理人员（第四十三条）。例：pdw dept list"""
     from sqlmodel import select
 
     from activities.store import holders, session
@@ -1086,7 +1089,7 @@ def dept_assign(
 
 @catalog_app.command("list")
 def catalog_list(as_json: bool = JSON_OPT) -> None:
-    """目录中的数据资源及其现行版本。"""
+    """目录中的数据资源及其现行版本。例：pdw catalog list --json"""
     from sqlmodel import select
 
     from activities.store import session
@@ -1104,7 +1107,7 @@ def catalog_list(as_json: bool = JSON_OPT) -> None:
 
 @catalog_app.command("show")
 def catalog_show(resource_id: str = typer.Argument(..., help="数据资源编号"), as_json: bool = JSON_OPT) -> None:
-    """一条目录的全部版本（每次审核通过的修订都保留）。"""
+    """一条目录的全部版本（每次审核通过的修订都保留）。例：pdw catalog show RES-JYJ-001"""
     from sqlmodel import select
 
     from activities.catalog import get_resource

@@ -417,6 +417,11 @@ def test_hook_starts_a_case_once_per_idempotency_key_and_refuses_bad_signatures(
     assert status == 200 and outcome["action"] == "approve"
     _wait(lambda: call_hook(stack, "GET", f"/v1/cases/{first['case_id']}")[1]["state"]["status"] == "granted",
           "the grant")
+    status, applied = call_hook(stack, "POST", "/v1/cases/open-application",
+                                {"resource_id": "RES-MZJ-001", "name": "孙琳", "id_number": "330324197707071111",
+                                 "contact": "13600000000", "scope": "研究", "purpose": "政策评估", "access_way": "api"},
+                                idem=f"open-{uuid.uuid4().hex}")
+    assert status == 201 and applied["case_id"].startswith("open-20") and applied["applicant"].startswith("孙*")
     with urllib.request.urlopen(f"{stack.hook}/openapi.json", timeout=10) as r:
         assert "/v1/cases/{process}" in json.loads(r.read())["paths"]
 

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.store import StoreError, center, get_department, insert_ignore, session
+from activities.store import StoreError, center, get_department, insert_ignore, session, update_case_record
 from models.catalog import (
     CaseStatusUpdate,
     CatalogCaseOpened,
@@ -92,16 +92,7 @@ def check_catalog_elements(elements: CatalogElements) -> None:
 
 @activity.defn
 def update_catalog_case(update: CaseStatusUpdate) -> None:
-    with session() as s:
-        case = s.get(CatalogUpdateCase, update.case_id)
-        if case is None:
-            raise ApplicationError(f"case {update.case_id} not recorded", non_retryable=True)
-        case.status = update.status
-        for field in ("due_at", "closed_at", "approved_version"):
-            value = getattr(update, field)
-            if value is not None:
-                setattr(case, field, value)
-        s.add(case)
+    update_case_record(CatalogUpdateCase, update.case_id, update.model_dump(exclude={"case_id"}))
 
 
 def publish_version(s: Session, req: PublishRequest) -> int:

@@ -7,7 +7,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.catalog import current_version, get_resource
-from activities.store import StoreError, center, get_department, insert_ignore, session
+from activities.store import StoreError, center, get_department, insert_ignore, session, update_case_record
 from models.catalog import DataResource
 from models.correction import CorrectionInput, CorrectionOpened, CorrectionReport, CorrectionUpdate
 from models.departments import Actor, Department
@@ -62,10 +62,4 @@ def open_correction_case(inp: CorrectionInput) -> CorrectionOpened:
 
 @activity.defn
 def update_correction_case(u: CorrectionUpdate) -> None:
-    with session() as s:
-        row = s.get(CorrectionReport, u.case_id)
-        if row is None:
-            raise ApplicationError(f"case {u.case_id} not recorded", non_retryable=True)
-        for field, value in u.model_dump(exclude={"case_id"}, exclude_none=True).items():
-            setattr(row, field, value)
-        s.add(row)
+    update_case_record(CorrectionReport, u.case_id, u.model_dump(exclude={"case_id"}))

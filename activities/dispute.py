@@ -6,7 +6,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.catalog import current_version, get_resource
-from activities.store import StoreError, dept_of_kind, get_department, insert_ignore, session
+from activities.store import (
+    StoreError,
+    dept_of_kind,
+    get_department,
+    insert_ignore,
+    session,
+    update_case_record,
+)
 from models.dispute import Dispute, DisputeClosing, DisputeInput, DisputeOpened
 
 
@@ -40,12 +47,4 @@ def open_dispute_case(inp: DisputeInput) -> DisputeOpened:
 
 @activity.defn
 def close_dispute_case(c: DisputeClosing) -> None:
-    with session() as s:
-        row = s.get(Dispute, c.case_id)
-        if row is None:
-            raise ApplicationError(f"case {c.case_id} not recorded", non_retryable=True)
-        for field in ("status", "outcome", "decided_by", "reasons", "closed_at"):
-            value = getattr(c, field)
-            if value is not None:
-                setattr(row, field, value)
-        s.add(row)
+    update_case_record(Dispute, c.case_id, c.model_dump(exclude={"case_id"}))

@@ -11,7 +11,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.catalog import current_version, get_resource
-from activities.store import StoreError, dept_of_kind, get_department, insert_ignore, session
+from activities.store import (
+    StoreError,
+    dept_of_kind,
+    get_department,
+    insert_ignore,
+    session,
+    update_case_record,
+)
 from models.catalog import OPEN_ATTRIBUTES, DataResource
 from models.open_data import (
     ACCESS_WAYS,
@@ -113,14 +120,9 @@ def open_listing_review(inp: ListingReviewInput) -> OpenCaseOpened:
 
 @activity.defn
 def update_open_case(u: OpenCaseUpdate) -> None:
-    with session() as s:
-        row = s.get(TABLES[u.table], u.case_id)
-        if row is None:
-            raise ApplicationError(f"case {u.case_id} not recorded", non_retryable=True)
-        for field, value in u.fields.items():
-            is_time = field.endswith("_at") and isinstance(value, str)
-            setattr(row, field, datetime.fromisoformat(value) if is_time else value)
-        s.add(row)
+    fields = {k: datetime.fromisoformat(v) if k.endswith("_at") and isinstance(v, str) else v
+              for k, v in u.fields.items()}
+    update_case_record(TABLES[u.table], u.case_id, fields)
 
 
 def record_open_request(resource_id: str, name: str, contact: str) -> tuple[int, str | None]:

@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.catalog import current_version, get_resource
 from activities.notices import pending, write_case_notices
-from activities.store import StoreError, center, get_department, insert_ignore, session
+from activities.store import StoreError, center, get_department, insert_ignore, session, update_case_record
 from models.catalog import CatalogVersion, DataResource
 from models.departments import Actor, Department
 from models.notices import CaseNotice
@@ -110,15 +110,7 @@ def write_grant(req: GrantRequest) -> int:
 
 @activity.defn
 def close_share_case(c: ShareClosing) -> None:
-    with session() as s:
-        row = s.get(ShareRequest, c.case_id)
-        if row is None:
-            raise ApplicationError(f"case {c.case_id} not recorded", non_retryable=True)
-        for field in ("status", "outcome", "reasons", "basis", "dispute_case_id", "closed_at"):
-            value = getattr(c, field)
-            if value is not None:
-                setattr(row, field, value)
-        s.add(row)
+    update_case_record(ShareRequest, c.case_id, c.model_dump(exclude={"case_id"}))
 
 
 # ---- grants, from the command line ------------------------------------------------------------------

@@ -184,3 +184,18 @@ def assign_role(
             s.add(c)
         s.add(RoleAssignment(dept_code=dept_code, role=role, person_id=person_id, since=now, note=note))
     return (current[0].person_id if current else None), person_id
+
+
+def update_case_record(model: type[SQLModel], case_id: str, fields: dict[str, Any]) -> None:
+    """Set fields of a case's record; fields given as None are left as they are. Setting the same
+    values twice changes nothing, so a retried activity is harmless."""
+    from temporalio.exceptions import ApplicationError
+
+    with session() as s:
+        row = s.get(model, case_id)
+        if row is None:
+            raise ApplicationError(f"case {case_id} not recorded", non_retryable=True)
+        for field, value in fields.items():
+            if value is not None:
+                setattr(row, field, value)
+        s.add(row)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,9 +64,6 @@ class Settings(BaseSettings):
     @property
     def ui_url(self) -> str:
         return self.ui_base_url or f"http://127.0.0.1:{self.ui_port}"
-
-    def dumps(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False)
 
 
 @lru_cache

@@ -888,9 +888,9 @@ async def _send_decision(
 def _rpc_reason(case_id: str, err: Exception) -> str:
     from temporalio.service import RPCError, RPCStatusCode
 
-    if "already completed" in str(err).lower():
+    if case_id and "already completed" in str(err).lower():
         return f"案件“{case_id}”已办结，不能再作决定"
-    if isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
+    if case_id and isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND:
         return f"案件“{case_id}”不存在"
     return f"Temporal 拒绝了请求：{err}"
 

@@ -39,7 +39,6 @@ ACTIVITIES = [
     correction.update_correction_case,
     cases.record_decision,
     cases.record_deadline_miss,
-    cases.record_audit,
     catalog.open_catalog_update_case,
     catalog.check_catalog_elements,
     catalog.update_catalog_case,

@@ -6,7 +6,6 @@ import structlog
 from temporalio import activity
 
 from activities.store import insert_ignore, session
-from models.audit import AuditEvent, AuditRecord
 from models.cases import DeadlineMiss, Decision, DecisionRecord, MissRecord
 
 log = structlog.get_logger("pdw.activities")
@@ -45,8 +44,3 @@ def record_deadline_miss(miss: MissRecord) -> None:
     if inserted:
         log.warning("deadline_missed", case_id=miss.case_id, step=miss.step, dept=miss.dept_code)
 
-
-@activity.defn
-def record_audit(rec: AuditRecord) -> None:
-    with session() as s:
-        insert_ignore(s, AuditEvent, rec.model_dump(), ["case_id", "key"])

@@ -11,7 +11,16 @@ from temporalio.exceptions import ApplicationError
 
 from activities.catalog import current_version, get_resource
 from activities.notices import pending, write_case_notices
-from activities.store import StoreError, center, get_department, insert_ignore, session, update_case_record
+from activities.store import (
+    StoreError,
+    center,
+    get_department,
+    insert_ignore,
+    record_audit,
+    session,
+    update_case_record,
+)
+from models.audit import AuditRecord
 from models.catalog import CatalogVersion, DataResource
 from models.departments import Actor, Department
 from models.notices import CaseNotice
@@ -147,6 +156,8 @@ def revoke_grant(grant_id: int, actor: Actor, reason: str, at: datetime | None =
             raise StoreError(f"共享授权 {grant_id} 已于 {grant.revoked_at:%Y-%m-%d} 撤销")
         grant.revoked_at, grant.revoked_by, grant.revoke_reason = at, actor.person_id, reason.strip()
         s.add(grant)
+        record_audit(s, AuditRecord(case_id=grant.case_id, key=f"grant_revoked:{grant_id}", event="grant_revoked",
+                                    person_id=actor.person_id, at=at, detail={"reason": reason.strip()}))
     for dept in (grant.grantee_code, grant.source_code):
         write_case_notices(
             CaseNotice(

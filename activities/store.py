@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, create_engine, select
 
+from models.audit import AuditEvent, AuditRecord
 from models.cases import CaseCounter
 from models.departments import Actor, Department, Person, RoleAssignment
 from settings import get_settings
@@ -183,6 +184,10 @@ def assign_role(
             c.until = now
             s.add(c)
         s.add(RoleAssignment(dept_code=dept_code, role=role, person_id=person_id, since=now, note=note))
+        # Art. 43 ¶2: a change of registered people is reported in writing; keep who recorded it and why.
+        record_audit(s, AuditRecord(case_id=f"dept-{dept_code}", key=f"{role}:{now.isoformat()}", event="role_assigned",
+                                    at=now, detail={"role": role, "person_id": person_id, "note": note,
+                                                    "replaced": [c.person_id for c in current]}))
     return (current[0].person_id if current else None), person_id
 
 
@@ -199,3 +204,8 @@ def update_case_record(model: type[SQLModel], case_id: str, fields: dict[str, An
             if value is not None:
                 setattr(row, field, value)
         s.add(row)
+
+
+def record_audit(s: Session, rec: AuditRecord) -> None:
+    """An action taken outside any workflow (a revocation, a change of registered people), once."""
+    insert_ignore(s, AuditEvent, rec.model_dump(), ["case_id", "key"])

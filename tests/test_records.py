@@ -122,6 +122,12 @@ def test_art43_a_role_changes_hands_and_the_change_is_kept() -> None:
         history = s.exec(select(RoleAssignment).where(RoleAssignment.dept_code == "zjj",
                                                       RoleAssignment.role == "daily_admin")).all()
     assert sorted((r.person_id, r.until is None) for r in history) == [("zjj.qianjun", False), ("zjj.wangli", True)]
+    from models.audit import AuditEvent
+
+    with session() as s:
+        kept = s.exec(select(AuditEvent).where(AuditEvent.case_id == "dept-zjj")).all()
+    assert [(a.event, a.detail["person_id"], a.detail["replaced"]) for a in kept] == [
+        ("role_assigned", "zjj.wangli", ["zjj.qianjun"])]
     assign_role("zjj", "daily_admin", "zjj.qianjun", note="恢复原备案")  # the suite shares one county
     with pytest.raises(StoreError, match="角色“boss”无效"):
         assign_role("zjj", "boss", "zjj.wangli", note="x")

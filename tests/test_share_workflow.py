@@ -246,6 +246,12 @@ async def test_art22_the_center_revokes_a_grant_at_once(env, worker) -> None:
     revoked, to_deliver = revoke_grant(grant_id, resolve_actor("dsj.zhouwei"), "将共享数据对外提供（第二十二条）")
     assert to_deliver == []  # the log channel only: delivered on writing
     assert revoked.revoked_at is not None and revoked.revoked_by == "dsj.zhouwei"
+    from models.audit import AuditEvent
+
+    with session() as s:
+        audit = s.exec(select(AuditEvent).where(AuditEvent.case_id == handle.id)).one()
+    assert (audit.event, audit.person_id, audit.detail["reason"]) == ("grant_revoked", "dsj.zhouwei",
+                                                                       "将共享数据对外提供（第二十二条）")
     assert grant_id not in [g.id for g in list_grants(dept="mzj")]
     assert grant_id in [g.id for g in list_grants(dept="mzj", active_only=False)]
     told = {n.dept_code for n in notices_of(handle.id) if n.step == f"share.grant_revoked.{grant_id}"}

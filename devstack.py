@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from logs import configure_logging
 from models import search
+from runtime import connect
 from settings import Settings, get_settings
 
 log = structlog.get_logger("pdw.dev")
@@ -109,8 +110,6 @@ async def ensure_digest_schedule(client: Client, settings: Settings) -> None:
 
 
 async def wait_for_server(settings: Settings, timeout: float = 60) -> None:
-    from worker import connect
-
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
@@ -125,11 +124,13 @@ async def wait_for_server(settings: Settings, timeout: float = 60) -> None:
 async def run_dev(settings: Settings) -> None:
     from activities.migrate import upgrade
     from activities.seed import seed_demo_county
+    from service.auth import dev_tokens
     from worker import run_worker
 
     settings.home.mkdir(parents=True, exist_ok=True)
     upgrade()
     depts, entries = seed_demo_county()
+    tokens = dev_tokens(settings.home)
     host, _, port = settings.temporal_address.rpartition(":")
     server_log = (settings.home / "temporal.log").open("ab")
     server = subprocess.Popen(
@@ -142,8 +143,6 @@ async def run_dev(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await wait_for_server(settings)
-        from worker import connect
-
         await ensure_digest_schedule(await connect(settings), settings)
         db = "SQLite " + str(settings.home / "pdw.db") if not settings.database_url else "PostgreSQL"
         print(
@@ -152,6 +151,7 @@ async def run_dev(settings: Settings) -> None:
             f"  Web 界面：{settings.ui_url}\n"
             f"  HTTP 接口：http://{settings.hook_host}:{settings.hook_port}/docs\n"
             f"  数据库：{db}（示例县 {depts} 个部门，{entries} 条目录）\n"
+            f"  开发令牌：{tokens}（pdw --as 人员编号 即以该人员身份办理）\n"
             f"  日志：{settings.home / 'temporal.log'}\n"
             f"按 Ctrl-C 停止。",
             flush=True,
@@ -189,3 +189,47 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
     asyncio.run(run_dev(settings))
+
+
+def setup_command(seed: bool, admin: str | None, dev_tokens: bool) -> dict[str, Any]:
+    """``pdw setup``, for an existing cluster and database: migrate, register the search attributes,
+    the digest schedule; optionally the demo county, the first administrator's token (shown once,
+    Art. 4: the center's), and dev tokens for every registered person. Safe to run again."""
+    from sqlalchemy.exc import OperationalError
+
+    from activities.migrate import upgrade
+    from service import auth
+    from service.context import sync_db
+
+    settings = get_settings()
+    try:
+        upgrade()
+    except OperationalError as err:
+        raise SystemExit("错误：数据库无法连接：请检查 PDW_DATABASE_URL 并确认数据库已启动") from err
+    result: dict[str, Any] = {"migrated": True}
+    if seed:
+        from activities.seed import seed_demo_county
+
+        depts, entries = seed_demo_county()
+        result["seed"] = {"departments": depts, "entries": entries}
+
+    async def register() -> list[str]:
+        client = await connect(settings)
+        added = await register_search_attributes(client, settings.namespace)
+        await ensure_digest_schedule(client, settings)
+        return added
+
+    try:
+        result["search_attributes_added"] = asyncio.run(register())
+    except RuntimeError as err:
+        raise SystemExit(f"错误：无法连接 Temporal 服务 {settings.temporal_address}：请检查 PDW_TEMPORAL_ADDRESS") from err
+    result["digest_schedule"] = True
+    if admin:
+        actor = sync_db(auth.resolve_actor, admin)
+        if actor.dept_kind != "center":
+            raise SystemExit(f"错误：{actor.label()}不是县大数据管理中心人员：首个管理令牌须签发给中心人员（第四条）")
+        result["admin_token"] = sync_db(auth.issue_token, None, admin, days=settings.token_days,
+                                        label="pdw setup --admin", by="pdw setup")["token"]
+    if dev_tokens:
+        result["dev_tokens"] = str(auth.dev_tokens(settings.home))
+    return result

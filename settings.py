@@ -5,8 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HookKey(BaseModel):
+    """A calling system's key: its secret, the departments it may act for and, optionally, the
+    only routes it may use (process routes such as "share", and "decide", "read")."""
+
+    secret: str
+    departments: list[str] = Field(default_factory=list)
+    actions: list[str] | None = None
 
 
 class Settings(BaseSettings):
@@ -25,7 +34,6 @@ class Settings(BaseSettings):
     escalate_after_working_days: int = 1
     # Local defaults for the steps the measures give no time for, by step key: {"catalog_update.review": 5}.
     local_deadline_days: dict[str, int] = Field(default_factory=dict)
-    actor: str | None = None
     # Notices (issue 5): the outbox always; these channels too ("log", "email", "webhook").
     notice_channels: list[str] = Field(default_factory=lambda: ["log"])
     # Who hears of each ladder rung, by level (1 预警, 2 催办, 3 督办), as Art. 43 roles; escalation
@@ -42,12 +50,14 @@ class Settings(BaseSettings):
     webhook_url: str | None = None  # a DingTalk-style custom robot: https://…/robot/send?access_token=…
     webhook_secret: str | None = None  # 加签 secret
     digest_cron: str = "30 8 * * *"  # leaders' daily digest, Asia/Shanghai, sent on working days
-    # The HTTP hook: each calling system's key id and secret; signed requests older than the window
-    # are refused.
-    hook_keys: dict[str, str] = Field(default_factory=dict)
+    # The API: each calling system's key id with its secret and the departments it is bound to;
+    # signed requests older than the window are refused.
+    hook_keys: dict[str, HookKey] = Field(default_factory=dict)
     hook_host: str = "127.0.0.1"
     hook_port: int = 8000
     hook_window_seconds: int = 300
+    # People's personal tokens expire after this many days unless issued for fewer.
+    token_days: int = 90
     # Art. 32: public requests for a dataset not in the open catalog that start the source's review.
     open_request_threshold: int = 5
     log_level: str = "INFO"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities import calendar, cases, catalog, correction, dispute, notices, open_data, share
 from logs import configure_logging
+from runtime import connect, exit_now
 from settings import Settings, get_settings
 from workflows.catalog_update import CatalogUpdateWorkflow
 from workflows.correction import DataCorrectionWorkflow
@@ -32,11 +34,12 @@ WORKFLOWS = [
     NoticeDeliveryWorkflow,
     DailyDigestWorkflow,
 ]
-ACTIVITIES = [
+ACTIVITIES: list[Callable[..., Any]] = [
     calendar.compute_deadline,
     calendar.extend_deadline,
     correction.open_correction_case,
     correction.update_correction_case,
+    cases.verify_actor,
     cases.record_decision,
     cases.record_deadline_miss,
     catalog.open_catalog_update_case,
@@ -59,12 +62,6 @@ ACTIVITIES = [
 ]
 
 log = structlog.get_logger("pdw.worker")
-
-
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address, namespace=settings.namespace, data_converter=pydantic_data_converter
-    )
 
 
 def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
@@ -101,8 +98,6 @@ def main() -> None:
         await run_worker(settings, stop)
 
     asyncio.run(_main())
-    from starter_cli import exit_now
-
     exit_now(0)
 
 

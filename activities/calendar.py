@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 from temporalio import activity
 
 from activities.store import StoreError, insert_ignore, session
@@ -175,7 +176,7 @@ def extend_deadline(req: ExtensionRequest) -> Deadline:
 
 def set_override(day: date, is_workday: bool, note: str) -> None:
     if not note.strip():
-        raise StoreError("--note 不能为空：县级调整须写明依据或原因")
+        raise StoreError("依据（note）不能为空：县级调整须写明依据或原因")
     with session() as s:
         existing = s.get(CalendarDay, (day, OVERRIDE))
         if existing is None:
@@ -199,10 +200,17 @@ def load_year_file(path: Path) -> tuple[int, int, int]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
         raise StoreError(f"无法读取日历文件 {path}：{err}") from err
+    return load_year(doc)
+
+
+def load_year(doc: Any) -> tuple[int, int, int]:
+    """The same from the file's JSON, as the API receives it."""
     if not isinstance(doc, dict) or not isinstance(doc.get("year"), int) or not doc.get("title"):
         raise StoreError("日历文件须含 year（整数年份）和 title（国务院通知的标题）")
     year = doc["year"]
     days: dict[date, tuple[bool, str]] = {}
+    if not all(isinstance(item, dict) for item in [*doc.get("holidays", []), *doc.get("workdays", [])]):
+        raise StoreError("日历文件的 holidays 和 workdays 须为对象的列表")
     for i, item in enumerate(doc.get("holidays", [])):
         start = _parse_day(item.get("from"), f"holidays[{i}].from")
         end = _parse_day(item.get("to", item.get("from")), f"holidays[{i}].to")
@@ -216,7 +224,7 @@ def load_year_file(path: Path) -> tuple[int, int, int]:
     if strays:
         raise StoreError(f"日历文件是 {year} 年的，却含有其他年份的日期：{strays[0].isoformat()}")
     with session() as s:
-        s.exec(delete(CalendarDay).where(CalendarDay.source == YEAR_FILE, CalendarDay.day.between(  # type: ignore[attr-defined]
+        s.exec(delete(CalendarDay).where(col(CalendarDay.source) == YEAR_FILE, col(CalendarDay.day).between(
             date(year, 1, 1), date(year, 12, 31))))
         for day, (is_workday, note) in sorted(days.items()):
             insert_ignore(

@@ -1,14 +1,51 @@
-"""Records every process writes: decisions, missed deadlines (Art. 46), audit events."""
+"""Records every process writes: decisions, missed deadlines (Art. 46), audit events; and the check
+that whoever decides is who the records say (Art. 43)."""
 
 from __future__ import annotations
 
 import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from activities.store import insert_ignore, session
-from models.cases import DeadlineMiss, Decision, DecisionRecord, MissRecord
+from activities.store import StoreError, insert_ignore, resolve_actor, session
+from models.cases import DeadlineMiss, Decision, DecisionInput, DecisionRecord, MissRecord
+from models.departments import ROLE_ZH
 
 log = structlog.get_logger("pdw.activities")
+PUBLIC = "public"  # the person id and department kind of a member of the public (Art. 32)
+
+
+def forbidden(message: str) -> ApplicationError:
+    return ApplicationError(message, type="Forbidden", non_retryable=True)
+
+
+@activity.defn
+def verify_actor(d: DecisionInput) -> None:
+    """Art. 43: only a person registered with the center decides, for the department and in the
+    roles the records give them now, whatever the payload claims. A member of the public only
+    objects to a source's answer (Art. 32)."""
+    a = d.actor
+    if a.person_id == PUBLIC and a.dept_kind == PUBLIC:
+        if d.action != "object":
+            raise forbidden(f"公众只能对数源部门的答复提出复核申请（第三十二条），“{d.action}”须由已备案人员办理（第四十三条）")
+        return
+    try:
+        held = resolve_actor(a.person_id)
+    except StoreError:
+        raise forbidden(
+            f"操作人“{a.person_id}”未登记或目前不担任任何部门的备案角色，不能办理案件（第四十三条）"
+        ) from None
+    if (a.dept_code, a.dept_kind, a.dept_name) != (held.dept_code, held.dept_kind, held.dept_name):
+        raise forbidden(
+            f"操作人“{a.person_id}”备案在{held.dept_name}（{held.dept_code}），不能以“{a.dept_code}”的名义办理案件（第四十三条）"
+        )
+    if a.name != held.name:  # the name is what the decision record and the timeline show
+        raise forbidden(f"操作人“{a.person_id}”备案姓名为{held.name}，不能以“{a.name}”的名义办理案件（第四十三条）")
+    claimed = [role for role in a.roles if role not in held.roles]
+    if claimed:
+        zh = {str(role): name for role, name in ROLE_ZH.items()}
+        names = "、".join(zh.get(r, r) for r in claimed)
+        raise forbidden(f"操作人{held.label()}目前不担任{names}，不能以该角色办理案件（第四十三条）")
 
 
 @activity.defn

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import structlog
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.store import StoreError, center, get_department, insert_ignore, session, update_case_record
+from activities.store import (
+    NotFoundError,
+    StoreError,
+    center,
+    get_department,
+    insert_ignore,
+    session,
+    update_case_record,
+)
 from models.catalog import (
     CaseStatusUpdate,
     CatalogCaseOpened,
@@ -18,6 +28,7 @@ from models.catalog import (
     DataResource,
     PublishRequest,
 )
+from models.types import utcnow
 
 log = structlog.get_logger("pdw.activities")
 
@@ -25,7 +36,7 @@ log = structlog.get_logger("pdw.activities")
 def get_resource(s: Session, resource_id: str) -> DataResource:
     resource = s.get(DataResource, resource_id)
     if resource is None:
-        raise StoreError(f"数据资源“{resource_id}”不在目录中：resource 须为已编目的数据资源编号（pdw catalog list 查看）")
+        raise NotFoundError(f"数据资源“{resource_id}”不在目录中：resource_id 须为已编目的数据资源编号（pdw catalog list 查看）")
     return resource
 
 
@@ -43,6 +54,35 @@ def check_elements_against_store(s: Session, elements: CatalogElements) -> None:
 
 def _non_retryable(err: StoreError) -> ApplicationError:
     return ApplicationError(str(err), type="BadInput", non_retryable=True)
+
+
+def register_catalog_update(inp: CatalogUpdateInput, owner_code: str) -> str | None:
+    """Art. 11: one open update per entry. Record the case before it starts, in the transaction
+    that looks for another (the entry's row locked); returns that other open case instead, if any."""
+    with session() as s:
+        s.exec(select(DataResource).where(DataResource.id == inp.resource_id).with_for_update()).one()
+        other = s.exec(select(CatalogUpdateCase.case_id).where(
+            CatalogUpdateCase.resource_id == inp.resource_id, col(CatalogUpdateCase.closed_at).is_(None),
+            CatalogUpdateCase.case_id != inp.case_id)).first()
+        if other:
+            return other
+        insert_ignore(s, CatalogUpdateCase, {
+            "case_id": inp.case_id, "resource_id": inp.resource_id, "owner_code": owner_code,
+            "status": "awaiting_submission", "changed_at": inp.changed_at, "change_note": inp.change_note,
+            "started_by": inp.started_by.person_id}, ["case_id"])
+    return None
+
+
+def abandon_catalog_update(case_id: str) -> bool:
+    """A recorded update whose workflow never ran or ended without closing no longer blocks the entry;
+    one recorded within the last minute may still be starting, so it is left alone (False)."""
+    with session() as s:
+        row = s.get(CatalogUpdateCase, case_id)
+        if row is None or row.started_at > utcnow() - timedelta(minutes=1):
+            return False
+        row.status, row.closed_at = "abandoned", utcnow()
+        s.add(row)
+    return True
 
 
 @activity.defn

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -30,6 +30,7 @@ from activities.store import dept_of_kind, get_department, holders, insert_ignor
 from models.cases import LEVEL_ESCALATED, LEVEL_ZH
 from models.departments import ROLE_ZH, Department, Person, PersonRole
 from models.notices import CaseNotice, LadderNotice, Notice
+from models.processes import CASE_TYPE_ZH
 from models.types import utcnow
 from settings import get_settings
 
@@ -40,10 +41,6 @@ TEMPLATES = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
-CASE_TYPE_ZH = {
-    "catalog_update": "目录更新", "share": "共享申请", "dispute": "争议协调", "correction": "数据纠错",
-    "open_review": "受限开放申请", "open_listing": "开放目录申请复核",
-}
 LADDER_TEMPLATES = {1: "ladder/warning.txt.j2", 2: "ladder/urging.txt.j2", 3: "ladder/escalation.txt.j2"}
 
 
@@ -164,7 +161,7 @@ def pending(case_id: str, step_prefix: str = "") -> list[int]:
     """Outbox rows of a case (of the steps starting with ``step_prefix``) still to be delivered."""
     with session() as s:
         ids = s.exec(select(Notice.id).where(
-            Notice.case_id == case_id, Notice.status == "pending", Notice.step.startswith(step_prefix)  # type: ignore[attr-defined]
+            Notice.case_id == case_id, Notice.status == "pending", col(Notice.step).startswith(step_prefix)
         )).all()
     return [i for i in ids if i is not None]
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import structlog
-from sqlmodel import Session, func, select
+from sqlmodel import Session, SQLModel, func, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.catalog import current_version, get_resource
 from activities.store import (
+    NotFoundError,
     StoreError,
     dept_of_kind,
     get_department,
@@ -20,6 +21,7 @@ from activities.store import (
     update_case_record,
 )
 from models.catalog import OPEN_ATTRIBUTES, DataResource
+from models.identity import contact_problem, id_number_problem, normalise_id_number
 from models.open_data import (
     ACCESS_WAYS,
     ID_TYPES,
@@ -34,13 +36,30 @@ from models.open_data import (
 )
 
 log = structlog.get_logger("pdw.activities")
-TABLES = {"open_application": OpenApplication, "listing_review": ListingReview}
+TABLES: dict[str, type[SQLModel]] = {"open_application": OpenApplication, "listing_review": ListingReview}
 
 
 def _required(value: str, field: str, zh: str, article: str) -> str:
     if not (value or "").strip():
         raise StoreError(f"{zh}（{field}）不能为空（{article}）")
     return value.strip()
+
+
+def _valid_contact(contact: str) -> str:
+    if problem := contact_problem(contact):
+        raise StoreError(problem)
+    return contact.strip()
+
+
+def check_applicant(id_type: str, id_number: str, contact: str) -> tuple[str, str]:
+    """The identity number (normalised: a lower-case x check digit made upper-case) and contact of an
+    applicant or objector, or StoreError naming what is wrong with them. id_type must be known
+    (ID_TYPES). Call it before sending anything that acts on the applicant's behalf."""
+    if id_type not in ID_TYPES:
+        raise StoreError(f"证件类型（id_type）“{id_type}”无效，应为：{'、'.join(f'{k}（{v}）' for k, v in ID_TYPES.items())}")
+    if problem := id_number_problem(id_type, id_number):
+        raise StoreError(problem)
+    return normalise_id_number(id_type, id_number), _valid_contact(contact)
 
 
 def register_open_application(
@@ -53,12 +72,11 @@ def register_open_application(
     contact = _required(contact, "contact", "联系方式", "第二十八条")
     scope = _required(scope, "scope", "使用范围", "第二十八条第二款")
     purpose = _required(purpose, "purpose", "使用用途", "第二十八条第二款")
-    if id_type not in ID_TYPES:
-        raise StoreError(f"证件类型（id_type）“{id_type}”无效，应为：{'、'.join(f'{k}（{v}）' for k, v in ID_TYPES.items())}")
     if access_way not in ACCESS_WAYS:
         raise StoreError(
             f"获取方式（access_way）“{access_way}”无效，应为：{'、'.join(f'{k}（{v}）' for k, v in ACCESS_WAYS.items())}（第三十一条）"
         )
+    id_number, contact = check_applicant(id_type, id_number, contact)
     label = masked(name, id_type, id_number)
     with session() as s:
         get_resource(s, resource_id)
@@ -129,7 +147,7 @@ def record_open_request(resource_id: str, name: str, contact: str) -> tuple[int,
     """Art. 32: count a public request for data not in the open catalog. Returns how many requests
     wait for the source's review, and the review already under way for it, if any."""
     _required(name, "name", "申请人名称", "第三十二条")
-    _required(contact, "contact", "联系方式", "第三十二条")
+    _valid_contact(_required(contact, "contact", "联系方式", "第三十二条"))
     with session() as s:
         entry = current_version(s, get_resource(s, resource_id).id)
         if entry.open_attribute != "forbidden":
@@ -179,9 +197,13 @@ def undo_listing_review(case_id: str) -> None:
 
 
 def record_objector(case_id: str, name: str, contact: str, objection: str) -> None:
+    """Keep who objected to the source's answer (Art. 32). The objector's identity number is not
+    stored; check it with check_applicant before the objection is sent."""
+    name = _required(name, "name", "申请人名称", "第三十二条")
+    contact = _valid_contact(_required(contact, "contact", "联系方式", "第三十二条"))
     with session() as s:
         row = s.get(ListingReview, case_id)
         if row is None:
-            raise StoreError(f"案件“{case_id}”不存在")
-        row.objector_name, row.objector_contact, row.objection = name.strip(), contact.strip(), objection.strip()
+            raise NotFoundError(f"案件“{case_id}”不存在")
+        row.objector_name, row.objector_contact, row.objection = name, contact, objection.strip()
         s.add(row)

@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from activities.catalog import current_version, get_resource
 from activities.notices import pending, write_case_notices
 from activities.store import (
+    NotFoundError,
     StoreError,
     center,
     get_department,
@@ -144,14 +145,14 @@ def revoke_grant(grant_id: int, actor: Actor, reason: str, at: datetime | None =
     center revokes, with the reason; the grantee and the source are told (returns the notices to
     deliver)."""
     if actor.dept_kind != "center":
-        raise StoreError(f"操作人（--as）{actor.label()}无权撤销：共享授权由县大数据管理中心撤销（第二十二条）")
+        raise StoreError(f"{actor.label()}无权撤销：共享授权由县大数据管理中心撤销（第二十二条）")
     if not reason.strip():
-        raise StoreError("--reason 不能为空：撤销共享授权须写明滥用或违规使用的情形（第二十二条）")
+        raise StoreError("理由（reason）不能为空：撤销共享授权须写明滥用或违规使用的情形（第二十二条）")
     at = at or utcnow()
     with session() as s:
         grant = s.get(Grant, grant_id)
         if grant is None:
-            raise StoreError(f"共享授权“{grant_id}”不存在（pdw grant list 查看）")
+            raise NotFoundError(f"共享授权“{grant_id}”不存在（pdw grant list 查看）")
         if grant.revoked_at is not None:
             raise StoreError(f"共享授权 {grant_id} 已于 {grant.revoked_at:%Y-%m-%d} 撤销")
         grant.revoked_at, grant.revoked_by, grant.revoke_reason = at, actor.person_id, reason.strip()

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from models.audit import AuditEvent, AuditRecord
 from models.cases import CaseCounter
@@ -21,6 +21,10 @@ from settings import get_settings
 
 class StoreError(Exception):
     """Bad input found against the county's records; the message is Chinese, for staff."""
+
+
+class NotFoundError(StoreError):
+    """What was named is not in the records (a department, a resource, a grant, a case)."""
 
 
 @lru_cache
@@ -34,7 +38,8 @@ def engine_for(url: str) -> Engine:
             conn.execute("PRAGMA journal_mode=WAL")
 
         return eng
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # A database that is down answers within seconds, not the OS's TCP timeout.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5})
 
 
 def engine() -> Engine:
@@ -73,29 +78,31 @@ def insert_ignore(s: Session, model: type[SQLModel], values: dict[str, Any], key
 def next_case_id(process: str, year: int) -> str:
     """A new readable case id, e.g. ``catalog-2026-000001``."""
     with session() as s:
-        # The row exists before it is locked, so two first cases of a year cannot race.
-        insert_ignore(s, CaseCounter, {"process": process, "year": year, "last": 0}, ["process", "year"])
-        counter = s.exec(
-            select(CaseCounter)
-            .where(CaseCounter.process == process, CaseCounter.year == year)
-            .with_for_update()
-        ).one()
-        counter.last += 1
-        s.add(counter)
-        number = counter.last
-    return f"{process}-{year}-{number:06d}"
+        return allocate_case_id(s, process, year)
+
+
+def allocate_case_id(s: Session, process: str, year: int) -> str:
+    """A new case id within the caller's transaction (one SQLite writer: no second session)."""
+    # The row exists before it is locked, so two first cases of a year cannot race.
+    insert_ignore(s, CaseCounter, {"process": process, "year": year, "last": 0}, ["process", "year"])
+    counter = s.exec(
+        select(CaseCounter).where(CaseCounter.process == process, CaseCounter.year == year).with_for_update()
+    ).one()
+    counter.last += 1
+    s.add(counter)
+    return f"{process}-{year}-{counter.last:06d}"
 
 
 def get_department(s: Session, code: str) -> Department:
     dept = s.get(Department, code)
     if dept is None:
-        raise StoreError(f"部门代码“{code}”不存在：请先在大数据管理中心登记该部门（pdw dept list 查看）")
+        raise NotFoundError(f"部门代码“{code}”不存在：请先在大数据管理中心登记该部门（pdw dept list 查看）")
     return dept
 
 
 def holders(s: Session, dept_code: str, role: str, at: datetime | None = None) -> list[Person]:
     """Who holds ``role`` in the department now (Art. 43 ¶2: whoever holds it when asked)."""
-    q = select(Person).join(RoleAssignment, RoleAssignment.person_id == Person.id).where(
+    q = select(Person).join(RoleAssignment, col(RoleAssignment.person_id) == col(Person.id)).where(
         RoleAssignment.dept_code == dept_code,
         RoleAssignment.role == role,
         RoleAssignment.until.is_(None),  # type: ignore[union-attr]
@@ -124,7 +131,7 @@ def resolve_actor(person_id: str) -> Actor:
     with session() as s:
         person = s.get(Person, person_id)
         if person is None:
-            raise StoreError(f"人员“{person_id}”未登记：--as 须为已向大数据管理中心备案的人员编号（第四十三条）")
+            raise StoreError(f"人员“{person_id}”未登记：须为已向大数据管理中心备案的人员编号（第四十三条）")
         roles = s.exec(
             select(RoleAssignment).where(
                 RoleAssignment.person_id == person_id,
@@ -146,7 +153,7 @@ def resolve_actor(person_id: str) -> Actor:
 
 def assign_role(
     dept_code: str, role: str, person_id: str, *, name: str | None = None, email: str | None = None,
-    mobile: str | None = None, dingtalk_id: str | None = None, note: str,
+    mobile: str | None = None, dingtalk_id: str | None = None, note: str, by: str | None = None,
 ) -> tuple[str | None, str]:
     """Register who holds an Art. 43 role from now on. The holder replaced keeps their row with
     ``until`` set (Art. 43 ¶2: changes are reported to the center in writing, so they are kept).
@@ -158,13 +165,13 @@ def assign_role(
         choices = "、".join(f"{r.value}（{zh}）" for r, zh in ROLE_ZH.items())
         raise StoreError(f"角色“{role}”无效，应为：{choices}（第四十三条）")
     if not note.strip():
-        raise StoreError("--note 不能为空：人员变更须写明书面报送的依据（第四十三条）")
+        raise StoreError("依据（note）不能为空：人员变更须写明书面报送的依据（第四十三条）")
     with session() as s:
         get_department(s, dept_code)
         person = s.get(Person, person_id)
         if person is None:
             if not name:
-                raise StoreError(f"人员“{person_id}”尚未登记：新登记人员须用 --name 写明姓名（第四十三条）")
+                raise StoreError(f"人员“{person_id}”尚未登记：新登记人员须写明姓名（name）（第四十三条）")
             person = Person(id=person_id, name=name)
         for field, value in (("name", name), ("email", email), ("mobile", mobile), ("dingtalk_id", dingtalk_id)):
             if value:
@@ -186,7 +193,7 @@ def assign_role(
         s.add(RoleAssignment(dept_code=dept_code, role=role, person_id=person_id, since=now, note=note))
         # Art. 43 ¶2: a change of registered people is reported in writing; keep who recorded it and why.
         record_audit(s, AuditRecord(case_id=f"dept-{dept_code}", key=f"{role}:{now.isoformat()}", event="role_assigned",
-                                    at=now, detail={"role": role, "person_id": person_id, "note": note,
+                                    person_id=by, at=now, detail={"role": role, "person_id": person_id, "note": note,
                                                     "replaced": [c.person_id for c in current]}))
     return (current[0].person_id if current else None), person_id
 

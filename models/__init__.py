@@ -5,6 +5,7 @@ Import every table module here so that ``SQLModel.metadata`` (and so Alembic) se
 
 from models import (  # noqa: F401
     audit,
+    auth,
     calendar,
     cases,
     catalog,

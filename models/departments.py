@@ -12,7 +12,7 @@ from models.types import UTCDateTime, utcnow
 
 
 class DeptKind(StrEnum):
-    center = "center"  # 县大数据管理中心
+    center = "center"  # type: ignore[assignment]  # 县大数据管理中心; the member shadows str.center
     department = "department"  # 公共管理和服务机构
     county_gov = "county_gov"  # 县人民政府
     city_bureau = "city_bureau"  # 市大数据发展管理局

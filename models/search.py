@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 CASE_TYPE = SearchAttributeKey.for_keyword("PdwCaseType")
@@ -12,6 +14,6 @@ DUE_AT = SearchAttributeKey.for_datetime("PdwDueAt")
 ESCALATION = SearchAttributeKey.for_int("PdwEscalation")  # 0 none, 1 warned, 2 urged, 3 escalated
 PROVISIONAL_DUE = SearchAttributeKey.for_bool("PdwProvisionalDue")
 
-ALL: list[SearchAttributeKey] = [  # type: ignore[type-arg]
+ALL: list[SearchAttributeKey[Any]] = [
     CASE_TYPE, STATUS, AWAITING, DEPARTMENTS, DUE_AT, ESCALATION, PROVISIONAL_DUE,
 ]

@@ -9,8 +9,9 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -41,8 +42,22 @@ def _pg_bin(name: str) -> str | None:
     return None
 
 
+@dataclass
+class Cluster:
+    """A PostgreSQL of the tests' own; ``stop()`` takes it down (a fault test), as at the end."""
+
+    url: str
+    stop: Callable[[], None]
+
+
 @contextmanager
 def _throwaway_cluster() -> Iterator[str]:
+    with throwaway_cluster() as cluster:
+        yield cluster.url
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[Cluster]:
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not (initdb and pg_ctl):
         raise RuntimeError(
@@ -63,10 +78,14 @@ def _throwaway_cluster() -> Iterator[str]:
          f"-p {port} -k {root} -h 127.0.0.1", "start"],
         check=True, capture_output=True,
     )
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
+
+    def stop() -> None:
         subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+
+    try:
+        yield Cluster(f"postgresql://postgres@127.0.0.1:{port}/postgres", stop)
+    finally:
+        stop()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -152,7 +152,7 @@ def test_a_bad_year_file_is_refused_and_writes_nothing(tmp_path: Path, doc: dict
 
 
 def test_an_override_needs_a_note() -> None:
-    with pytest.raises(StoreError, match="--note"):
+    with pytest.raises(StoreError, match="依据（note）"):
         set_override(date(2027, 3, 2), False, " ")
 
 

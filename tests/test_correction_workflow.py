@@ -100,7 +100,7 @@ async def test_art23_extension_within_15_working_days_moves_the_deadline_and_the
         ("scjgj.jinlei", 5, "须经数源部门负责人同意"),  # the daily administrator is not the head
         ("scjgj.yangguang", 16, "最长不得超过 15 个工作日"),
         ("gaj.wanghaitao", 5, "由数源部门县市场监督管理局校核"),
-        ("scjgj.yangguang", 0, "working_days=N"),
+        ("scjgj.yangguang", 0, "data.working_days"),
     ],
 )
 async def test_art23_extension_without_the_heads_consent_or_over_15_days_is_rejected(

@@ -10,14 +10,19 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from activities.catalog import current_version
-from activities.open_data import record_open_request, register_open_application
+from activities.open_data import (
+    check_applicant,
+    record_objector,
+    record_open_request,
+    register_open_application,
+)
 from activities.store import StoreError, session
 from models.calendar import Deadline
 from models.departments import Actor
 from models.open_data import ListingReview, ListingReviewInput, OpenApplication, OpenApplyInput
 from tests.helpers import STARTED, decision, notices_of, wait_status
 
-ID_NUMBER = "330324199001011234"
+ID_NUMBER = "330324199001011233"
 
 
 async def apply(env, queue, resource: str):  # type: ignore[no-untyped-def]
@@ -54,7 +59,7 @@ async def test_art28_unconditional_data_needs_no_review(env, worker) -> None:
 async def test_art28_restricted_data_approved_by_the_center_then_the_city(env, worker, histories) -> None:
     handle = await apply(env, worker, "RES-MZJ-001")
     state = await wait_status(handle, "center_review")
-    assert state["applicant_label"] == "张**（居民身份证 ****1234）"
+    assert state["applicant_label"] == "张**（居民身份证 ****1233）"
     with pytest.raises(WorkflowUpdateFailedError) as city_first:
         await handle.execute_update("decide", decision("approve", "wzdsj.hehao", data={"access_mode": "sandbox"}))
     assert "此步由县大数据管理中心审核" in str(city_first.value.cause)
@@ -105,8 +110,40 @@ def test_open_application_bad_input_is_refused_and_writes_nothing() -> None:
     with pytest.raises(StoreError, match="使用用途（purpose）不能为空"):
         register_open_application("open-bad-2", resource_id="RES-MZJ-001", name="李四", id_type="resident_id",
                                   id_number="1", contact="x", scope="s", purpose=" ", access_way="api")
+    with pytest.raises(StoreError, match="证件号码（id_number）校验位不符"):
+        register_open_application("open-bad-3", resource_id="RES-MZJ-001", name="李四", id_type="resident_id",
+                                  id_number="330324199001011234", contact="13905770000", scope="s", purpose="p",
+                                  access_way="api")
+    with pytest.raises(StoreError, match="联系方式（contact）格式不符"):
+        register_open_application("open-bad-4", resource_id="RES-MZJ-001", name="李四", id_type="resident_id",
+                                  id_number=ID_NUMBER, contact="1390577000", scope="s", purpose="p",
+                                  access_way="api")
+    with pytest.raises(StoreError, match="证件号码（id_number）格式不符：统一社会信用代码"):
+        register_open_application("open-bad-5", resource_id="RES-MZJ-001", name="某公司", id_type="uscc",
+                                  id_number="91330324MA2ABCDEI8", contact="0577-67221234", scope="s", purpose="p",
+                                  access_way="api")
     with session() as s:
-        assert s.get(OpenApplication, "open-bad-1") is None and s.get(OpenApplication, "open-bad-2") is None
+        for n in range(1, 6):
+            assert s.get(OpenApplication, f"open-bad-{n}") is None
+
+
+def test_objectors_are_checked_before_their_objection_is_sent() -> None:
+    assert check_applicant("resident_id", "33032420000229105x", " 13905770000") == ("33032420000229105X",
+                                                                                   "13905770000")
+    with pytest.raises(StoreError, match="证件号码（id_number）出生日期无效"):
+        check_applicant("resident_id", "330324199002301238", "13905770000")
+    with pytest.raises(StoreError, match="证件类型（id_type）“driving_licence”无效"):
+        check_applicant("driving_licence", "E12345678", "13905770000")
+
+
+def test_open_application_stores_the_normalised_number() -> None:
+    label = register_open_application(
+        "open-lower-x", resource_id="RES-MZJ-001", name="某某", id_type="resident_id",
+        id_number=" 33032420000229105x ", contact="li.si@example.com", scope="s", purpose="p", access_way="api",
+    )
+    assert label == "某*（居民身份证 ****105X）"
+    row = application("open-lower-x")
+    assert (row.id_number, row.contact) == ("33032420000229105X", "li.si@example.com")
 
 
 # ---- Art. 32 -------------------------------------------------------------------------------------
@@ -132,13 +169,16 @@ def test_art32_public_requests_are_counted_only_for_data_not_in_the_open_catalog
     assert second == first + 1 and review is None
     with pytest.raises(StoreError, match="已列入开放目录"):
         record_open_request("RES-JYJ-001", "赵六", "13800000001")
+    with pytest.raises(StoreError, match="联系方式（contact）格式不符"):
+        record_open_request("RES-JYJ-002", "孙八", "138-0000-0003")
+    assert record_open_request("RES-JYJ-002", "孙八", "13800000003")[0] == second + 1  # the bad one was not counted
 
 
 async def test_art32_source_lists_the_data_through_a_catalog_revision(env, worker) -> None:
     handle = await listing(env, worker, "RES-GAJ-002")
     with pytest.raises(WorkflowUpdateFailedError) as bad:
         await handle.execute_update("decide", decision("list", "gaj.lijun", data={"open_attribute": "forbidden"}))
-    assert "open_attribute=unconditional 或 restricted" in str(bad.value.cause)
+    assert "data.open_attribute" in str(bad.value.cause) and "unconditional 或 restricted" in str(bad.value.cause)
     await handle.execute_update("decide", decision("list", "gaj.lijun", data={"open_attribute": "restricted"}))
     assert (await handle.result())["outcome"] == "listed"
     with session() as s:
@@ -155,6 +195,13 @@ async def test_art32_objection_reviewed_by_the_center_within_3_working_days(env,
     from models.cases import DecisionInput
 
     await handle.execute_update("decide", DecisionInput(action="object", actor=PUBLIC, reasons="可脱敏后按统计口径开放"))
+    with pytest.raises(StoreError, match="联系方式（contact）格式不符"):
+        record_objector(handle.id, "王五", "wangwu@example", "可脱敏后按统计口径开放")
+    with session() as s:
+        assert s.get(ListingReview, handle.id).objector_contact is None
+    record_objector(handle.id, "王五", " 0577-67221234 ", "可脱敏后按统计口径开放")
+    with session() as s:
+        assert s.get(ListingReview, handle.id).objector_contact == "0577-67221234"
     state = await wait_status(handle, "objection_review")
     deadline = Deadline.model_validate(state["deadlines"]["open.objection_review"])
     assert deadline.statutory and deadline.working_days == 3 and deadline.article == "第三十二条"

@@ -131,7 +131,7 @@ def test_art43_a_role_changes_hands_and_the_change_is_kept() -> None:
     assign_role("zjj", "daily_admin", "zjj.qianjun", note="恢复原备案")  # the suite shares one county
     with pytest.raises(StoreError, match="角色“boss”无效"):
         assign_role("zjj", "boss", "zjj.wangli", note="x")
-    with pytest.raises(StoreError, match="须用 --name"):
+    with pytest.raises(StoreError, match="须写明姓名（name）"):
         assign_role("zjj", "daily_admin", "zjj.nobody", note="x")
 
 

@@ -75,8 +75,8 @@ async def test_art20_either_refusal_refuses_and_without_dispute_it_stands(env, w
 @pytest.mark.parametrize(
     ("person", "kw", "message"),
     [
-        ("dsj.zhouwei", {"reasons": "理由"}, "须说明理由（--reason）并提供依据（--basis）"),
-        ("dsj.zhouwei", {"basis": "依据"}, "须说明理由（--reason）并提供依据（--basis）"),
+        ("dsj.zhouwei", {"reasons": "理由"}, "须说明理由（reasons）并提供依据（basis）"),
+        ("dsj.zhouwei", {"basis": "依据"}, "须说明理由（reasons）并提供依据（basis）"),
         ("jyj.liuyang", REFUSE, "无权审批"),
     ],
 )
@@ -241,7 +241,7 @@ async def test_art22_the_center_revokes_a_grant_at_once(env, worker) -> None:
     assert grant_id in [g.id for g in list_grants(dept="mzj")]
     with pytest.raises(StoreError, match="由县大数据管理中心撤销"):
         revoke_grant(grant_id, resolve_actor("wjj.maqiang"), "滥用")
-    with pytest.raises(StoreError, match="--reason"):
+    with pytest.raises(StoreError, match="理由（reason）"):
         revoke_grant(grant_id, resolve_actor("dsj.zhouwei"), " ")
     revoked, to_deliver = revoke_grant(grant_id, resolve_actor("dsj.zhouwei"), "将共享数据对外提供（第二十二条）")
     assert to_deliver == []  # the log channel only: delivered on writing

@@ -4,17 +4,18 @@ and recording a decision. A workflow class inherits ``CaseWorkflow`` and reads l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import compute_deadline, extend_deadline
-    from activities.cases import record_decision
+    from activities.cases import record_decision, verify_actor
     from activities.notices import send_case_notice
     from models import search
     from models.calendar import Deadline, DeadlineRequest, ExtensionRequest
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from models.notices import CaseNotice
+    from models.processes import STATE_QUERY
     from models.steps import step_rule
 
 from workflows.deadline import ACTIVITY, DeadlineLadder
@@ -59,6 +61,11 @@ class CaseWorkflow:
         self.window_open, self.window_claimed = True, False
 
     # ---- where the case stands ------------------------------------------------------------------
+
+    @workflow.query(name=STATE_QUERY)
+    def state_query(self) -> CaseState:
+        """The full case state: each process's own state model, with its own fields."""
+        return self.state
 
     def set_status(self, status: str) -> None:
         self.state.status, self.state.status_zh = status, self.status_zh[status]
@@ -105,7 +112,7 @@ class CaseWorkflow:
         what = "；".join(f"{self.dept_name(ladder.dept_code)}{ladder.step_zh}" for ladder in ladders)
         workflow.set_current_details(f"{flag}等待{what}，期限 {due_zh(soonest.deadline)}")
 
-    def _identity(self) -> list[SearchAttributeUpdate]:  # type: ignore[type-arg]
+    def _identity(self) -> list[SearchAttributeUpdate[Any]]:
         """The case type and every department involved, whoever started the case (a child too)."""
         return [
             search.CASE_TYPE.value_set(self.case_type),
@@ -169,7 +176,8 @@ class CaseWorkflow:
 
     async def await_window(self, step: str) -> bool:
         """Wait out a period in which a party may act but owes nothing (no ladder): True if it
-        acted. Its handler calls ``claim_window`` before any ``await``, so nothing slips in late."""
+        acted. Its handler calls ``claim_window`` before any ``await`` after ``deciding`` has
+        verified the actor, so nothing slips in late."""
         window = await workflow.execute_activity(
             compute_deadline, DeadlineRequest(step=step, event_at=workflow.now()), **ACTIVITY
         )
@@ -185,6 +193,10 @@ class CaseWorkflow:
         return self.window_open and not self.window_claimed
 
     def claim_window(self) -> None:
+        # The validator saw the window open, but the period may have run out while the actor was
+        # being verified: then the case has moved on and the claim comes too late.
+        if not self.window_is_open():
+            raise ApplicationError("提出期限已届满，本案已按期满继续办理，不能再提出", type="TooLate")
         self.window_claimed = True
 
     # ---- decisions -------------------------------------------------------------------------------
@@ -219,11 +231,18 @@ class CaseWorkflow:
             **ACTIVITY,
         )
 
-    @contextmanager
-    def deciding(self) -> Iterator[None]:
-        """While an update handler records a decision, validators refuse a second one."""
+    @asynccontextmanager
+    async def deciding(self, d: DecisionInput) -> AsyncIterator[None]:
+        """While an update handler records a decision, validators refuse a second one. First the
+        actor is checked against the records (Art. 43): the payload names who acts, but a caller
+        could name anyone, so an unregistered person or a role not held fails the update before
+        anything is written."""
         self.busy = True
         try:
+            try:
+                await workflow.execute_activity(verify_actor, d, **ACTIVITY)
+            except ActivityError as err:
+                raise ApplicationError(getattr(err.cause, "message", str(err)), type="Forbidden") from err
             yield
         finally:
             self.busy = False

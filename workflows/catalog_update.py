@@ -116,7 +116,7 @@ class CatalogUpdateWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        with self.deciding():
+        async with self.deciding(d):
             if d.action == "submit":
                 elements, _ = self._revised(d.data)
                 assert elements is not None
@@ -146,24 +146,21 @@ class CatalogUpdateWorkflow(CaseWorkflow):
                 raise ValueError(f"案件当前为“{st.status_zh}”，修订已提交或现在不能提交目录更新")
             if d.actor.dept_code != st.owner_code:
                 raise ValueError(
-                    f"操作人（--as）{d.actor.label()}无权提交：目录更新须由数源部门{st.owner_name}的备案人员提交（第十一条）"
+                    f"{d.actor.label()}无权提交：目录更新须由数源部门{st.owner_name}的备案人员提交（第十一条）"
                 )
             elements, problems = self._revised(d.data)
             if problems:
                 raise ValueError("；".join(problems))
             if elements == st.current:
-                raise ValueError("提交的目录条目与现行版本相同：请用 --set 要素=新值 写明变化后的要素（第十一条）")
+                raise ValueError("提交的目录条目与现行版本相同：请在 data 中写明变化后的要素（要素名=新值）（第十一条）")
             return
         if st.status != "under_review" or self.review is not None:
             raise ValueError(f"案件当前为“{st.status_zh}”，已有审核决定或现在不能审核")
         if d.actor.dept_kind != "center":
-            raise ValueError(f"操作人（--as）{d.actor.label()}无权审核：目录更新由县大数据管理中心审核（第十一条）")
+            raise ValueError(f"{d.actor.label()}无权审核：目录更新由县大数据管理中心审核（第十一条）")
         if d.action == "return" and not (d.reasons or "").strip():
-            raise ValueError("退回修改须写明理由（--reason）（第十一条）")
+            raise ValueError("退回修改须写明理由（reasons）（第十一条）")
 
-    @workflow.query(name="state")
-    def state_query(self) -> CatalogUpdateState:
-        return self.state
 
     # ---- helpers -------------------------------------------------------------------------------------
 

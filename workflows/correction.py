@@ -117,7 +117,7 @@ class DataCorrectionWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        with self.deciding():
+        async with self.deciding(d):
             st = self.state
             record = await self.record(d, FORWARD if d.action == "forward" else VERIFY)
             if d.action == "forward":
@@ -146,12 +146,12 @@ class DataCorrectionWorkflow(CaseWorkflow):
             if st.status != "awaiting_forward" or self.forwarded is not None:
                 raise ValueError(f"案件当前为“{st.status_zh}”，现在不能转交")
             if d.actor.dept_kind != "center":
-                raise ValueError(f"操作人（--as）{d.actor.label()}无权转交：纠错反馈经县大数据管理中心转交数源部门（第二十三条）")
+                raise ValueError(f"{d.actor.label()}无权转交：纠错反馈经县大数据管理中心转交数源部门（第二十三条）")
             return
         if st.status != "verifying" or self.outcome is not None:
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{d.action}")
         if d.actor.dept_code != st.source_code:
-            raise ValueError(f"操作人（--as）{d.actor.label()}无权校核：由数源部门{self.dept_name(st.source_code)}校核（第二十三条）")
+            raise ValueError(f"{d.actor.label()}无权校核：由数源部门{self.dept_name(st.source_code)}校核（第二十三条）")
         if d.action == "extend":
             if PersonRole.first_responsible not in d.actor.roles:
                 raise ValueError(
@@ -162,20 +162,17 @@ class DataCorrectionWorkflow(CaseWorkflow):
             except (TypeError, ValueError):
                 days = 0
             if days < 1:
-                raise ValueError("须用 --set working_days=N 写明延长的工作日数（第二十三条）")
+                raise ValueError("须在 data.working_days 中写明延长的工作日数（第二十三条）")
             if st.extension_days + days > MAX_EXTENSION_WORKING_DAYS:
                 raise ValueError(
                     f"延长期限最长不得超过 {MAX_EXTENSION_WORKING_DAYS} 个工作日：已延长 {st.extension_days} 个，"
                     f"至多还可延长 {MAX_EXTENSION_WORKING_DAYS - st.extension_days} 个（第二十三条）"
                 )
             if not (d.reasons or "").strip():
-                raise ValueError("延长校核期限须写明理由（--reason）（第二十三条）")
+                raise ValueError("延长校核期限须写明理由（reasons）（第二十三条）")
         elif d.action == "correct":
             if not str(d.data.get("changes", "")).strip():
-                raise ValueError("更正须用 --set changes=… 写明更正了什么（第二十三条）")
+                raise ValueError("更正须在 data.changes 中写明更正了什么（第二十三条）")
         elif not (d.reasons or "").strip():
-            raise ValueError("确认数据无误须说明理由（--reason）（第二十三条）")
+            raise ValueError("确认数据无误须说明理由（reasons）（第二十三条）")
 
-    @workflow.query(name="state")
-    def state_query(self) -> CorrectionState:
-        return self.state

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -21,8 +22,15 @@ with workflow.unsafe.imports_passed_through():
     from models.cases import LEVEL_ESCALATED, LEVEL_NONE, LEVEL_URGED, LEVEL_WARNED, MissRecord
     from models.notices import LadderNotice
 
+class ActivityOptions(TypedDict):
+    """The keyword options every ``execute_activity(..., **ACTIVITY)`` passes, typed for the SDK."""
+
+    start_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
 # Store activities are quick; a database that is down is retried, bad input is not (non_retryable).
-ACTIVITY = {
+ACTIVITY: ActivityOptions = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1)),
 }

@@ -141,7 +141,7 @@ class DisputeWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        with self.deciding():
+        async with self.deciding(d):
             step = self.waiting[0]
             record = await self.record(d, step)
             if d.action in ("settle", "decide"):
@@ -168,19 +168,16 @@ class DisputeWorkflow(CaseWorkflow):
         if d.actor.dept_kind != ACTION_KIND[d.action]:
             who = {"center": "县大数据管理中心", "expert_committee": "专家委员会", "county_gov": "县人民政府"}
             raise ValueError(
-                f"操作人（--as）{d.actor.label()}无权{d.action}：此步由{who[ACTION_KIND[d.action]]}作出"
+                f"{d.actor.label()}无权{d.action}：此步由{who[ACTION_KIND[d.action]]}作出"
                 f"（{step_rule(self.waiting[0]).article}）"
             )
         if not (d.reasons or "").strip():
-            raise ValueError("须写明理由（--reason）")
+            raise ValueError("须写明理由（reasons）")
         if d.action in ("settle", "decide"):
             if st.kind == SHARE:
                 if d.data.get("outcome") not in SHARE_OUTCOMES:
-                    raise ValueError("须用 --set outcome=share（予以共享）或 outcome=refuse（不予共享）写明结果")
+                    raise ValueError("须在 data.outcome 中写明结果：share（予以共享）或 refuse（不予共享）")
             elif d.data.get("open_attribute") not in OPEN_ATTRIBUTES:
                 choices = "、".join(f"{k}（{v}）" for k, v in OPEN_ATTRIBUTES.items())
-                raise ValueError(f"须用 --set open_attribute=… 写明决定的开放属性：{choices}（第二十八条）")
+                raise ValueError(f"须在 data.open_attribute 中写明决定的开放属性：{choices}（第二十八条）")
 
-    @workflow.query(name="state")
-    def state_query(self) -> DisputeState:
-        return self.state

@@ -113,7 +113,7 @@ class OpenListingReviewWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        with self.deciding():
+        async with self.deciding(d):
             st = self.state
             if d.action in ("list", "overturn"):
                 self._listed_as = str(d.data["open_attribute"])
@@ -140,16 +140,13 @@ class OpenListingReviewWorkflow(CaseWorkflow):
         if st.status != expected[d.action] or (d.action != "object" and not self.waiting):
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{d.action}")
         if d.action in ("list", "decline") and d.actor.dept_code != self.opened.source_code:
-            raise ValueError(f"操作人（--as）{d.actor.label()}无权答复：由数源部门{self.opened.source_name}审核（第三十二条）")
+            raise ValueError(f"{d.actor.label()}无权答复：由数源部门{self.opened.source_name}审核（第三十二条）")
         if d.action in ("uphold", "overturn") and d.actor.dept_kind != "center":
-            raise ValueError(f"操作人（--as）{d.actor.label()}无权复核：由县大数据管理中心复核（第三十二条）")
+            raise ValueError(f"{d.actor.label()}无权复核：由县大数据管理中心复核（第三十二条）")
         if d.action == "object" and (d.actor.dept_kind != "public" or not self.window_is_open()):
             raise ValueError("复核申请由对答复有异议的公民、法人或其他组织提出（pdw open object），每案一次（第三十二条）")
         if d.action in ("list", "overturn") and d.data.get("open_attribute") not in LISTABLE:
-            raise ValueError("须用 --set open_attribute=unconditional 或 restricted 写明列入开放目录的类别（第二十八条、第三十二条）")
+            raise ValueError("须在 data.open_attribute 中写明列入开放目录的类别：unconditional 或 restricted（第二十八条、第三十二条）")
         if d.action in ("decline", "object", "uphold", "overturn") and not (d.reasons or "").strip():
-            raise ValueError("须写明理由（--reason）（第三十二条）")
+            raise ValueError("须写明理由（reasons）（第三十二条）")
 
-    @workflow.query(name="state")
-    def state_query(self) -> ListingReviewState:
-        return self.state

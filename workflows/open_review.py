@@ -114,7 +114,7 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        with self.deciding():
+        async with self.deciding(d):
             step = CENTER_REVIEW if self.state.status == "center_review" else CITY_REVIEW
             if d.action == "approve" and step == CITY_REVIEW:
                 self._access_mode = d.data["access_mode"]
@@ -133,13 +133,10 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能审核")
         kind, who = WHO[st.status]
         if d.actor.dept_kind != kind:
-            raise ValueError(f"操作人（--as）{d.actor.label()}无权审核：此步由{who}审核（第二十八条第二款）")
+            raise ValueError(f"{d.actor.label()}无权审核：此步由{who}审核（第二十八条第二款）")
         if d.action == "refuse" and not (d.reasons or "").strip():
-            raise ValueError("不予同意须写明理由（--reason）（第二十八条）")
+            raise ValueError("不予同意须写明理由（reasons）（第二十八条）")
         if d.action == "approve" and st.status == "city_review" and d.data.get("access_mode") not in ACCESS_MODES:
             choices = "、".join(f"{k}（{v}）" for k, v in ACCESS_MODES.items())
-            raise ValueError(f"同意开放须用 --set access_mode=… 写明获取方式：{choices}（第二十八条第二款）")
+            raise ValueError(f"同意开放须在 data.access_mode 中写明获取方式：{choices}（第二十八条第二款）")
 
-    @workflow.query(name="state")
-    def state_query(self) -> OpenReviewState:
-        return self.state

@@ -15,6 +15,7 @@ writes a grant, usable only for the grantee's duties (Art. 22).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from temporalio import workflow
 
@@ -111,7 +112,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
         self.set_status("under_review")
         await asyncio.gather(
             *(
-                self.await_step(step, lambda p=party: p in st.approvals or self.refusal is not None)
+                self.await_step(step, self._decided(party))
                 for party, step in st.approvers.items()
             )
         )
@@ -150,6 +151,10 @@ class ShareApprovalWorkflow(CaseWorkflow):
             st.desensitised = st.desensitised or st.share_attribute == "non_shared"
             return await self._grant()
         return await self._refuse_final(result.reasons, result.basis, f"{who}：不予共享")
+
+    def _decided(self, party: str) -> Callable[[], bool]:
+        """A party's step ends with its own decision or with anyone's refusal (Art. 20)."""
+        return lambda: party in self.state.approvals or self.refusal is not None
 
     async def _grant(self) -> ShareResult:
         st, now = self.state, workflow.now()
@@ -204,7 +209,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        with self.deciding():
+        async with self.deciding(d):
             st = self.state
             if d.action == "dispute":
                 self.claim_window()
@@ -234,9 +239,9 @@ class ShareApprovalWorkflow(CaseWorkflow):
             if st.status != "refused" or not self.window_is_open():
                 raise ValueError(f"案件当前为“{st.status_zh}”：只有申请未获同意后、在协调期内才能申请协调（第二十条第二款）")
             if d.actor.dept_code not in (st.requester_code, st.source_code):
-                raise ValueError(f"操作人（--as）{d.actor.label()}无权申请协调：由使用部门或数源部门申请（第二十条第二款）")
+                raise ValueError(f"{d.actor.label()}无权申请协调：由使用部门或数源部门申请（第二十条第二款）")
             if not (d.reasons or "").strip():
-                raise ValueError("申请协调须写明争议理由（--reason）（第二十条第二款）")
+                raise ValueError("申请协调须写明争议理由（reasons）（第二十条第二款）")
             return
         if st.status != "under_review" or self.refusal is not None:
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能审批")
@@ -244,19 +249,16 @@ class ShareApprovalWorkflow(CaseWorkflow):
         if party is None or party not in st.approvers:
             names = "、".join(st.parties[self.codes[p]] for p in st.approvers)
             article = step_rule(next(iter(st.approvers.values()))).article
-            raise ValueError(f"操作人（--as）{d.actor.label()}无权审批：本申请由{names}审批（{article}）")
+            raise ValueError(f"{d.actor.label()}无权审批：本申请由{names}审批（{article}）")
         if party in st.approvals:
             raise ValueError(f"{st.parties[self.codes[party]]}已作出决定，不能重复审批")
         if d.action == "refuse" and not ((d.reasons or "").strip() and (d.basis or "").strip()):
-            raise ValueError("不同意共享须说明理由（--reason）并提供依据（--basis）（第二十条）")
+            raise ValueError("不同意共享须说明理由（reasons）并提供依据（basis）（第二十条）")
         if d.action == "approve_desensitised":
             if party != SOURCE:
                 raise ValueError("经脱敏、脱密后提供由数源部门决定（第十七条）")
             if not (d.basis or "").strip():
-                raise ValueError("脱敏、脱密后提供须写明法律依据（--basis）（第十五条、第十七条）")
+                raise ValueError("脱敏、脱密后提供须写明法律依据（basis）（第十五条、第十七条）")
         if d.action == "approve" and party == SOURCE and st.share_attribute == "non_shared":
-            raise ValueError("不予共享类数据只能经脱敏、脱密后提供：请用 approve_desensitised 并写明依据（--basis）（第十五条、第十七条）")
+            raise ValueError("不予共享类数据只能经脱敏、脱密后提供：请用 approve_desensitised 并写明依据（basis）（第十五条、第十七条）")
 
-    @workflow.query(name="state")
-    def state_query(self) -> ShareState:
-        return self.state

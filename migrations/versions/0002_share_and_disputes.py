@@ -6,7 +6,7 @@ Create Date: 2026-11-27 03:45:05.079230
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # binds sqlmodel too; autogenerate writes sqlmodel.sql.sqltypes.AutoString
 import models.types
 
 

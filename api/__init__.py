@@ -1,0 +1,1 @@
+"""The API's routes and dependencies; ``hook.py`` assembles them into the application."""

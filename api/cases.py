@@ -1,0 +1,102 @@
+"""Cases: starting each process (one route and body per process), deciding, reading, and the lists
+of what is awaited, overdue or stuck."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import Cred, Credential, Svc, audit_system_call, person
+from api.errors import PROBLEMS
+from models.processes import BY_ROUTE
+from models.requests import (
+    CatalogUpdateRequest,
+    CorrectionRequest,
+    DecisionRequest,
+    OpenAttributeDisputeRequest,
+    ShareStartRequest,
+)
+from service import cases, lists, starts
+from service.auth import Principal
+from service.context import Services, db
+from service.idempotency import Start, idempotent_start
+
+router = APIRouter(prefix="/v1", responses=PROBLEMS)
+CaseStarted = dict[str, Any]
+
+
+async def started(services: Services, request: Request, cred: Credential, principal: Principal, route: str,
+                  start: Start) -> JSONResponse:
+    """201 with the new case, or 200 with the case an earlier start under the same key opened."""
+    scope = cred.key_id or (f"person:{principal.actor.person_id}" if principal.actor else "public")
+    digest = hashlib.sha256(await request.body()).hexdigest()[:16]
+    result, new = await idempotent_start(services, scope, request.headers.get("idempotency-key"),
+                                         BY_ROUTE[route], digest, start)
+    if new:
+        await db(audit_system_call, principal, cred, result.get("case_id") or "", f"start {route}")
+    return JSONResponse(result, status_code=201 if new else 200)
+
+
+@router.post("/cases/catalog-update", status_code=201, summary="登记目录更新（第十一条）")
+async def start_catalog_update(body: CatalogUpdateRequest, request: Request, cred: Cred, services: Svc) -> JSONResponse:
+    who = await person(cred, body.as_, "catalog-update")
+    return await started(services, request, cred, who, "catalog-update",
+                         lambda cid: starts.start_catalog_update(services, who.person(), body, cid))
+
+
+@router.post("/cases/share", status_code=201, summary="提出数据共享申请（第十三条、第二十条）")
+async def start_share(body: ShareStartRequest, request: Request, cred: Cred, services: Svc) -> JSONResponse:
+    who = await person(cred, body.as_, "share")
+    return await started(services, request, cred, who, "share",
+                         lambda cid: starts.start_share_request(services, who.person(), body, cid))
+
+
+@router.post("/cases/correction", status_code=201, summary="反馈数据疑义或错误（第二十三条）")
+async def start_correction(body: CorrectionRequest, request: Request, cred: Cred, services: Svc) -> JSONResponse:
+    who = await person(cred, body.as_, "correction")
+    return await started(services, request, cred, who, "correction",
+                         lambda cid: starts.start_correction(services, who.person(), body, cid))
+
+
+@router.post("/cases/dispute", status_code=201, summary="开放属性争议（第二十八条第三款）")
+async def start_dispute(body: OpenAttributeDisputeRequest, request: Request, cred: Cred, services: Svc) -> JSONResponse:
+    who = await person(cred, body.as_, "dispute")
+    return await started(services, request, cred, who, "dispute",
+                         lambda cid: starts.start_open_attribute_dispute(services, who.person(), body, cid))
+
+
+@router.post("/cases/{case_id}/decisions", summary="在案件中作出决定")
+async def decide(case_id: str, body: DecisionRequest, cred: Cred, services: Svc) -> dict[str, Any]:
+    who = await person(cred, body.as_, "decide")
+    outcome = await cases.decide(services, who.person(), case_id, body)
+    await db(audit_system_call, who, cred, case_id, f"decide {body.action}")
+    return outcome
+
+
+AsParam = Annotated[str | None, Query(alias="as", description="系统代表查看的已备案人员编号")]
+
+
+@router.get("/cases/{case_id}", summary="案件的全过程")
+async def show(case_id: str, cred: Cred, services: Svc, as_: AsParam = None) -> dict[str, Any]:
+    return await cases.show(services, await person(cred, as_, "read"), case_id)
+
+
+@router.get("/inbox", summary="等待某部门办理的案件，期限最近的在前")
+async def inbox(dept: Annotated[str, Query(max_length=32)], cred: Cred, services: Svc,
+                as_: AsParam = None) -> list[dict[str, Any]]:
+    return await lists.inbox(services, await person(cred, as_, "read"), dept)
+
+
+@router.get("/overdue", summary="已预警、到期或逾期的案件（第四十一条、第四十六条）")
+async def overdue(cred: Cred, services: Svc, as_: AsParam = None) -> list[dict[str, Any]]:
+    return await lists.overdue(services, await person(cred, as_, "read"))
+
+
+@router.get("/stuck", summary="卡住的案件：工作流任务反复失败，或多日没有进展")
+async def stuck(cred: Cred, services: Svc, idle_days: Annotated[int, Query(ge=0, le=3650)] = 10,
+                as_: AsParam = None) -> list[dict[str, Any]]:
+    return await lists.stuck(services, await person(cred, as_, "read"), idle_days)
+

@@ -1,0 +1,157 @@
+"""Looking at and deciding cases: ``pdw show``, ``decide``, ``inbox``, ``overdue``, ``stuck``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from commands._client import AS_OPT, JSON_OPT, CliError, call, emit, path_part, read_input, when, zh
+
+app = typer.Typer()
+
+
+@app.command()
+def show(case_id: str = typer.Argument(..., help="案件编号"), as_: str | None = AS_OPT, as_json: bool = JSON_OPT) -> None:
+    """案件的全过程：环节、期限、决定、通知、时间线。
+
+    例：pdw show share-2026-000001 --json
+    """
+    story = call("GET", f"/v1/cases/{path_part(case_id)}", as_=as_)
+    emit(story, as_json, lambda: render_story(story))
+
+
+@app.command()
+def decide(
+    case_id: str = typer.Argument(..., help="案件编号"),
+    action: str = typer.Argument(..., help="操作，如 submit、approve、return"),
+    as_: str | None = AS_OPT,
+    reason: str | None = typer.Option(None, "--reason", help="理由"),
+    basis: str | None = typer.Option(None, "--basis", help="依据"),
+    set_: list[str] = typer.Option([], "--set", help="数据项 KEY=VALUE，可重复"),
+    input_: str | None = typer.Option(None, "--input", help="数据项 JSON 文件（- 为标准输入）"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """在案件中作出决定。
+
+    \b
+    例：pdw decide catalog-2026-000001 approve --as dsj.zhouwei
+    例：pdw decide catalog-2026-000001 return --as dsj.zhouwei \\
+          --reason "编码格式与实际不符"
+    例：pdw decide correction-2026-000001 extend --as scjgj.yangguang \\
+          --reason "需调取档案" --set working_days=5
+    """
+    data = read_input(input_)
+    for item in set_:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CliError(f"--set“{item}”格式错误，应为 KEY=VALUE")
+        data[key] = value
+    body: dict[str, Any] = {"action": action, "data": data}
+    if reason is not None:
+        body["reasons"] = reason
+    if basis is not None:
+        body["basis"] = basis
+    result = call("POST", f"/v1/cases/{path_part(case_id)}/decisions", body=body, as_=as_)
+    emit(result, as_json, lambda: f"{result.get('case_id', case_id)}：{result.get('message', '')}")
+
+
+@app.command()
+def inbox(dept: str = typer.Option(..., "--dept", help="部门代码"), as_: str | None = AS_OPT,
+          as_json: bool = JSON_OPT) -> None:
+    """等待某部门办理的案件，期限最近的在前。
+
+    例：pdw inbox --dept jyj
+    """
+    cases = call("GET", "/v1/inbox", query={"dept": dept}, as_=as_)
+    emit(cases, as_json, lambda: "\n".join(case_lines(cases)) or f"{dept} 目前没有待办案件")
+
+
+@app.command()
+def overdue(as_: str | None = AS_OPT, as_json: bool = JSON_OPT) -> None:
+    """已预警、到期或逾期的案件，按部门列出。
+
+    依据第四十一条、第四十六条。
+
+    例：pdw overdue
+    """
+    cases = call("GET", "/v1/overdue", as_=as_)
+
+    def text() -> str:
+        lines: list[str] = []
+        for code in sorted({c.get("awaiting") or "" for c in cases}):
+            mine = [c for c in cases if (c.get("awaiting") or "") == code]
+            lines += [f"{awaiting_name(mine[0])}：{len(mine)} 件", *("  " + line for line in case_lines(mine))]
+        return "\n".join(lines) or "没有临近或超过期限的案件"
+
+    emit(cases, as_json, text)
+
+
+@app.command()
+def stuck(
+    idle_days: int = typer.Option(10, "--idle-days", help="多少天没有任何进展算停滞"),
+    as_: str | None = AS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """卡住的案件：工作流任务反复失败，或多日没有进展。
+
+    例：pdw stuck --idle-days 5
+    """
+    cases = call("GET", "/v1/stuck", query={"idle_days": idle_days}, as_=as_)
+    emit(cases, as_json, lambda: "\n".join(
+        f"{line}  {c.get('why', '')}" for line, c in zip(case_lines(cases), cases, strict=True)) or "没有卡住的案件")
+
+
+def awaiting_name(c: dict[str, Any]) -> str:
+    names = c.get("awaiting_name") or c.get("awaiting_names")
+    if isinstance(names, list):
+        names = "、".join(str(n) for n in names)
+    return str(names or c.get("awaiting") or "（无）")
+
+
+def case_lines(cases: list[dict[str, Any]]) -> list[str]:
+    """One line a case: id, kind, who it waits for, the due day, the ladder's rung."""
+    lines = []
+    for c in cases:
+        due = c.get("due_date") or (when(c["due_at"], "%Y-%m-%d") if c.get("due_at") else "—")
+        level = c.get("level_zh") or (str(c["escalation"]) if c.get("escalation") else "")
+        lines.append(
+            f"{c.get('case_id', ''):<24} {zh(c, 'case_type'):<8} 等待 {awaiting_name(c):<12} "
+            f"期限 {due}{'（暂定）' if c.get('provisional') else ''} {level}".rstrip()
+        )
+    return lines
+
+
+def render_story(story: dict[str, Any]) -> str:
+    """``pdw show`` for people, from the labels the API gives (``*_zh``, ``dept_name``)."""
+    st = story.get("state") or {}
+    parties = st.get("parties") or {}
+    lines = [f"{story.get('case_id', '')}  {story.get('summary') or ''}".rstrip(),
+             f"状态：{st.get('status_zh') or st.get('status', '')}（{st.get('status', '')}）"]
+    lines += [str(f) for f in st.get("facts", [])]
+    if st.get("awaiting"):
+        lines.append(f"等待：{'、'.join(parties.get(c, c) for c in st['awaiting'])}（依据{st.get('article', '')}）")
+    for step, d in (st.get("deadlines") or {}).items():
+        kind = "法定" if d.get("statutory") else "本地默认"
+        provisional = "，暂定" if d.get("provisional") else ""
+        lines.append(f"期限 {d.get('step_zh') or step}：{d.get('due_date')} 24时（{d.get('article', '')}，{kind}{provisional}）")
+    if st.get("escalation"):
+        lines.append(f"催督办级别：{st.get('level_zh') or st['escalation']}")
+    if st.get("approved_version"):
+        lines.append(f"已发布版本：第 {st['approved_version']} 版")
+    lines.append("时间线：")
+    lines += [f"  {when(t.get('at'))}  {t.get('text', '')}" for t in st.get("timeline", [])]
+    if story.get("decisions"):
+        lines.append("决定：")
+        for d in story["decisions"]:
+            extra = "".join(f"，{k}：{d[f]}" for k, f in (("理由", "reasons"), ("依据", "basis")) if d.get(f))
+            roles = d.get("roles_zh") or d.get("role") or ""
+            roles = "、".join(roles) if isinstance(roles, list) else str(roles)
+            dept = d.get("dept_name") or parties.get(d.get("dept_code"), d.get("dept_code", ""))
+            lines.append(f"  {when(d.get('decided_at'))}  {d.get('person_name', '')}（{dept}{'，' + roles if roles else ''}）"
+                         f"{zh(d, 'action')}（{d.get('article', '')}）{extra}")
+    if story.get("notices"):
+        lines.append("通知：")
+        lines += [f"  {when(n.get('case_time') or n.get('created_at'))}  {n.get('subject', '')} → {n.get('person_name', '')}"
+                  f"（{n.get('channel', '')}，{zh(n, 'status')}）" for n in story["notices"]]
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""Notices: ``pdw notices list|retry|digest``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from commands._client import AS_OPT, JSON_OPT, call, emit, when, zh
+
+app = typer.Typer(help="通知：发件箱、送达情况、领导日报。", no_args_is_help=True)
+
+
+@app.command("list")
+def notices_list(
+    case: str | None = typer.Option(None, "--case", help="案件编号"),
+    failed: bool = typer.Option(False, "--failed", help="只列送达失败的"),
+    limit: int = typer.Option(50, "--limit", help="最多列出几条"),
+    as_: str | None = AS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """发件箱：什么通知、发给谁、何时、经何渠道、结果。
+
+    例：pdw notices list --failed
+    """
+    rows = call("GET", "/v1/notices", query={"case": case, "failed": failed or None, "limit": limit}, as_=as_)
+    emit(rows, as_json, lambda: "\n".join(notice_line(n) for n in rows) or "（没有通知）")
+
+
+def notice_line(n: dict[str, Any]) -> str:
+    address = f"：{n['address']}" if n.get("address") else ""
+    return (f"{n.get('id', ''):>5}  {when(n.get('created_at'), '%m-%d %H:%M')}  {n.get('case_id', '')}  "
+            f"{n.get('subject', '')}  → {n.get('person_name', '')}（{n.get('channel', '')}{address}）{zh(n, 'status')}"
+            + (f"，已试 {n.get('attempts')} 次：{n['error']}" if n.get("error") else ""))
+
+
+@app.command("retry")
+def notices_retry(
+    older_than: int = typer.Option(5, "--older-than", help="待送达超过几分钟的通知"),
+    as_: str | None = AS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """重新投递仍待送达的通知。
+
+    如撤销授权时 Temporal 暂不可用；每日日报时也会自动执行。
+
+    例：pdw notices retry
+    """
+    result = call("POST", "/v1/notices/retry", body={"older_than_minutes": older_than}, as_=as_)
+    emit(result, as_json, lambda: f"已重新投递 {result.get('restarted')} 条待送达通知")
+
+
+@app.command("digest")
+def notices_digest(force: bool = typer.Option(False, "--force", help="非工作日也发送"), as_: str | None = AS_OPT,
+                   as_json: bool = JSON_OPT) -> None:
+    """立即发送领导逾期案件日报。
+
+    平时由 Temporal Schedule 每个工作日发送。
+
+    例：pdw notices digest --force
+    """
+    result = call("POST", "/v1/notices/digest", body={"force": force}, as_=as_)
+    emit(result, as_json, lambda: f"日报已发送：{result.get('notices')} 条通知")

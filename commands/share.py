@@ -1,0 +1,115 @@
+"""Sharing (Art. 13–22): ``pdw share request``, ``pdw dispute open``, ``pdw grant list|revoke``."""
+
+from __future__ import annotations
+
+import typer
+
+from commands._client import AS_OPT, INPUT_OPT, JSON_OPT, CliError, body_of, call, emit, path_part, when, zh
+
+app = typer.Typer(help="数据共享申请（第十三条至第二十二条）。", no_args_is_help=True)
+dispute_app = typer.Typer(help="争议协调（第二十条第二款、第二十八条第三款）。", no_args_is_help=True)
+grant_app = typer.Typer(help="共享授权（第二十二条）。", no_args_is_help=True)
+
+
+@app.command("request")
+def share_request(
+    resource: str | None = typer.Option(None, "--resource", help="数据资源编号"),
+    item: list[str] = typer.Option([], "--item", help="申请的数据项，可重复"),
+    purpose: str | None = typer.Option(None, "--purpose", help="共享用途"),
+    scope: str | None = typer.Option(None, "--scope", help="使用范围"),
+    mode: str | None = typer.Option(None, "--mode", help="共享方式：verification、query、batch"),
+    months: int | None = typer.Option(None, "--months", help="需要使用的月数（1–60）"),
+    as_: str | None = AS_OPT,
+    input_: str | None = INPUT_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """使用部门提出数据共享申请（第十三条、第二十条）。
+
+    共享方式：verification（核验）、query（查询）、batch（批量）。
+
+    \b
+    例：pdw share request --resource RES-SCJGJ-001 \\
+          --item 统一社会信用代码 --item 名称 --purpose "企业开办审批核验" \\
+          --scope "本局行政审批科" --mode query --months 12 --as gaj.zhangfang
+    """
+    body = body_of(input_, resource_id=resource, items=item, purpose=purpose, scope=scope, mode=mode, months=months)
+    result = call("POST", "/v1/cases/share", body=body, as_=as_)
+    emit(result, as_json, lambda: f"{result['case_id']}\n已提出共享申请；查看：pdw show {result['case_id']}")
+
+
+@dispute_app.command("open")
+def dispute_open(
+    case: str | None = typer.Option(None, "--case", help="被拒绝的共享申请案件编号（第二十条第二款）"),
+    resource: str | None = typer.Option(None, "--resource", help="开放属性有争议的数据资源（第二十八条第三款）"),
+    open_attribute: str | None = typer.Option(None, "--open-attribute", help="中心建议的开放属性"),
+    reason: str | None = typer.Option(None, "--reason", help="争议理由"),
+    as_: str | None = AS_OPT,
+    input_: str | None = INPUT_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """申请协调：被拒绝的共享申请，或开放属性争议。
+
+    \b
+    --case：对被拒绝的共享申请申请协调（第二十条第二款）；
+    --resource：中心与数源部门对开放属性意见不一（第二十八条第三款）。
+
+    \b
+    例：pdw dispute open --case share-2026-000001 \\
+          --reason "用于法定职责，已说明依据" --as gaj.zhangfang
+    例：pdw dispute open --resource RES-SCJGJ-002 \\
+          --open-attribute unconditional --reason "中心建议无条件开放" \\
+          --as dsj.zhouwei
+    """
+    if bool(case) == bool(resource):
+        raise CliError("须且只能指定 --case（共享争议）或 --resource（开放属性争议）之一")
+    if case:
+        body = {"action": "dispute", "data": {}, **({"reasons": reason} if reason is not None else {})}
+        result = call("POST", f"/v1/cases/{path_part(case)}/decisions", body=body, as_=as_)
+        emit(result, as_json, lambda: f"{case}：{result.get('message', '')}；协调案件编号 dispute-{case}")
+        return
+    body = body_of(input_, resource_id=resource, open_attribute=open_attribute, reason=reason)
+    result = call("POST", "/v1/cases/dispute", body=body, as_=as_)
+    emit(result, as_json, lambda: f"{result['case_id']}\n已报请专家委员会提出意见、县人民政府决定（第二十八条第三款）")
+
+
+@grant_app.command("list")
+def grant_list(
+    dept: str | None = typer.Option(None, "--dept", help="部门代码（使用或数源）"),
+    resource: str | None = typer.Option(None, "--resource", help="数据资源编号"),
+    all_: bool = typer.Option(False, "--all", help="包括已撤销和已到期的授权"),
+    as_: str | None = AS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """共享授权：谁、哪些数据项、什么用途、方式、起止时间。
+
+    依据第二十条、第二十二条。
+
+    例：pdw grant list --dept jyj
+    """
+    grants = call("GET", "/v1/grants", query={"dept": dept, "resource": resource, "all": all_ or None}, as_=as_)
+    emit(grants, as_json, lambda: "\n".join(
+        f"{g.get('id', ''):>4}  {g.get('resource_id', ''):<14} {g.get('source_code', '')} → {g.get('grantee_code', '')}  "
+        f"{'、'.join(g.get('items') or [])}  {zh(g, 'mode')}{'（脱敏）' if g.get('desensitised') else ''}  "
+        f"{when(g.get('valid_from'), '%Y-%m-%d')} 至 {when(g.get('valid_until'), '%Y-%m-%d')}"
+        + (f"  已撤销：{g.get('revoke_reason', '')}" if g.get("revoked_at") else "") + f"  {g.get('case_id', '')}"
+        for g in grants) or "（无有效的共享授权）")
+
+
+@grant_app.command("revoke")
+def grant_revoke(
+    grant_id: int = typer.Argument(..., help="授权编号"),
+    reason: str = typer.Option("", "--reason", help="滥用或违规使用的情形"),
+    as_: str | None = AS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """县大数据管理中心立即撤销共享授权（第二十二条）。
+
+    因滥用、非授权使用等情形撤销，使用部门即时停止使用。
+
+    \b
+    例：pdw grant revoke 3 --reason "将共享数据对外提供" \\
+          --as dsj.zhouwei
+    """
+    grant = call("POST", f"/v1/grants/{grant_id}/revoke", body={"reason": reason}, as_=as_)
+    emit(grant, as_json, lambda: f"共享授权 {grant.get('id', grant_id)} 已撤销"
+         f"（{grant.get('grantee_code', '')}，{grant.get('resource_id', '')}）：{grant.get('revoke_reason', reason)}")

@@ -1,0 +1,44 @@
+"""Every process pdw runs, once: its workflow name, case-number prefix, case type (the
+``PdwCaseType`` search attribute), the API route that starts it and its Chinese name. The worker,
+the API and the notices all read this table; a test checks it against what the worker registers.
+Standard library only, so anything may import it cheaply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The names every case workflow answers to (workflows/case.py).
+DECIDE_UPDATE = "decide"
+STATE_QUERY = "state"
+
+
+@dataclass(frozen=True)
+class Process:
+    route: str  # POST /v1/cases/{route}, or under /v1/public/ for the public's
+    workflow: str  # the registered workflow type name
+    prefix: str  # case numbers: {prefix}-{year}-{n:06d}
+    case_type: str  # PdwCaseType
+    zh: str
+    articles: str
+
+
+PROCESSES: tuple[Process, ...] = (
+    Process("catalog-update", "CatalogUpdate", "catalog", "catalog_update", "目录更新", "第十条至第十二条"),
+    Process("share", "ShareApproval", "share", "share", "共享申请", "第十三条至第二十二条"),
+    Process("dispute", "Dispute", "dispute", "dispute", "争议协调", "第二十条第二款、第二十八条第三款"),
+    Process("correction", "DataCorrection", "correction", "correction", "数据纠错", "第二十三条"),
+    Process("open-application", "RestrictedOpenReview", "open", "open_review", "受限开放申请", "第二十八条至第三十一条"),
+    Process("open-listing", "OpenListingReview", "listing", "open_listing", "开放目录申请复核", "第三十二条"),
+)
+BY_ROUTE = {p.route: p for p in PROCESSES}
+BY_CASE_TYPE = {p.case_type: p for p in PROCESSES}
+BY_WORKFLOW = {p.workflow: p for p in PROCESSES}
+CASE_TYPE_ZH = {p.case_type: p.zh for p in PROCESSES}
+# Workflows that are not cases: they deliver notices and send the digest.
+SUPPORT_WORKFLOWS = ("NoticeDelivery", "DailyDigest")
+
+
+def process_of_case(case_id: str) -> Process | None:
+    """The process a case id belongs to, from its prefix (``dispute-share-…`` is a dispute)."""
+    prefix = case_id.split("-", 1)[0]
+    return next((p for p in PROCESSES if p.prefix == prefix), None)

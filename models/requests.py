@@ -1,0 +1,210 @@
+"""The API's request bodies (the JSON ``pdw … --input`` sends has the same fields). They give OpenAPI
+its schemas and refuse, before anything is looked up, what no request may carry: unknown fields,
+over-long text, control characters (a NUL byte cannot even be stored by PostgreSQL)."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+TEXT_MAX, SHORT_MAX = 2000, 200
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("不能含控制字符")
+    return value
+
+
+def _clean_data(value: dict[str, Any]) -> dict[str, Any]:
+    """A decision's data: flat JSON scalars, text within the limits."""
+    if len(value) > 50:
+        raise ValueError("最多 50 项")
+    for key, item in value.items():
+        if len(key) > 64 or _CONTROL.search(key):
+            raise ValueError(f"项名“{key[:64]}”无效")
+        if isinstance(item, str):
+            if len(item) > TEXT_MAX:
+                raise ValueError(f"{key} 不能超过 {TEXT_MAX} 个字符")
+            _no_control(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"{key} 须为有限数值")
+        elif item is not None and not isinstance(item, bool | int | float):
+            raise ValueError(f"{key} 须为文字、数字或真假值")
+    return value
+
+
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_no_control)]
+Short = Annotated[str, StringConstraints(max_length=SHORT_MAX), AfterValidator(_no_control)]
+Code = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9._:\-]*$")]
+Items = Annotated[list[Short], Field(max_length=100)]
+
+# The Chinese name of each field, for errors that name it.
+FIELD_ZH = {
+    "as": "代表的备案人员", "resource_id": "数据资源编号", "change_note": "变化说明", "changed_at": "变化时间",
+    "changed_elements": "变化的要素", "items": "数据项", "purpose": "用途", "scope": "使用范围", "mode": "共享方式",
+    "months": "使用月数", "found": "发现的问题", "expected": "期望的数据", "evidence": "证明材料",
+    "proof_provided": "已提供证明材料", "open_attribute": "开放属性", "reason": "理由", "name": "名称",
+    "id_type": "证件类型", "id_number": "证件号码", "contact": "联系方式", "access_way": "获取方式",
+    "case_id": "案件编号", "action": "操作", "reasons": "理由", "basis": "依据", "data": "数据项",
+    "role": "角色", "person_id": "人员编号", "note": "依据", "day": "日期", "workday": "是否工作日",
+    "days": "有效天数", "label": "说明", "older_than_minutes": "分钟数", "force": "强制",
+}
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=False)
+
+
+class Acting(Body):
+    """What a signed system sends: the registered person it acts for (a person's token names them)."""
+
+    as_: Code | None = Field(default=None, alias="as", description="系统代表办理的已备案人员编号（个人令牌无须填写）")
+
+
+class CatalogUpdateRequest(Acting):
+    """Art. 11: a data element changed; the department updates its entry within 5 working days."""
+
+    resource_id: Code
+    change_note: Text
+    changed_at: Short | None = Field(default=None, description="要素变化的日期 YYYY-MM-DD 或 ISO 时间，默认现在")
+    changed_elements: Annotated[list[Code], Field(max_length=10)] = []
+
+
+class ShareStartRequest(Acting):
+    """Art. 13, 16, 20: a using department applies for data items."""
+
+    resource_id: Code
+    items: Items
+    purpose: Text
+    scope: Text
+    mode: Code
+    months: int = Field(default=12, ge=1, le=60)
+
+
+class CorrectionRequest(Acting):
+    """Art. 23: an error in shared data, reported through the center."""
+
+    resource_id: Code
+    items: Items
+    found: Text
+    expected: Text
+    evidence: Text = ""
+    proof_provided: bool = False
+
+
+class OpenAttributeDisputeRequest(Acting):
+    """Art. 28 ¶3: the center and the source disagree on an open attribute."""
+
+    resource_id: Code
+    open_attribute: Code
+    reason: Text
+
+
+class Applicant(Body):
+    name: Short
+    id_type: Code = "resident_id"
+    id_number: Short
+    contact: Short
+
+
+class OpenApplicationRequest(Applicant):
+    """Art. 28 ¶2, Art. 31: a citizen or organisation applies for restricted-open data."""
+
+    resource_id: Code
+    scope: Text
+    purpose: Text
+    access_way: Code = "download"
+
+
+class OpenRequestRequest(Body):
+    """Art. 32: the public asks for data not in the open catalog."""
+
+    resource_id: Code
+    name: Short
+    contact: Short
+
+
+class ObjectionRequest(Applicant):
+    """Art. 32: an objection to the source's answer, reviewed by the center within 3 working days."""
+
+    case_id: Code
+    reason: Text
+
+
+class DecisionRequest(Acting):
+    """One decision in a case: the action and what the measures demand with it."""
+
+    action: Code
+    reasons: Text | None = None
+    basis: Text | None = None
+    data: Annotated[dict[str, Any], AfterValidator(_clean_data)] = {}
+
+
+class RoleAssignRequest(Acting):
+    """Art. 43 ¶2: who holds a department's registered role from now on."""
+
+    role: Code
+    person_id: Code
+    name: Short | None = None
+    email: Short | None = None
+    mobile: Short | None = None
+    dingtalk: Short | None = None
+    note: Text
+
+
+class RevokeRequest(Acting):
+    reason: Text
+
+
+class OverrideRequest(Acting):
+    day: Short
+    workday: bool
+    note: Text
+
+
+class YearHoliday(Body):
+    from_: Short = Field(alias="from")
+    to: Short | None = None
+    name: Short = "放假"
+
+
+class YearWorkday(Body):
+    date: Short
+    name: Short = "调休上班"
+
+
+class YearRequest(Acting):
+    """A year's official schedule of the State Council (the file ``pdw calendar load`` reads)."""
+
+    year: int = Field(ge=2000, le=2100)
+    title: Short
+    holidays: Annotated[list[YearHoliday], Field(max_length=60)] = []
+    workdays: Annotated[list[YearWorkday], Field(max_length=30)] = []
+
+
+class TokenRequest(Acting):
+    person_id: Code
+    days: int | None = Field(default=None, ge=1, le=366)
+    label: Short = ""
+
+
+class TokenRevokeRequest(Acting):
+    reason: Text = ""
+
+
+class RetryRequest(Acting):
+    older_than_minutes: int = Field(default=5, ge=0, le=100_000)
+
+
+class DigestRequest(Acting):
+    force: bool = False
+
+
+def field_label(name: str) -> str:
+    zh = FIELD_ZH.get(name)
+    return f"{zh}（{name}）" if zh else name

@@ -1,0 +1,81 @@
+"""Administration, the center's (Art. 4): changes of registered people (Art. 43 ¶2), the calendar,
+revocation of grants (Art. 22), notices. Each action needs the roles ``service.auth.ADMIN_ROLES``
+gives it and is written to the audit log with who took it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from activities.calendar import SHANGHAI, load_year, set_override
+from activities.notices import resend_pending, send_digest, start_deliveries
+from activities.share import revoke_grant
+from activities.store import assign_role, record_audit, session
+from models.audit import AuditRecord
+from models.departments import Actor
+from models.requests import OverrideRequest, RevokeRequest, RoleAssignRequest, YearRequest
+from models.types import utcnow
+from service.auth import require_admin
+from service.context import Services, db
+from service.errors import bad_input
+
+
+def audit(actor: Actor, subject: str, event: str, detail: dict[str, Any]) -> None:
+    """An administrative action, once (keyed by subject, event and time)."""
+    now = utcnow()
+    with session() as s:
+        record_audit(s, AuditRecord(case_id=subject, key=f"{event}:{now.isoformat()}", event=event,
+                                    person_id=actor.person_id, at=now, detail=detail))
+
+
+async def assign(services: Services, actor: Actor, dept: str, req: RoleAssignRequest) -> dict[str, Any]:
+    require_admin(actor, "dept.assign")
+    before, after = await db(assign_role, dept, req.role, req.person_id, name=req.name, email=req.email,
+                             mobile=req.mobile, dingtalk_id=req.dingtalk, note=req.note, by=actor.person_id)
+    return {"dept": dept, "role": req.role, "before": before, "after": after}
+
+
+async def override_day(services: Services, actor: Actor, req: OverrideRequest) -> dict[str, Any]:
+    """A county override of one day (a typhoon day off, a working Saturday)."""
+    require_admin(actor, "calendar.override")
+    try:
+        day = date.fromisoformat(req.day)
+    except ValueError as err:
+        raise bad_input(f"日期（day）“{req.day}”格式错误，应为 YYYY-MM-DD", "day") from err
+    await db(set_override, day, req.workday, req.note)
+    await db(audit, actor, f"calendar-{day.isoformat()}", "calendar_override",
+             {"workday": req.workday, "note": req.note})
+    return {"day": day.isoformat(), "workday": req.workday, "note": req.note}
+
+
+async def load_official_year(services: Services, actor: Actor, req: YearRequest) -> dict[str, Any]:
+    """A year's official schedule of the State Council: that year's dates are no longer provisional."""
+    require_admin(actor, "calendar.load")
+    doc = req.model_dump(by_alias=True, exclude={"as_"})
+    year, off, on = await db(load_year, doc)
+    await db(audit, actor, f"calendar-{year}", "calendar_year_loaded", {"title": req.title})
+    return {"year": year, "holidays": off, "workdays": on}
+
+
+async def revoke(services: Services, actor: Actor, grant_id: int, req: RevokeRequest) -> dict[str, Any]:
+    """Art. 22: revoked at once; the notices go out now, or later by retry if Temporal is down."""
+    require_admin(actor, "grant.revoke")
+    grant, notices = await db(revoke_grant, grant_id, actor, req.reason)
+    try:
+        await start_deliveries(await services.temporal(), notices, services.task_queue)
+    except Exception:  # noqa: BLE001 - the revocation stands; pdw notices retry sends them
+        pass
+    return grant.model_dump(mode="json")
+
+
+async def retry_notices(services: Services, actor: Actor, older_than_minutes: int) -> dict[str, Any]:
+    require_admin(actor, "notices.retry")
+    count = await resend_pending(await services.temporal(), services.task_queue, older_than_minutes)
+    return {"restarted": count}
+
+
+async def digest(services: Services, actor: Actor, force: bool) -> dict[str, Any]:
+    require_admin(actor, "notices.digest")
+    sent = await send_digest(await services.temporal(), datetime.now(SHANGHAI).date(), services.task_queue,
+                             force=force)
+    return {"notices": sent}

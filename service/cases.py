@@ -1,0 +1,162 @@
+"""Deciding in a case and reading it: the ``decide`` update, the ``state`` query, and the case's
+decisions and notices from the records, with the Chinese labels ``pdw`` prints."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.open_data import check_applicant, record_objector
+from activities.store import session
+from models.cases import ACTION_ZH, LEVEL_ZH, Decision, DecisionInput
+from models.departments import ROLE_ZH, Actor, PersonRole
+from models.notices import Notice
+from models.open_data import masked
+from models.processes import DECIDE_UPDATE, STATE_QUERY
+from models.requests import DecisionRequest, ObjectionRequest
+from models.steps import STEP_RULES
+from service.auth import Principal, require_case_reader
+from service.context import Services, db
+from service.errors import ServiceError, bad_input, conflict, forbidden, not_found, unavailable
+
+NOTICE_STATUS_ZH = {"sent": "已送达", "pending": "待送达", "failed": "失败"}
+OPENING = "opening"
+
+
+def temporal_error(case_id: str, err: RPCError) -> ServiceError:
+    """One line for staff for what Temporal answered about a case."""
+    if "already completed" in err.message.lower():  # NOT_FOUND too, for an update to a closed case
+        return conflict(f"案件“{case_id}”已办结，不能再作决定")
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return not_found(f"案件“{case_id}”不存在")
+    if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        return unavailable(f"案件“{case_id}”暂时无法办理：没有 worker 在运行（make dev 或 pdw-worker）")
+    return unavailable(f"Temporal 暂时无法处理案件“{case_id}”：{err.message}")
+
+
+async def state_of(handle: WorkflowHandle[Any, Any], case_id: str) -> dict[str, Any]:
+    try:
+        return await handle.query(STATE_QUERY, rpc_timeout=timedelta(seconds=10))  # type: ignore[no-any-return]
+    except RPCError as err:
+        raise temporal_error(case_id, err) from err
+
+
+async def opened_state(handle: WorkflowHandle[Any, Any], case_id: str, wait: float = 10) -> dict[str, Any]:
+    """The case's state once it has opened: a decision sent right after a start waits for it."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + wait
+    while True:
+        state = await state_of(handle, case_id)
+        if state.get("status") != OPENING or loop.time() > end:
+            return state
+        await asyncio.sleep(0.1)
+
+
+async def decide(services: Services, actor: Actor, case_id: str, req: DecisionRequest) -> dict[str, Any]:
+    """One decision; the workflow's validator says whether this person may take it now."""
+    handle = (await services.temporal()).get_workflow_handle(case_id)
+    await opened_state(handle, case_id)
+    return await send_decision(handle, case_id, DecisionInput(
+        action=req.action, actor=actor, reasons=req.reasons, basis=req.basis, data=req.data))
+
+
+async def send_decision(handle: WorkflowHandle[Any, Any], case_id: str, decision: DecisionInput) -> dict[str, Any]:
+    try:
+        outcome = await handle.execute_update(DECIDE_UPDATE, decision, rpc_timeout=timedelta(seconds=30))
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        raise unavailable(f"案件“{case_id}”暂时无法办理：没有 worker 响应（make dev 或 pdw-worker）") from err
+    except WorkflowUpdateFailedError as err:
+        cause: Any = err.cause
+        while getattr(cause, "cause", None) is not None:  # the innermost failure says why
+            cause = cause.cause
+        message = getattr(cause, "message", None) or str(cause)
+        if getattr(cause, "type", None) == "Forbidden":
+            raise forbidden(message) from err
+        raise bad_input(message) from err
+    except RPCError as err:
+        raise temporal_error(case_id, err) from err
+    return outcome if isinstance(outcome, dict) else outcome.model_dump(mode="json")
+
+
+async def object_to_answer(services: Services, req: ObjectionRequest) -> dict[str, Any]:
+    """Art. 32: anyone may object to the source's answer; the center reviews within 3 working days."""
+    if not (req.name.strip() and req.id_number.strip() and req.contact.strip()):
+        raise bad_input("须写明申请人名称（name）、证件号码（id_number）和联系方式（contact）（第三十二条）")
+    id_number, contact = await db(check_applicant, req.id_type, req.id_number, req.contact)
+    public = Actor(person_id="public", name=masked(req.name, req.id_type, id_number), dept_code="public",
+                   dept_name="公众", dept_kind="public")
+    handle = (await services.temporal()).get_workflow_handle(req.case_id)
+    outcome = await send_decision(handle, req.case_id, DecisionInput(action="object", actor=public, reasons=req.reason))
+    await db(record_objector, req.case_id, req.name, contact, req.reason)
+    return outcome
+
+
+async def show(services: Services, principal: Principal, case_id: str) -> dict[str, Any]:
+    """The whole story of a case, for its parties, the center and the county government."""
+    client = await services.temporal()
+    handle = client.get_workflow_handle(case_id)
+    # The three look-ups are independent: ask them at once (pdw show's time is their slowest).
+    (status, summary), state, (decisions, notices) = await asyncio.gather(
+        execution_status(client, case_id), opened_state(handle, case_id), db(_records_of, case_id))
+    require_case_reader(principal, case_id, list(state.get("parties", {})))
+    return {
+        "case_id": case_id,
+        "workflow_status": status,
+        "summary": summary,
+        "state": labelled_state(state),
+        "decisions": [labelled_decision(d, state.get("parties", {})) for d in decisions],
+        "notices": [{**n, "status_zh": NOTICE_STATUS_ZH.get(n["status"], n["status"])} for n in notices],
+    }
+
+
+async def execution_status(client: Client, case_id: str) -> tuple[str, str | None]:
+    """The execution's status and static summary, read raw: search attributes are not decoded
+    (one RPC, and the time-skipping server's datetimes would not decode)."""
+    try:
+        raw = await client.workflow_service.describe_workflow_execution(DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=case_id)))
+    except RPCError as err:
+        raise temporal_error(case_id, err) from err
+    status = WorkflowExecutionStatus(raw.workflow_execution_info.status).name
+    payload = raw.execution_config.user_metadata.summary
+    summary = client.data_converter.payload_converter.from_payloads([payload])[0] if payload.data else None
+    return status, summary
+
+
+def _records_of(case_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    with session() as s:
+        decisions = s.exec(select(Decision).where(Decision.case_id == case_id).order_by(Decision.seq)).all()  # type: ignore[arg-type]
+        notices = s.exec(select(Notice).where(Notice.case_id == case_id).order_by(Notice.id)).all()  # type: ignore[arg-type]
+        return ([d.model_dump(mode="json") for d in decisions],
+                [n.model_dump(mode="json", exclude={"body", "address", "error"}) for n in notices])
+
+
+def labelled_state(state: dict[str, Any]) -> dict[str, Any]:
+    deadlines = {
+        step: {**d, "step_zh": STEP_RULES[step].zh if step in STEP_RULES else step}
+        for step, d in state.get("deadlines", {}).items()
+    }
+    return {**state, "deadlines": deadlines, "level_zh": LEVEL_ZH.get(state.get("escalation", 0), "")}
+
+
+def labelled_decision(d: dict[str, Any], parties: dict[str, str]) -> dict[str, Any]:
+    roles = [r for r in d.get("role", "").split(",") if r]
+    return {
+        **d,
+        "action_zh": ACTION_ZH.get(d["action"], d["action"]),
+        "roles_zh": "、".join(ROLE_ZH[PersonRole(r)] if r in PersonRole.__members__ else r for r in roles),
+        "dept_name": parties.get(d["dept_code"], d["dept_code"]),
+    }

@@ -1,0 +1,42 @@
+"""The one error the service layer raises: a kind the API maps to a status, and a Chinese line for
+staff naming the field and the rule."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    bad_input = "bad_input"
+    unauthenticated = "unauthenticated"
+    forbidden = "forbidden"
+    not_found = "not_found"
+    conflict = "conflict"
+    reused_key = "reused_key"  # an Idempotency-Key sent again with another request
+    unavailable = "unavailable"
+
+
+class ServiceError(Exception):
+    def __init__(self, kind: Kind, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.field = kind, message, field
+
+
+def bad_input(message: str, field: str | None = None) -> ServiceError:
+    return ServiceError(Kind.bad_input, message, field)
+
+
+def forbidden(message: str) -> ServiceError:
+    return ServiceError(Kind.forbidden, message)
+
+
+def not_found(message: str) -> ServiceError:
+    return ServiceError(Kind.not_found, message)
+
+
+def conflict(message: str) -> ServiceError:
+    return ServiceError(Kind.conflict, message)
+
+
+def unavailable(message: str) -> ServiceError:
+    return ServiceError(Kind.unavailable, message)

@@ -1,0 +1,104 @@
+"""Where cases stand, from Temporal visibility: a department's inbox, the overdue, the stuck."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import select
+from temporalio.service import RPCError
+
+from activities.calendar import SHANGHAI
+from activities.store import get_department, session
+from models import search
+from models.cases import LEVEL_ZH
+from models.departments import Department
+from models.processes import CASE_TYPE_ZH, STATE_QUERY
+from models.types import utcnow
+from service.auth import Principal, oversees, require_dept_reader
+from service.context import Services, db
+from service.errors import unavailable
+
+RUNNING = "ExecutionStatus = 'Running'"
+
+
+def dept_names() -> dict[str, str]:
+    with session() as s:
+        return {d.code: d.name for d in s.exec(select(Department)).all()}
+
+
+async def list_cases(services: Services, query: str) -> list[dict[str, Any]]:
+    """Cases matching a visibility query, soonest due first, with the labels staff read."""
+    client = await services.temporal()
+    names = await db(dept_names)
+    found = []
+    try:
+        async for wf in client.list_workflows(query):
+            sa = wf.typed_search_attributes
+            due_at = sa.get(search.DUE_AT)
+            awaiting = sa.get(search.AWAITING) or ""
+            case_type = sa.get(search.CASE_TYPE) or ""
+            escalation = sa.get(search.ESCALATION) or 0
+            found.append({
+                "case_id": wf.id, "case_type": case_type, "case_type_zh": CASE_TYPE_ZH.get(case_type, case_type),
+                "status": sa.get(search.STATUS), "awaiting": awaiting, "awaiting_name": names.get(awaiting, awaiting),
+                "due_at": due_at.isoformat() if due_at else None,
+                # due_at is 24:00 of the last working day: staff read that day.
+                "due_date": f"{due_at.astimezone(SHANGHAI) - timedelta(seconds=1):%Y-%m-%d}" if due_at else None,
+                "escalation": escalation, "level_zh": LEVEL_ZH.get(escalation, ""),
+                "provisional": bool(sa.get(search.PROVISIONAL_DUE)),
+            })
+    except RPCError as err:
+        raise unavailable(f"Temporal 暂时无法列出案件：{err.message}") from err
+    far = datetime.max.replace(tzinfo=UTC).isoformat()
+    return sorted(found, key=lambda c: (c["due_at"] or far, c["case_id"]))
+
+
+def _scope(principal: Principal) -> str:
+    """Overseers see every case; a department the cases it is party to."""
+    actor = principal.person()
+    return "" if oversees(actor) else f" AND PdwDepartments = '{actor.dept_code}'"
+
+
+async def inbox(services: Services, principal: Principal, dept: str) -> list[dict[str, Any]]:
+    await db(lambda: get_department_checked(dept))
+    require_dept_reader(principal, dept)
+    return await list_cases(services, f"PdwAwaiting = '{dept}' AND {RUNNING}")
+
+
+def get_department_checked(code: str) -> None:
+    with session() as s:
+        get_department(s, code)
+
+
+async def overdue(services: Services, principal: Principal) -> list[dict[str, Any]]:
+    return await list_cases(services, f"PdwEscalation >= 1 AND {RUNNING}{_scope(principal)}")
+
+
+async def stuck(services: Services, principal: Principal, idle_days: int) -> list[dict[str, Any]]:
+    """Workflow tasks failing (TemporalReportedProblems), or no progress for ``idle_days``."""
+    scope = _scope(principal)
+    failing = await list_cases(services, f"TemporalReportedProblems IS NOT NULL AND {RUNNING}{scope}")
+    for c in failing:
+        c["why"] = "工作流任务反复失败，请查看 Temporal 界面中的错误"
+    seen = {c["case_id"] for c in failing}
+    client = await services.temporal()
+    gate = asyncio.Semaphore(8)
+
+    async def idle_for(c: dict[str, Any]) -> dict[str, Any] | None:
+        async with gate:
+            try:
+                state = await client.get_workflow_handle(c["case_id"]).query(
+                    STATE_QUERY, rpc_timeout=timedelta(seconds=10))
+            except Exception:  # noqa: BLE001 - a case that cannot answer is stuck too
+                return {**c, "why": "查询无应答"}
+        last = max((datetime.fromisoformat(e["at"]) for e in state.get("timeline", [])), default=None)
+        if last and utcnow() - last > timedelta(days=idle_days):
+            return {**c, "why": f"{(utcnow() - last).days} 天没有进展"}
+        return None
+
+    running = [c for c in await list_cases(services, f"{RUNNING} AND PdwCaseType IS NOT NULL{scope}")
+               if c["case_id"] not in seen]
+    idle = [c for c in await asyncio.gather(*(idle_for(c) for c in running)) if c]
+    return failing + idle

@@ -1,0 +1,106 @@
+"""The county's records as staff read them: departments and their people (Art. 43), the catalog
+and its versions (Art. 10), grants (Art. 22), the notices outbox and working-day look-ups. Each
+function is blocking: the API runs it on a thread."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import or_, select
+
+from activities.calendar import load_calendar
+from activities.catalog import get_resource
+from activities.share import list_grants
+from activities.store import get_department, holders, session
+from models.catalog import ELEMENT_ZH, OPEN_ATTRIBUTES, SHARE_ATTRIBUTES, UPDATE_FREQUENCIES, CatalogVersion
+from models.departments import ROLE_ZH, Department
+from models.notices import Notice
+from models.share import SHARE_MODES
+from service.auth import Principal, oversees, require_case_reader
+from service.cases import NOTICE_STATUS_ZH
+from service.errors import bad_input
+
+ROLES_ZH = {role.value: zh for role, zh in ROLE_ZH.items()}
+LABELS = {"share_attribute": SHARE_ATTRIBUTES, "open_attribute": OPEN_ATTRIBUTES, "update_frequency": UPDATE_FREQUENCIES}
+
+
+def departments() -> list[dict[str, Any]]:
+    rows = []
+    with session() as s:
+        for dept in s.exec(select(Department).order_by(Department.code)).all():  # type: ignore[arg-type]
+            people = {role.value: [p.model_dump() for p in holders(s, dept.code, role)] for role in ROLE_ZH}
+            rows.append({"code": dept.code, "name": dept.name, "kind": dept.kind, "people": people,
+                         "roles_zh": ROLES_ZH})
+    return rows
+
+
+def catalog() -> list[dict[str, Any]]:
+    with session() as s:
+        rows = s.exec(select(CatalogVersion).where(CatalogVersion.is_current)
+                      .order_by(CatalogVersion.resource_id)).all()  # type: ignore[arg-type]
+        return [{**r.model_dump(mode="json"), "share_attribute_zh": SHARE_ATTRIBUTES.get(r.share_attribute, "")}
+                for r in rows]
+
+
+def catalog_entry(resource_id: str) -> list[dict[str, Any]]:
+    """Every version of one entry, each element with its Chinese name and label."""
+    with session() as s:
+        get_resource(s, resource_id)
+        versions = s.exec(select(CatalogVersion).where(CatalogVersion.resource_id == resource_id)
+                          .order_by(CatalogVersion.version)).all()  # type: ignore[arg-type]
+        out = []
+        for v in versions:
+            data = v.model_dump(mode="json")
+            data["elements"] = [
+                {"field": f, "zh": zh, "value": data[f], "label": LABELS.get(f, {}).get(data[f], "")}
+                for f, zh in ELEMENT_ZH.items()
+            ]
+            out.append(data)
+        return out
+
+
+def grants(principal: Principal, dept: str | None, resource: str | None, all_: bool) -> list[dict[str, Any]]:
+    """Grants; a department other than the center and the county sees those it gives or holds."""
+    actor = principal.person()
+    with session() as s:
+        if dept:
+            get_department(s, dept)
+        if resource:
+            get_resource(s, resource)
+    rows = list_grants(dept, resource, active_only=not all_)
+    if not oversees(actor):
+        rows = [g for g in rows if actor.dept_code in (g.grantee_code, g.source_code)]
+    return [{**g.model_dump(mode="json"), "mode_zh": SHARE_MODES.get(g.mode, g.mode)} for g in rows]
+
+
+def notices(principal: Principal, case_id: str | None, failed: bool, limit: int) -> list[dict[str, Any]]:
+    """The outbox; a department other than the center and the county sees its own people's."""
+    actor = principal.person()
+    if not 1 <= limit <= 1000:
+        raise bad_input("最多条数（limit）须为 1 至 1000", "limit")
+    q = select(Notice).order_by(Notice.id.desc()).limit(limit)  # type: ignore[union-attr]
+    if case_id:
+        q = q.where(Notice.case_id == case_id)
+    if failed:
+        q = q.where(Notice.status == "failed")
+    if not oversees(actor):
+        q = q.where(or_(Notice.dept_code == actor.dept_code, Notice.person_id == actor.person_id))
+    with session() as s:
+        rows = s.exec(q).all()
+    if case_id and rows:
+        require_case_reader(principal, case_id, [n.dept_code for n in rows])
+    return [{**n.model_dump(mode="json", exclude={"body"}), "status_zh": NOTICE_STATUS_ZH.get(n.status, n.status)}
+            for n in rows]
+
+
+def due(from_: str, working_days: int) -> dict[str, Any]:
+    """The last working day of a period: counted from the day after the event (no credential)."""
+    try:
+        start = date.fromisoformat(from_)
+    except ValueError as err:
+        raise bad_input(f"起算日期（from）“{from_[:40]}”格式错误，应为 YYYY-MM-DD", "from") from err
+    if not 1 <= working_days <= 1000:
+        raise bad_input("工作日数（working_days）须为 1 至 1000 的整数", "working_days")
+    day, provisional = load_calendar().due(start, working_days)
+    return {"due": day.isoformat(), "provisional": provisional}

@@ -1,0 +1,304 @@
+"""The API in-process (httpx's ASGI transport) against PostgreSQL, the time-skipping Temporal server
+and a real worker: who may act, who may read, what a hostile body gets, idempotent starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import func, select
+from temporalio.testing import WorkflowEnvironment
+
+from activities.store import session
+from models.audit import AuditEvent
+from models.auth import ApiToken
+from models.cases import Decision
+from models.share import Grant, ShareRequest
+from service import auth
+from service.auth import signature
+from service.context import Services
+from settings import HookKey, get_settings
+from tests.helpers import STARTED
+
+SHARE = {"resource_id": "RES-SCJGJ-001", "items": ["名称"], "purpose": "企业开办核验", "scope": "治安大队",
+         "mode": "query", "months": 6}
+ERP_SECRET = "erp-secret-for-tests"
+
+
+def token_for(person: str, days: int = 30) -> str:
+    return str(auth.issue_token(None, person, days=days, label="test", by="tests")["token"])
+
+
+@pytest.fixture(scope="module")
+def tokens() -> dict[str, str]:
+    people = ["dsj.zhouwei", "dsj.linxiaohong", "gaj.zhangfang", "jyj.panxiaoyu", "jyj.liuyang", "scjgj.jinlei",
+              "xzf.wuminghui"]
+    return {p: token_for(p) for p in people}
+
+
+@pytest.fixture
+async def api(env: WorkflowEnvironment, worker: str) -> AsyncIterator[httpx.AsyncClient]:
+    from hook import create_app
+
+    settings = get_settings().model_copy(update={
+        "task_queue": worker,
+        "hook_keys": {"erp": HookKey(secret=ERP_SECRET, departments=["jyj"]),
+                      "oa": HookKey(secret="oa-secret", departments=["gaj"], actions=["share"])},
+    })
+    app = create_app(Services(settings, client=env.client))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://pdw.test", timeout=60) as client:
+        yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def signed(method: str, path: str, body: dict[str, Any] | None, *, key: str = "erp", secret: str = ERP_SECRET,
+           idem: str = "") -> tuple[dict[str, str], bytes]:
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
+    ts = str(int(time.time()))
+    headers = {"X-Pdw-Key": key, "X-Pdw-Timestamp": ts, "Content-Type": "application/json",
+               "X-Pdw-Signature": signature(secret, method, path, ts, data, idem)}
+    if idem:
+        headers["Idempotency-Key"] = idem
+    return headers, data
+
+
+def count(model: Any) -> int:
+    with session() as s:
+        return int(s.exec(select(func.count()).select_from(model)).one())
+
+
+def track(case_id: str) -> str:
+    STARTED.append(case_id)
+    return case_id
+
+
+async def test_openapi_documents_a_body_for_every_post_and_the_problem_responses(api: httpx.AsyncClient) -> None:
+    spec = (await api.get("/openapi.json")).json()
+    posts = {path: op["post"] for path, op in spec["paths"].items() if "post" in op}
+    assert len(posts) >= 14
+    for path, op in posts.items():
+        assert "requestBody" in op, path
+        assert {"400", "401", "403", "503"} <= set(op["responses"]), path
+    share = spec["components"]["schemas"]["ShareStartRequest"]
+    assert share["properties"]["purpose"]["maxLength"] == 2000 and "as" in share["properties"]
+
+
+async def test_art43_a_person_is_known_by_their_token_not_by_what_they_claim(
+    api: httpx.AsyncClient, tokens: dict[str, str]
+) -> None:
+    me = (await api.get("/v1/me", headers=bearer(tokens["jyj.panxiaoyu"]))).json()
+    assert me["person_id"] == "jyj.panxiaoyu" and me["dept_code"] == "jyj" and me["roles"] == ["daily_admin"]
+    nobody = await api.post("/v1/cases/share", json=SHARE)
+    assert nobody.status_code == 401 and nobody.headers["content-type"] == "application/problem+json"
+    claimed = await api.post("/v1/cases/share", json={**SHARE, "as": "dsj.zhouwei"},
+                             headers=bearer(tokens["jyj.panxiaoyu"]))
+    assert claimed.status_code == 403 and "不能代表" in claimed.json()["detail"]
+    forged = await api.get("/v1/me", headers=bearer("pdw_" + "x" * 40))
+    assert forged.status_code == 401 and "无效" in forged.json()["detail"]
+
+
+async def test_revoked_and_expired_tokens_are_refused(api: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    token = token_for("jyj.liuyang")
+    issued = await api.get("/v1/tokens", headers=bearer(tokens["dsj.zhouwei"]))
+    mine = max(t["id"] for t in issued.json() if t["person_id"] == "jyj.liuyang")
+    assert all("token_hash" not in t and "token" not in t for t in issued.json())
+    assert (await api.get("/v1/me", headers=bearer(token))).status_code == 200
+    refused = await api.post(f"/v1/tokens/{mine}/revoke", json={}, headers=bearer(tokens["jyj.liuyang"]))
+    assert refused.status_code == 403  # only the center revokes
+    assert (await api.post(f"/v1/tokens/{mine}/revoke", json={}, headers=bearer(tokens["dsj.zhouwei"]))).status_code == 200
+    gone = await api.get("/v1/me", headers=bearer(token))
+    assert gone.status_code == 401 and "吊销" in gone.json()["detail"]
+    expired = token_for("jyj.liuyang")
+    with session() as s:
+        row = s.exec(select(ApiToken).where(ApiToken.token_hash == auth.hash_token(expired))).one()
+        row.expires_at = row.created_at
+        s.add(row)
+    assert "过期" in (await api.get("/v1/me", headers=bearer(expired))).json()["detail"]
+
+
+async def test_art20_start_then_decide_at_once_waits_for_the_case_to_open(
+    api: httpx.AsyncClient, tokens: dict[str, str]
+) -> None:
+    started = await api.post("/v1/cases/share", json=SHARE, headers=bearer(tokens["gaj.zhangfang"]))
+    assert started.status_code == 201, started.text
+    case_id = track(started.json()["case_id"])
+    decided = await api.post(f"/v1/cases/{case_id}/decisions", json={"action": "approve"},
+                             headers=bearer(tokens["dsj.zhouwei"]))
+    assert decided.status_code == 200, decided.text
+    shown = (await api.get(f"/v1/cases/{case_id}", headers=bearer(tokens["gaj.zhangfang"]))).json()
+    assert [(d["action"], d["action_zh"], d["dept_name"]) for d in shown["decisions"]] == [
+        ("approve", "同意", "县大数据管理中心")]
+    assert shown["decisions"][0]["roles_zh"] == "日常管理人员"
+
+
+async def test_a_case_is_read_only_by_its_parties_the_center_and_the_county(
+    api: httpx.AsyncClient, tokens: dict[str, str]
+) -> None:
+    case_id = track((await api.post("/v1/cases/share", json=SHARE, headers=bearer(tokens["gaj.zhangfang"]))).json()["case_id"])
+    for person, status in (("gaj.zhangfang", 200), ("scjgj.jinlei", 200), ("dsj.zhouwei", 200),
+                           ("xzf.wuminghui", 200), ("jyj.panxiaoyu", 403)):
+        got = await api.get(f"/v1/cases/{case_id}", headers=bearer(tokens[person]))
+        assert got.status_code == status, (person, got.text)
+    assert (await api.get("/v1/inbox", params={"dept": "gaj"}, headers=bearer(tokens["jyj.panxiaoyu"]))).status_code == 403
+    # The time-skipping server has no visibility listing (the end-to-end tests list for real): past
+    # the permission check, the center gets Temporal's answer, not a refusal.
+    assert (await api.get("/v1/inbox", params={"dept": "gaj"}, headers=bearer(tokens["dsj.zhouwei"]))).status_code != 403
+    unknown = await api.get("/v1/inbox", params={"dept": "xyz"}, headers=bearer(tokens["dsj.zhouwei"]))
+    assert unknown.status_code == 404 and "xyz" in unknown.json()["detail"]
+
+
+async def test_a_key_bound_to_jyj_cannot_act_as_the_center_and_writes_nothing(
+    api: httpx.AsyncClient, tokens: dict[str, str]
+) -> None:
+    case_id = track((await api.post("/v1/cases/share", json=SHARE, headers=bearer(tokens["gaj.zhangfang"]))).json()["case_id"])
+    path = f"/v1/cases/{case_id}/decisions"
+    headers, data = signed("POST", path, {"action": "approve", "as": "dsj.zhouwei"})
+    refused = await api.post(path, content=data, headers=headers)
+    assert refused.status_code == 403 and "erp" in refused.json()["detail"] and "jyj" in refused.json()["detail"]
+    with session() as s:
+        assert s.exec(select(Decision).where(Decision.case_id == case_id)).all() == []
+        assert s.exec(select(Grant).where(Grant.case_id == case_id)).first() is None
+    # Acting for its own department, the system is known in the audit with the person it vouched for.
+    body = {**SHARE, "resource_id": "RES-GAJ-002", "items": ["号牌号码"], "as": "jyj.panxiaoyu"}
+    headers, data = signed("POST", "/v1/cases/share", body)
+    ok = await api.post("/v1/cases/share", content=data, headers=headers)
+    assert ok.status_code == 201, ok.text
+    own = track(ok.json()["case_id"])
+    with session() as s:
+        events = s.exec(select(AuditEvent).where(AuditEvent.case_id == own)).all()
+    assert [(e.person_id, e.detail["key_id"]) for e in events] == [("jyj.panxiaoyu", "erp")]
+    again = await api.post("/v1/cases/share", content=data, headers=headers)  # the same signature twice
+    assert again.status_code == 401 and "重放" in again.json()["detail"]
+    limited_headers, limited = signed("POST", path, {"action": "approve", "as": "gaj.zhangfang"}, key="oa",
+                                      secret="oa-secret")
+    limited_answer = await api.post(path, content=limited, headers=limited_headers)
+    assert limited_answer.status_code == 403 and "未获准" in limited_answer.json()["detail"]
+    admin_headers, admin_body = signed("POST", "/v1/calendar/overrides",
+                                       {"day": "2030-01-02", "workday": False, "note": "x", "as": "jyj.panxiaoyu"})
+    assert (await api.post("/v1/calendar/overrides", content=admin_body, headers=admin_headers)).status_code == 403
+
+
+async def test_the_same_idempotency_key_three_times_is_one_case(api: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    before = count(ShareRequest)
+    key = f"k-{uuid.uuid4().hex}"
+    headers = {**bearer(tokens["gaj.zhangfang"]), "Idempotency-Key": key}
+    answers = [await api.post("/v1/cases/share", json=SHARE, headers=headers) for _ in range(3)]
+    assert [a.status_code for a in answers] == [201, 200, 200]
+    case_id = track(answers[0].json()["case_id"])
+    assert {a.json()["case_id"] for a in answers} == {case_id}
+    other = await api.post("/v1/cases/share", json={**SHARE, "months": 7}, headers=headers)
+    assert other.status_code == 422
+    bad_key = await api.post("/v1/cases/share", json=SHARE, headers={**headers, "Idempotency-Key": "k" * 200})
+    assert bad_key.status_code == 400 and "Idempotency-Key" in bad_key.json()["detail"]
+    assert count(ShareRequest) - before <= 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({**SHARE, "purpose": "x" * 2001}, "purpose", "不能超过 2000 个字符"),
+        ({**SHARE, "scope": "治安\x00大队"}, "scope", "控制字符"),
+        ({**SHARE, "months": "twelve"}, "months", "须为整数"),
+        ({**SHARE, "colour": "red"}, "colour", "不认识的字段"),
+        ({k: v for k, v in SHARE.items() if k != "purpose"}, "purpose", "缺少此项"),
+        ({**SHARE, "months": 600}, "months", "允许范围"),
+    ],
+)
+async def test_bad_bodies_get_one_chinese_line_naming_the_field_and_write_nothing(
+    api: httpx.AsyncClient, tokens: dict[str, str], body: dict[str, Any], field: str, words: str
+) -> None:
+    before = count(ShareRequest)
+    answer = await api.post("/v1/cases/share", json=body, headers=bearer(tokens["gaj.zhangfang"]))
+    problem = answer.json()
+    assert answer.status_code == 400 and problem["field"] == field and words in problem["detail"], problem
+    assert "\n" not in problem["detail"] and "Traceback" not in problem["detail"]
+    assert count(ShareRequest) == before
+
+
+@pytest.mark.parametrize("raw", [b'{"months": 1e999}', b"[" * 5000 + b"]" * 5000, b"{not json", b'"a string"'])
+async def test_malformed_json_is_a_400_not_a_500(api: httpx.AsyncClient, tokens: dict[str, str], raw: bytes) -> None:
+    answer = await api.post("/v1/cases/share", content=raw,
+                            headers={**bearer(tokens["gaj.zhangfang"]), "Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_2mb_body_is_refused_on_the_bytes_read_chunked_or_not(api: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    before = count(ShareRequest)
+    big = json.dumps({**SHARE, "purpose": "x" * (2 << 20)}).encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(big), 64 << 10):
+            yield big[i:i + (64 << 10)]
+
+    plain = await api.post("/v1/cases/share", content=big, headers=bearer(tokens["gaj.zhangfang"]))
+    chunked = await api.post("/v1/cases/share", content=chunks(), headers=bearer(tokens["gaj.zhangfang"]))
+    assert plain.status_code == chunked.status_code == 413
+    assert "1 MiB" in chunked.json()["detail"]
+    assert count(ShareRequest) == before
+
+
+async def test_administration_needs_the_role_its_table_gives(api: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    assign = {"role": "daily_admin", "person_id": "jyj.panxiaoyu", "note": "教人〔2026〕12号"}
+    outsider = await api.post("/v1/departments/jyj/roles", json=assign, headers=bearer(tokens["jyj.liuyang"]))
+    assert outsider.status_code == 403 and "县大数据管理中心" in outsider.json()["detail"]
+    center = await api.post("/v1/departments/jyj/roles", json=assign, headers=bearer(tokens["dsj.zhouwei"]))
+    assert center.status_code == 200, center.text
+    override = {"day": "2031-03-03", "workday": False, "note": "台风停工"}
+    clerk = await api.post("/v1/calendar/overrides", json=override, headers=bearer(tokens["dsj.zhouwei"]))
+    assert clerk.status_code == 403 and "分管领导" in clerk.json()["detail"]  # it moves statutory deadlines
+    leader = await api.post("/v1/calendar/overrides", json=override, headers=bearer(tokens["dsj.linxiaohong"]))
+    assert leader.status_code == 200, leader.text
+    with session() as s:
+        audited = s.exec(select(AuditEvent).where(AuditEvent.case_id == "calendar-2031-03-03")).all()
+    assert [e.person_id for e in audited] == ["dsj.linxiaohong"]
+    revoke = await api.post("/v1/grants/999999/revoke", json={"reason": "滥用"}, headers=bearer(tokens["dsj.zhouwei"]))
+    assert revoke.status_code == 403
+    missing = await api.post("/v1/grants/999999/revoke", json={"reason": "滥用"}, headers=bearer(tokens["dsj.linxiaohong"]))
+    assert missing.status_code == 404
+
+
+async def test_working_days_need_no_credential_and_bad_input_names_the_field(api: httpx.AsyncClient) -> None:
+    due = await api.get("/v1/calendar/due", params={"from": "2026-09-28", "working_days": 5})
+    assert due.json() == {"due": "2026-10-10", "provisional": False}
+    bad = await api.get("/v1/calendar/due", params={"from": "2026-09-28", "working_days": "abc"})
+    assert bad.status_code == 400 and bad.json()["field"] == "working_days"
+
+
+async def test_with_the_database_down_the_api_answers_503_in_one_line(api: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    previous = os.environ["PDW_DATABASE_URL"]
+    settings = get_settings()
+    try:
+        settings.database_url = "postgresql://127.0.0.1:1/nowhere"
+        answer = await api.get("/v1/me", headers=bearer(tokens["dsj.zhouwei"]))
+        assert answer.status_code == 503 and answer.json()["detail"] == "数据库暂时无法连接：请稍后重试或联系管理员"
+        due = await api.get("/v1/calendar/due", params={"from": "2026-09-28", "working_days": 5})
+        assert due.status_code == 503
+        assert (await api.get("/openapi.json")).status_code == 200
+    finally:
+        settings.database_url = previous
+
+
+async def test_art28_the_public_applies_without_a_credential_and_a_signing_system_may_too(api: httpx.AsyncClient) -> None:
+    body = {"resource_id": "RES-MZJ-001", "name": "孙琳", "id_number": "330324197707071116", "contact": "13600000000",
+            "scope": "研究", "purpose": "政策评估", "access_way": "api"}
+    anonymous = await api.post("/v1/public/open-applications", json=body)
+    assert anonymous.status_code == 201, anonymous.text
+    track(anonymous.json()["case_id"])
+    key = f"open-{uuid.uuid4().hex}"
+    headers, data = signed("POST", "/v1/public/open-applications", body, idem=key)
+    first = await api.post("/v1/public/open-applications", content=data, headers=headers)
+    assert first.status_code == 201, first.text
+    assert track(first.json()["case_id"]).startswith("open-20") and first.json()["applicant"].startswith("孙*")
+    bad = await api.post("/v1/public/open-applications", json={**body, "id_number": "330324197707071111"})
+    assert bad.status_code == 400 and "GB 11643" in bad.json()["detail"]

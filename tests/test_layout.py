@@ -1,0 +1,95 @@
+"""The layout DESIGN.md gives: no import cycles among the project's modules, nothing imports the
+``pdw`` entry, the entry loads no heavy module, sources stay small, and the table of processes is
+what the worker registers."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("models", "workflows", "activities", "service", "api", "commands", "migrations")
+
+
+def project_modules() -> dict[str, Path]:
+    found = {p.stem: p for p in ROOT.glob("*.py")}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def imports_of(path: Path, modules: set[str]) -> set[str]:
+    """Every project module ``path`` imports, at any depth of the file (lazy imports count too)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name:
+                out.add(name)
+    return out
+
+
+def test_no_import_cycle_and_nothing_imports_the_pdw_entry() -> None:
+    modules = project_modules()
+    graph = {name: imports_of(path, set(modules)) - {name} for name, path in modules.items()}
+    assert not [m for m, deps in graph.items() if "starter_cli" in deps]
+    # A package's __init__ is imported by its own modules: that edge is Python's, not a cycle of ours.
+    for name in graph:
+        graph[name] = {d for d in graph[name] if not name.startswith(d + ".")}
+    state: dict[str, int] = {}
+    cycle: list[str] = []
+
+    def visit(node: str, path: list[str]) -> bool:
+        state[node] = 1
+        for dep in sorted(graph[node]):
+            if state.get(dep) == 1:
+                cycle.extend(path[path.index(dep):] + [node, dep] if dep in path else [node, dep])
+                return True
+            if dep not in state and visit(dep, path + [node]):
+                return True
+        state[node] = 2
+        return False
+
+    for node in sorted(graph):
+        if node not in state and visit(node, []):
+            break
+    assert not cycle, " → ".join(cycle)
+
+
+def test_no_source_file_outside_tests_and_migrations_over_500_lines() -> None:
+    long = {name: n for name, path in project_modules().items()
+            if not name.startswith("migrations") and (n := len(path.read_text(encoding="utf-8").splitlines())) > 500}
+    assert not long
+
+
+def test_the_pdw_entry_loads_neither_temporalio_nor_sqlmodel_nor_pydantic() -> None:
+    code = "import sys, starter_cli; print(' '.join(m for m in ('temporalio', 'sqlmodel', 'pydantic', 'fastapi') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+    assert len((ROOT / "starter_cli.py").read_text(encoding="utf-8").splitlines()) < 200
+
+
+def test_the_process_table_is_what_the_worker_registers() -> None:
+    from temporalio import workflow
+
+    from models.processes import DECIDE_UPDATE, PROCESSES, STATE_QUERY, SUPPORT_WORKFLOWS
+    from worker import WORKFLOWS
+
+    definitions = {workflow._Definition.must_from_class(cls).name: workflow._Definition.must_from_class(cls)
+                   for cls in WORKFLOWS}
+    assert set(definitions) == {p.workflow for p in PROCESSES} | set(SUPPORT_WORKFLOWS)
+    for process in PROCESSES:
+        definition = definitions[process.workflow]
+        assert DECIDE_UPDATE in definition.updates and STATE_QUERY in definition.queries, process
+        assert definition.cls.case_type == process.case_type, process  # type: ignore[attr-defined]
+    assert len({p.prefix for p in PROCESSES}) == len({p.route for p in PROCESSES}) == len(PROCESSES)

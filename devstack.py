@@ -82,6 +82,21 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
     return sorted(missing)
 
 
+async def keep_closed_cases(client: Client, namespace: str, days: int = 3650) -> None:
+    """The dev server keeps a closed workflow one day; pdw show reads a closed case's story from its
+    workflow, so the dev namespace keeps them as production does (docker-compose.yml)."""
+    from datetime import timedelta
+
+    from google.protobuf.duration_pb2 import Duration
+    from temporalio.api.namespace.v1 import NamespaceConfig
+    from temporalio.api.workflowservice.v1 import UpdateNamespaceRequest
+
+    ttl = Duration()
+    ttl.FromTimedelta(timedelta(days=days))
+    await client.workflow_service.update_namespace(UpdateNamespaceRequest(
+        namespace=namespace, config=NamespaceConfig(workflow_execution_retention_ttl=ttl)))
+
+
 DIGEST_SCHEDULE = "pdw-daily-digest"
 
 
@@ -121,17 +136,41 @@ async def wait_for_server(settings: Settings, timeout: float = 60) -> None:
             await asyncio.sleep(0.5)
 
 
+def host_of(settings: Settings) -> str:
+    return settings.temporal_address.rpartition(":")[0]
+
+
+def port_of(settings: Settings) -> int:
+    return int(settings.temporal_address.rpartition(":")[2])
+
+
+def answers(host: str, port: int) -> bool:
+    """Something already listens there (another pdw dev, most likely)."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 async def run_dev(settings: Settings) -> None:
     from activities.migrate import upgrade
     from activities.seed import seed_demo_county
     from service.auth import dev_tokens
     from worker import run_worker
 
+    busy = [f"{host}:{port}" for host, port in ((host_of(settings), port_of(settings)), ("127.0.0.1", settings.ui_port),
+                                                   (settings.hook_host, settings.hook_port)) if answers(host, port)]
+    if busy:
+        raise SystemExit(f"错误：端口 {'、'.join(busy)} 已被占用：是否已有 pdw dev 在运行？"
+                         "先停止它，或设置 PDW_TEMPORAL_ADDRESS、PDW_UI_PORT、PDW_HOOK_PORT")
     settings.home.mkdir(parents=True, exist_ok=True)
     upgrade()
     depts, entries = seed_demo_county()
     tokens = dev_tokens(settings.home)
-    host, _, port = settings.temporal_address.rpartition(":")
+    host, port = host_of(settings), port_of(settings)
     server_log = (settings.home / "temporal.log").open("ab")
     server = subprocess.Popen(
         dev_server_command(settings, settings.home / "temporal.db", host, int(port), settings.ui_port),
@@ -143,11 +182,13 @@ async def run_dev(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await wait_for_server(settings)
-        await ensure_digest_schedule(await connect(settings), settings)
+        client = await connect(settings)
+        await keep_closed_cases(client, settings.namespace)
+        await ensure_digest_schedule(client, settings)
         db = "SQLite " + str(settings.home / "pdw.db") if not settings.database_url else "PostgreSQL"
         print(
             f"pdw 开发环境已启动\n"
-            f"  Temporal：{settings.temporal_address}（命名空间 {settings.namespace}）\n"
+            f"  Temporal：{settings.temporal_address}（命名空间 {settings.namespace}，状态保存在 {settings.home / 'temporal.db'}）\n"
             f"  Web 界面：{settings.ui_url}\n"
             f"  HTTP 接口：http://{settings.hook_host}:{settings.hook_port}/docs\n"
             f"  数据库：{db}（示例县 {depts} 个部门，{entries} 条目录）\n"
@@ -178,7 +219,9 @@ def start_hook(settings: Settings) -> Any:
     import uvicorn
 
     import hook
+    from api.errors import quiet_server_errors
 
+    quiet_server_errors()
     server = uvicorn.Server(uvicorn.Config(hook.app, host=settings.hook_host, port=settings.hook_port,
                                            log_level="warning"))
     threading.Thread(target=server.run, name="pdw-hook", daemon=True).start()

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import admin, cases, public, records
-from api.errors import BodyLimit, install_errors
+from api.errors import BodyLimit, install_errors, quiet_server_errors
 from service.context import Services
 from settings import get_settings
 
@@ -45,6 +45,7 @@ def serve() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    quiet_server_errors()
     uvicorn.run(app, host=settings.hook_host, port=settings.hook_port, log_level="warning")
 
 

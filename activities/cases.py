@@ -41,11 +41,11 @@ def verify_actor(d: DecisionInput) -> None:
         )
     if a.name != held.name:  # the name is what the decision record and the timeline show
         raise forbidden(f"操作人“{a.person_id}”备案姓名为{held.name}，不能以“{a.name}”的名义办理案件（第四十三条）")
-    claimed = [role for role in a.roles if role not in held.roles]
-    if claimed:
+    if sorted(a.roles) != sorted(held.roles):  # the decision records the roles it was taken in
         zh = {str(role): name for role, name in ROLE_ZH.items()}
-        names = "、".join(zh.get(r, r) for r in claimed)
-        raise forbidden(f"操作人{held.label()}目前不担任{names}，不能以该角色办理案件（第四十三条）")
+        claimed = "、".join(zh.get(r, r) for r in a.roles) or "（无）"
+        held_zh = "、".join(zh.get(r, r) for r in held.roles)
+        raise forbidden(f"操作人{held.label()}目前担任{held_zh}，而决定中写的是{claimed}：须按备案角色办理（第四十三条）")
 
 
 @activity.defn

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import structlog
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, SQLModel, col, func, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -159,9 +159,15 @@ def record_open_request(resource_id: str, name: str, contact: str) -> tuple[int,
             select(ListingReview.case_id).where(ListingReview.resource_id == resource_id,
                                                 ListingReview.closed_at.is_(None))  # type: ignore[union-attr]
         ).first()
-        s.add(OpenRequest(resource_id=resource_id, requester_name=name.strip(), contact=contact.strip(),
-                          review_case_id=open_review))
-        s.flush()
+        # Art. 32 counts the public's requests: the same person asking again is not another request.
+        again = s.exec(select(OpenRequest.id).where(
+            OpenRequest.resource_id == resource_id, OpenRequest.contact == contact.strip(),
+            col(OpenRequest.review_case_id).is_(None) if open_review is None
+            else OpenRequest.review_case_id == open_review)).first()
+        if again is None:
+            s.add(OpenRequest(resource_id=resource_id, requester_name=name.strip(), contact=contact.strip(),
+                              review_case_id=open_review))
+            s.flush()
         waiting = s.exec(
             select(func.count()).select_from(OpenRequest).where(
                 OpenRequest.resource_id == resource_id, OpenRequest.review_case_id.is_(None))  # type: ignore[union-attr]

@@ -136,7 +136,7 @@ def resolve_actor(person_id: str) -> Actor:
             select(RoleAssignment).where(
                 RoleAssignment.person_id == person_id,
                 RoleAssignment.until.is_(None),  # type: ignore[union-attr]
-            )
+            ).order_by(col(RoleAssignment.id))  # one department a person (assign_role): the first, if ever two
         ).all()
         if not roles:
             raise StoreError(f"人员“{person_id}”目前不担任任何部门的备案角色，不能办理案件（第四十三条）")
@@ -173,10 +173,22 @@ def assign_role(
             if not name:
                 raise StoreError(f"人员“{person_id}”尚未登记：新登记人员须写明姓名（name）（第四十三条）")
             person = Person(id=person_id, name=name)
+        elsewhere = s.exec(select(RoleAssignment.dept_code).where(
+            RoleAssignment.person_id == person_id, RoleAssignment.dept_code != dept_code,
+            col(RoleAssignment.until).is_(None))).first()
+        if elsewhere:
+            raise StoreError(f"人员“{person_id}”已是部门“{elsewhere}”的备案人员：一人只能在一个部门备案（第四十三条）")
+        changed = {}
         for field, value in (("name", name), ("email", email), ("mobile", mobile), ("dingtalk_id", dingtalk_id)):
-            if value:
+            if value and getattr(person, field, None) != value:
+                changed[field] = {"from": getattr(person, field, None), "to": value}
                 setattr(person, field, value)
         s.add(person)
+        now = utcnow()
+        if changed:  # where escalation notices go: a change of it is kept like a change of holder
+            record_audit(s, AuditRecord(case_id=f"person-{person_id}", key=f"contact:{now.isoformat()}",
+                                        event="person_changed", person_id=by, at=now,
+                                        detail={"changed": changed, "note": note}))
         current = s.exec(
             select(RoleAssignment).where(
                 RoleAssignment.dept_code == dept_code,
@@ -186,7 +198,6 @@ def assign_role(
         ).all()
         if [c.person_id for c in current] == [person_id]:
             return person_id, person_id
-        now = utcnow()
         for c in current:
             c.until = now
             s.add(c)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import Cred, Svc, staff_only
+from api.deps import Cred, DeptPath, RowId, Svc, staff_only
 from api.errors import PROBLEMS
 from models.requests import (
     DigestRequest,
@@ -26,12 +26,12 @@ router = APIRouter(prefix="/v1", responses=PROBLEMS)
 
 
 @router.post("/departments/{code}/roles", summary="登记备案人员变更（第四十三条第二款）")
-async def assign(code: str, body: RoleAssignRequest, cred: Cred, services: Svc) -> dict[str, Any]:
+async def assign(code: DeptPath, body: RoleAssignRequest, cred: Cred, services: Svc) -> dict[str, Any]:
     return await admin.assign(services, (await staff_only(cred, body.as_)).person(), code, body)
 
 
 @router.post("/grants/{grant_id}/revoke", summary="撤销共享授权（第二十二条）")
-async def revoke(grant_id: int, body: RevokeRequest, cred: Cred, services: Svc) -> dict[str, Any]:
+async def revoke(grant_id: RowId, body: RevokeRequest, cred: Cred, services: Svc) -> dict[str, Any]:
     return await admin.revoke(services, (await staff_only(cred, body.as_)).person(), grant_id, body)
 
 
@@ -68,5 +68,5 @@ async def tokens(cred: Cred) -> list[dict[str, Any]]:
 
 
 @router.post("/tokens/{token_id}/revoke", summary="吊销个人令牌")
-async def revoke_token(token_id: int, body: TokenRevokeRequest, cred: Cred) -> dict[str, Any]:
-    return await db(auth.revoke_token, (await staff_only(cred, body.as_)).person(), token_id)
+async def revoke_token(token_id: RowId, body: TokenRevokeRequest, cred: Cred) -> dict[str, Any]:
+    return await db(auth.revoke_token, (await staff_only(cred, body.as_)).person(), token_id, body.reason)

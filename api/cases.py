@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import Cred, Credential, Svc, audit_system_call, person
+from api.deps import AsParam, CaseId, Cred, Credential, DeptQuery, Svc, audit_system_call, person
 from api.errors import PROBLEMS
 from models.processes import BY_ROUTE
 from models.requests import (
@@ -31,8 +31,9 @@ CaseStarted = dict[str, Any]
 async def started(services: Services, request: Request, cred: Credential, principal: Principal, route: str,
                   start: Start) -> JSONResponse:
     """201 with the new case, or 200 with the case an earlier start under the same key opened."""
-    scope = cred.key_id or (f"person:{principal.actor.person_id}" if principal.actor else "public")
     digest = hashlib.sha256(await request.body()).hexdigest()[:16]
+    # An anonymous caller's key is scoped by its body too: nobody learns another's case by its key.
+    scope = cred.key_id or (f"person:{principal.actor.person_id}" if principal.actor else f"public:{digest}")
     result, new = await idempotent_start(services, scope, request.headers.get("idempotency-key"),
                                          BY_ROUTE[route], digest, start)
     if new:
@@ -69,23 +70,20 @@ async def start_dispute(body: OpenAttributeDisputeRequest, request: Request, cre
 
 
 @router.post("/cases/{case_id}/decisions", summary="在案件中作出决定")
-async def decide(case_id: str, body: DecisionRequest, cred: Cred, services: Svc) -> dict[str, Any]:
+async def decide(case_id: CaseId, body: DecisionRequest, cred: Cred, services: Svc) -> dict[str, Any]:
     who = await person(cred, body.as_, "decide")
     outcome = await cases.decide(services, who.person(), case_id, body)
     await db(audit_system_call, who, cred, case_id, f"decide {body.action}")
     return outcome
 
 
-AsParam = Annotated[str | None, Query(alias="as", description="系统代表查看的已备案人员编号")]
-
-
 @router.get("/cases/{case_id}", summary="案件的全过程")
-async def show(case_id: str, cred: Cred, services: Svc, as_: AsParam = None) -> dict[str, Any]:
+async def show(case_id: CaseId, cred: Cred, services: Svc, as_: AsParam = None) -> dict[str, Any]:
     return await cases.show(services, await person(cred, as_, "read"), case_id)
 
 
 @router.get("/inbox", summary="等待某部门办理的案件，期限最近的在前")
-async def inbox(dept: Annotated[str, Query(max_length=32)], cred: Cred, services: Svc,
+async def inbox(dept: DeptQuery, cred: Cred, services: Svc,
                 as_: AsParam = None) -> list[dict[str, Any]]:
     return await lists.inbox(services, await person(cred, as_, "read"), dept)
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
 
 from api.errors import IDEMPOTENCY_KEY
 from service import auth
@@ -62,6 +62,16 @@ async def credential(
 
 
 Cred = Annotated[Credential, Depends(credential)]
+
+# What the URL may carry: codes and ids (no NUL or other control character reaches the database).
+CODE = r"^[A-Za-z0-9._:\-]+$"
+AsParam = Annotated[str | None, Query(alias="as", max_length=64, pattern=CODE,
+                                      description="系统代表办理或查看的已备案人员编号")]
+CaseId = Annotated[str, Path(max_length=64, pattern=CODE, description="案件编号")]
+ResourceId = Annotated[str, Path(max_length=64, pattern=CODE, description="数据资源编号")]
+DeptPath = Annotated[str, Path(max_length=32, pattern=CODE, description="部门代码")]
+DeptQuery = Annotated[str, Query(max_length=32, pattern=CODE, description="部门代码")]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 async def acting(cred: Credential, as_: str | None, action: str) -> Principal:

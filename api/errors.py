@@ -3,6 +3,7 @@ limit enforced on the bytes read, and no trace (nor any local variable) in an an
 
 from __future__ import annotations
 
+import logging
 import re
 import traceback
 from typing import Any
@@ -92,6 +93,21 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+class _NoServerTrace(logging.Filter):
+    """Starlette re-raises a 500 for the server to log; its trace, message included, stays out of
+    the log (``api_error`` already says where it failed)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            record.exc_info, record.exc_text = None, None
+            record.msg, record.args = "api_error_reraised", ()
+        return True
+
+
+def quiet_server_errors() -> None:
+    logging.getLogger("uvicorn.error").addFilter(_NoServerTrace())
+
+
 def install_errors(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(_r: Request, err: ServiceError) -> JSONResponse:
@@ -113,9 +129,9 @@ def install_errors(app: FastAPI) -> None:
         mapped = store_error(err)
         if mapped is not None:
             return problem(STATUS[mapped.kind], mapped.message, mapped.field)
-        # The trace goes to the log without local variables: they may hold applicants' data.
-        log.error("api_error", error=type(err).__name__,
-                  trace="".join(traceback.format_exception(err)))
+        # The log gets where it failed, not the message nor any local variable: either may carry an
+        # applicant's identity number or phone.
+        log.error("api_error", error=type(err).__name__, trace="".join(traceback.format_tb(err.__traceback__)))
         return problem(500, "请求未能处理，请稍后重试或联系管理员")
 
 
@@ -130,9 +146,11 @@ VALIDATION_ZH = {
 
 def validation_line(error: Any) -> tuple[str, str | None]:
     """One Chinese line naming the JSON field and the rule."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "json_invalid":  # its loc is a position in the text, not a field
+        return VALIDATION_ZH[kind], None
     loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "header", "path")]
     field = ".".join(loc) or None
-    kind, ctx = error.get("type", ""), error.get("ctx") or {}
     if kind == "string_too_long":
         rule = f"不能超过 {ctx.get('max_length')} 个字符"
     elif kind == "too_long":
@@ -144,7 +162,7 @@ def validation_line(error: Any) -> tuple[str, str | None]:
     else:
         rule = VALIDATION_ZH.get(kind, "格式不符")
     if field is None:
-        return (rule if kind == "json_invalid" else f"请求体{rule}"), None
+        return f"请求体{rule}", None
     top = loc[0]
     return f"{field_label(top)}{'.' + '.'.join(loc[1:]) if loc[1:] else ''}：{rule}", field
 

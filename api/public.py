@@ -13,7 +13,7 @@ from api.deps import Cred, Credential, Svc
 from api.errors import PROBLEMS
 from models.requests import ObjectionRequest, OpenApplicationRequest, OpenRequestRequest
 from service import cases, records, starts
-from service.auth import PUBLIC, Principal
+from service.auth import PUBLIC, Principal, require_key_action
 from service.context import db
 
 router = APIRouter(prefix="/v1", responses=PROBLEMS)
@@ -21,14 +21,19 @@ router = APIRouter(prefix="/v1", responses=PROBLEMS)
 
 @router.post("/public/open-applications", status_code=201, summary="申请受限开放数据（第二十八条第二款、第三十一条）")
 async def open_application(body: OpenApplicationRequest, request: Request, cred: Cred, services: Svc) -> JSONResponse:
-    who = _public(cred)
+    who = _public(cred, "open-application")
     return await started(services, request, cred, who, "open-application",
                          lambda cid: starts.start_open_application(services, body, cid))
 
 
-def _public(cred: Credential) -> Principal:
-    """The public's routes take no credential; a system that signs anyway is known by its key."""
-    return Principal(actor=None, key_id=cred.key_id) if cred.key_id else PUBLIC
+def _public(cred: Credential, route: str) -> Principal:
+    """The public's routes take no credential; a system that signs anyway is known by its key, and
+    held to the routes the key allows."""
+    if not cred.key_id:
+        return PUBLIC
+    principal = Principal(actor=None, key_id=cred.key_id)
+    require_key_action(principal, cred.key, route)
+    return principal
 
 
 @router.post("/public/open-requests", summary="申请尚未列入开放目录的数据（第三十二条）")

@@ -27,9 +27,9 @@ except ImportError:  # pragma: no cover - older typer on click
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 60
 
-JSON_OPT = typer.Option(False, "--json", help="以 JSON 输出")
-AS_OPT = typer.Option(None, "--as", help="开发环境：示例人员（或 PDW_ACTOR）")
-INPUT_OPT = typer.Option(None, "--input", help="从 JSON 文件（- 为标准输入）读取各项")
+JSON_OPT = typer.Option("--json", help="以 JSON 输出")
+AS_OPT = typer.Option("--as", help="开发环境：示例人员（或 PDW_ACTOR）")
+INPUT_OPT = typer.Option("--input", help="从 JSON 文件（- 为标准输入）读取各项")
 
 
 class CliError(Exception):
@@ -59,11 +59,13 @@ def credential(as_: str | None) -> str:
     if person:
         try:
             tokens = json.loads(dev_tokens_path().read_text(encoding="utf-8"))
-            return str(tokens[person])
-        except (OSError, ValueError, KeyError, TypeError) as err:
+        except (OSError, ValueError) as err:
             raise CliError(
                 "--as 只用于开发环境（make dev 为示例人员生成开发令牌）：请用 pdw login 登录或设置 PDW_TOKEN"
             ) from err
+        if not isinstance(tokens, dict) or not isinstance(tokens.get(person), str):
+            raise CliError(f"开发令牌中没有人员“{person}”：--as 须为示例县的备案人员编号（pdw dept list 查看）")
+        return str(tokens[person])
     if os.environ.get("PDW_TOKEN"):
         return os.environ["PDW_TOKEN"].strip()
     try:

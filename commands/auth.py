@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -20,8 +20,10 @@ def who(me: dict[str, Any]) -> str:
 
 
 @app.command()
-def login(token: str | None = typer.Option(None, "--token", help="个人令牌；不给则提示输入（或读标准输入）"),
-          as_json: bool = JSON_OPT) -> None:
+def login(
+    token: Annotated[str | None, typer.Option("--token", help="个人令牌；不给则提示输入（或读标准输入）")] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
     """用个人令牌登录：核对后保存，供以后的命令使用。
 
     \b
@@ -59,11 +61,11 @@ def logout() -> None:
 
 @token_app.command("issue")
 def token_issue(
-    person: str = typer.Argument(..., help="人员编号，如 jyj.wangli"),
-    days: int | None = typer.Option(None, "--days", help="有效天数（默认 PDW_TOKEN_DAYS，90）"),
-    label: str | None = typer.Option(None, "--label", help="备注，如用途或设备"),
-    as_: str | None = AS_OPT,
-    as_json: bool = JSON_OPT,
+    person: Annotated[str, typer.Argument(help="人员编号，如 jyj.wangli")],
+    days: Annotated[int | None, typer.Option("--days", help="有效天数（默认 PDW_TOKEN_DAYS，90）")] = None,
+    label: Annotated[str | None, typer.Option("--label", help="备注，如用途或设备")] = None,
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """为已备案人员签发个人令牌；令牌只显示这一次。
 
@@ -77,7 +79,10 @@ def token_issue(
 
 
 @token_app.command("list")
-def token_list(as_: str | None = AS_OPT, as_json: bool = JSON_OPT) -> None:
+def token_list(
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
     """已签发的个人令牌（不含令牌本身）。
 
     例：pdw token list
@@ -92,10 +97,10 @@ def token_list(as_: str | None = AS_OPT, as_json: bool = JSON_OPT) -> None:
 
 @token_app.command("revoke")
 def token_revoke(
-    token_id: int = typer.Argument(..., help="令牌编号（pdw token list）"),
-    reason: str | None = typer.Option(None, "--reason", help="吊销原因，如设备遗失"),
-    as_: str | None = AS_OPT,
-    as_json: bool = JSON_OPT,
+    token_id: Annotated[int, typer.Argument(help="令牌编号（pdw token list）")],
+    reason: Annotated[str | None, typer.Option("--reason", help="吊销原因，如设备遗失")] = None,
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """吊销一个个人令牌，立即失效。
 

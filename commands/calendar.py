@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -14,9 +15,9 @@ app = typer.Typer(help="工作日日历：期限计算、县级调整、载入�
 
 @app.command("due")
 def calendar_due(
-    from_: str = typer.Option(..., "--from", help="触发事件的日期 YYYY-MM-DD（当日不计）"),
-    working_days: int = typer.Option(..., "--working-days", help="工作日数"),
-    as_json: bool = JSON_OPT,
+    from_: Annotated[str, typer.Option("--from", help="触发事件的日期 YYYY-MM-DD（当日不计）")],
+    working_days: Annotated[int, typer.Option("--working-days", help="工作日数")],
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """期限：自事件次日起第 N 个工作日，当日 24 时止。
 
@@ -29,12 +30,13 @@ def calendar_due(
 
 @app.command("override")
 def calendar_override(
-    day: str = typer.Argument(..., help="日期 YYYY-MM-DD"),
-    workday: bool = typer.Option(False, "--workday", help="设为工作日"),
-    holiday: bool = typer.Option(False, "--holiday", help="设为休息日"),
-    note: str = typer.Option(..., "--note", help="依据或原因"),
-    as_: str | None = AS_OPT,
-    as_json: bool = JSON_OPT,
+    day: Annotated[str, typer.Argument(help="日期 YYYY-MM-DD")],
+    *,
+    workday: Annotated[bool, typer.Option("--workday", help="设为工作日")] = False,
+    holiday: Annotated[bool, typer.Option("--holiday", help="设为休息日")] = False,
+    note: Annotated[str, typer.Option("--note", help="依据或原因")],
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """县级调整某一天是否为工作日（优先于国务院安排）。
 
@@ -47,8 +49,11 @@ def calendar_override(
 
 
 @app.command("load")
-def calendar_load(file: Path = typer.Argument(..., help="全年安排 JSON 文件"), as_: str | None = AS_OPT,
-                  as_json: bool = JSON_OPT) -> None:
+def calendar_load(
+    file: Annotated[Path, typer.Argument(help="全年安排 JSON 文件")],
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
     """载入国务院公布的全年节假日安排（含调休）。
 
     载入后该年的期限不再是暂定。

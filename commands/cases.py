@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -12,7 +12,11 @@ app = typer.Typer()
 
 
 @app.command()
-def show(case_id: str = typer.Argument(..., help="案件编号"), as_: str | None = AS_OPT, as_json: bool = JSON_OPT) -> None:
+def show(
+    case_id: Annotated[str, typer.Argument(help="案件编号")],
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
     """案件的全过程：环节、期限、决定、通知、时间线。
 
     例：pdw show share-2026-000001 --json
@@ -23,14 +27,14 @@ def show(case_id: str = typer.Argument(..., help="案件编号"), as_: str | Non
 
 @app.command()
 def decide(
-    case_id: str = typer.Argument(..., help="案件编号"),
-    action: str = typer.Argument(..., help="操作，如 submit、approve、return"),
-    as_: str | None = AS_OPT,
-    reason: str | None = typer.Option(None, "--reason", help="理由"),
-    basis: str | None = typer.Option(None, "--basis", help="依据"),
-    set_: list[str] = typer.Option([], "--set", help="数据项 KEY=VALUE，可重复"),
-    input_: str | None = typer.Option(None, "--input", help="数据项 JSON 文件（- 为标准输入）"),
-    as_json: bool = JSON_OPT,
+    case_id: Annotated[str, typer.Argument(help="案件编号")],
+    action: Annotated[str, typer.Argument(help="操作，如 submit、approve、return")],
+    as_: Annotated[str | None, AS_OPT] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="理由")] = None,
+    basis: Annotated[str | None, typer.Option("--basis", help="依据")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="数据项 KEY=VALUE，可重复")] = [],  # noqa: B006 - never mutated
+    input_: Annotated[str | None, typer.Option("--input", help="数据项 JSON 文件（- 为标准输入）")] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """在案件中作出决定。
 
@@ -57,8 +61,11 @@ def decide(
 
 
 @app.command()
-def inbox(dept: str = typer.Option(..., "--dept", help="部门代码"), as_: str | None = AS_OPT,
-          as_json: bool = JSON_OPT) -> None:
+def inbox(
+    dept: Annotated[str, typer.Option("--dept", help="部门代码")],
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
     """等待某部门办理的案件，期限最近的在前。
 
     例：pdw inbox --dept jyj
@@ -68,7 +75,10 @@ def inbox(dept: str = typer.Option(..., "--dept", help="部门代码"), as_: str
 
 
 @app.command()
-def overdue(as_: str | None = AS_OPT, as_json: bool = JSON_OPT) -> None:
+def overdue(
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
     """已预警、到期或逾期的案件，按部门列出。
 
     依据第四十一条、第四十六条。
@@ -89,9 +99,9 @@ def overdue(as_: str | None = AS_OPT, as_json: bool = JSON_OPT) -> None:
 
 @app.command()
 def stuck(
-    idle_days: int = typer.Option(10, "--idle-days", help="多少天没有任何进展算停滞"),
-    as_: str | None = AS_OPT,
-    as_json: bool = JSON_OPT,
+    idle_days: Annotated[int, typer.Option("--idle-days", help="多少天没有任何进展算停滞")] = 10,
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """卡住的案件：工作流任务反复失败，或多日没有进展。
 

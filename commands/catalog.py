@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -17,7 +17,10 @@ ELEMENTS = ("name", "content", "encoding_format", "provider_code", "share_attrib
 
 
 @app.command("list")
-def catalog_list(as_: str | None = AS_OPT, as_json: bool = JSON_OPT) -> None:
+def catalog_list(
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
     """目录中的数据资源及其现行版本。
 
     例：pdw catalog list --json
@@ -29,8 +32,11 @@ def catalog_list(as_: str | None = AS_OPT, as_json: bool = JSON_OPT) -> None:
 
 
 @app.command("show")
-def catalog_show(resource_id: str = typer.Argument(..., help="数据资源编号"), as_: str | None = AS_OPT,
-                 as_json: bool = JSON_OPT) -> None:
+def catalog_show(
+    resource_id: Annotated[str, typer.Argument(help="数据资源编号")],
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
     """一条目录的全部版本（每次审核通过的修订都保留）。
 
     例：pdw catalog show RES-JYJ-001
@@ -56,13 +62,13 @@ def render_versions(versions: list[dict[str, Any]]) -> str:
 
 @update_app.command("start")
 def catalog_update_start(
-    resource: str | None = typer.Option(None, "--resource", help="数据资源编号，如 RES-JYJ-001"),
-    note: str | None = typer.Option(None, "--note", help="哪项要素发生了什么变化"),
-    changed_at: str | None = typer.Option(None, "--changed-at", help="要素变化的日期或时间，默认现在"),
-    element: list[str] = typer.Option([], "--element", help="变化的要素，如 content，可重复"),
-    as_: str | None = AS_OPT,
-    input_: str | None = INPUT_OPT,
-    as_json: bool = JSON_OPT,
+    resource: Annotated[str | None, typer.Option("--resource", help="数据资源编号，如 RES-JYJ-001")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="哪项要素发生了什么变化")] = None,
+    changed_at: Annotated[str | None, typer.Option("--changed-at", help="要素变化的日期或时间，默认现在")] = None,
+    element: Annotated[list[str], typer.Option("--element", help="变化的要素，如 content，可重复")] = [],  # noqa: B006 - never mutated
+    as_: Annotated[str | None, AS_OPT] = None,
+    input_: Annotated[str | None, INPUT_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """登记一项目录更新（第十一条）。
 

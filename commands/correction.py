@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from commands._client import AS_OPT, INPUT_OPT, JSON_OPT, body_of, call, emit
@@ -11,15 +13,15 @@ app = typer.Typer(help="数据纠错校核（第二十三条）。", no_args_is_
 
 @app.command("report")
 def correction_report(
-    resource: str | None = typer.Option(None, "--resource", help="数据资源编号"),
-    item: list[str] = typer.Option([], "--item", help="有疑义或错误的数据项，可重复"),
-    found: str | None = typer.Option(None, "--found", help="发现的问题"),
-    expected: str | None = typer.Option(None, "--expected", help="认为正确的数据"),
-    evidence: str | None = typer.Option(None, "--evidence", help="证明材料"),
-    proof: bool = typer.Option(False, "--proof-provided", help="办事人已提供合法有效证明材料"),
-    as_: str | None = AS_OPT,
-    input_: str | None = INPUT_OPT,
-    as_json: bool = JSON_OPT,
+    resource: Annotated[str | None, typer.Option("--resource", help="数据资源编号")] = None,
+    item: Annotated[list[str], typer.Option("--item", help="有疑义或错误的数据项，可重复")] = [],  # noqa: B006 - never mutated
+    found: Annotated[str | None, typer.Option("--found", help="发现的问题")] = None,
+    expected: Annotated[str | None, typer.Option("--expected", help="认为正确的数据")] = None,
+    evidence: Annotated[str | None, typer.Option("--evidence", help="证明材料")] = None,
+    proof: Annotated[bool, typer.Option("--proof-provided", help="办事人已提供合法有效证明材料")] = False,
+    as_: Annotated[str | None, AS_OPT] = None,
+    input_: Annotated[str | None, INPUT_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """对共享数据有疑义或发现错误，提出校核（第二十三条）。
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -12,7 +12,10 @@ app = typer.Typer(help="部门及其备案人员（第四十三条）。", no_ar
 
 
 @app.command("list")
-def dept_list(as_: str | None = AS_OPT, as_json: bool = JSON_OPT) -> None:
+def dept_list(
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
     """各部门及其备案人员（第四十三条）。
 
     主要负责人、分管领导、日常管理人员。
@@ -34,16 +37,17 @@ def dept_line(r: dict[str, Any]) -> str:
 
 @app.command("assign")
 def dept_assign(
-    dept: str = typer.Argument(..., help="部门代码"),
-    role: str = typer.Argument(..., help="备案角色，见上"),
-    person: str = typer.Argument(..., help="人员编号，如 jyj.wangli"),
-    name: str | None = typer.Option(None, "--name", help="姓名（新登记人员必填）"),
-    email: str | None = typer.Option(None, "--email", help="电子邮箱"),
-    mobile: str | None = typer.Option(None, "--mobile", help="手机号码"),
-    dingtalk: str | None = typer.Option(None, "--dingtalk", help="钉钉用户 ID"),
-    note: str = typer.Option(..., "--note", help="书面报送的依据，如文号"),
-    as_: str | None = AS_OPT,
-    as_json: bool = JSON_OPT,
+    dept: Annotated[str, typer.Argument(help="部门代码")],
+    role: Annotated[str, typer.Argument(help="备案角色，见上")],
+    person: Annotated[str, typer.Argument(help="人员编号，如 jyj.wangli")],
+    *,
+    name: Annotated[str | None, typer.Option("--name", help="姓名（新登记人员必填）")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="电子邮箱")] = None,
+    mobile: Annotated[str | None, typer.Option("--mobile", help="手机号码")] = None,
+    dingtalk: Annotated[str | None, typer.Option("--dingtalk", help="钉钉用户 ID")] = None,
+    note: Annotated[str, typer.Option("--note", help="书面报送的依据，如文号")],
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """登记部门备案角色的人员变更（第四十三条第二款）。
 

@@ -6,7 +6,7 @@ imported inside each command, never when ``pdw`` starts.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -48,10 +48,10 @@ def hook() -> None:
 
 @app.command()
 def setup(
-    seed: bool = typer.Option(False, "--seed", help="同时写入示例县的部门、人员和目录"),
-    admin: str | None = typer.Option(None, "--admin", help="为该人员签发第一个令牌（中心管理员）"),
-    dev_tokens: bool = typer.Option(False, "--dev-tokens", help="为示例人员生成开发令牌（供 --as）"),
-    as_json: bool = JSON_OPT,
+    seed: Annotated[bool, typer.Option("--seed", help="同时写入示例县的部门、人员和目录")] = False,
+    admin: Annotated[str | None, typer.Option("--admin", help="为该人员签发第一个令牌（中心管理员）")] = None,
+    dev_tokens: Annotated[bool, typer.Option("--dev-tokens", help="为示例人员生成开发令牌（供 --as）")] = False,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """迁移数据库、注册搜索属性、建立日报计划任务。
 

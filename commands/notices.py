@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -13,11 +13,11 @@ app = typer.Typer(help="通知：发件箱、送达情况、领导日报。", no
 
 @app.command("list")
 def notices_list(
-    case: str | None = typer.Option(None, "--case", help="案件编号"),
-    failed: bool = typer.Option(False, "--failed", help="只列送达失败的"),
-    limit: int = typer.Option(50, "--limit", help="最多列出几条"),
-    as_: str | None = AS_OPT,
-    as_json: bool = JSON_OPT,
+    case: Annotated[str | None, typer.Option("--case", help="案件编号")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="只列送达失败的")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="最多列出几条")] = 50,
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """发件箱：什么通知、发给谁、何时、经何渠道、结果。
 
@@ -36,9 +36,9 @@ def notice_line(n: dict[str, Any]) -> str:
 
 @app.command("retry")
 def notices_retry(
-    older_than: int = typer.Option(5, "--older-than", help="待送达超过几分钟的通知"),
-    as_: str | None = AS_OPT,
-    as_json: bool = JSON_OPT,
+    older_than: Annotated[int, typer.Option("--older-than", help="待送达超过几分钟的通知")] = 5,
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """重新投递仍待送达的通知。
 
@@ -51,8 +51,11 @@ def notices_retry(
 
 
 @app.command("digest")
-def notices_digest(force: bool = typer.Option(False, "--force", help="非工作日也发送"), as_: str | None = AS_OPT,
-                   as_json: bool = JSON_OPT) -> None:
+def notices_digest(
+    force: Annotated[bool, typer.Option("--force", help="非工作日也发送")] = False,
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
     """立即发送领导逾期案件日报。
 
     平时由 Temporal Schedule 每个工作日发送。

@@ -5,6 +5,8 @@ These routes are public: no credential is sent.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from commands._client import INPUT_OPT, JSON_OPT, body_of, call, emit
@@ -16,16 +18,16 @@ ID_TYPE_HELP = "证件类型，默认 resident_id"
 
 @app.command("apply")
 def open_apply(
-    resource: str | None = typer.Option(None, "--resource", help="数据资源编号"),
-    name: str | None = typer.Option(None, "--name", help="申请人（公民、法人或其他组织）名称"),
-    id_type: str | None = typer.Option(None, "--id-type", help=ID_TYPE_HELP),
-    id_number: str | None = typer.Option(None, "--id-number", help="证件号码（不写入日志和工作流）"),
-    contact: str | None = typer.Option(None, "--contact", help="联系方式"),
-    scope: str | None = typer.Option(None, "--scope", help="使用范围"),
-    purpose: str | None = typer.Option(None, "--purpose", help="使用用途"),
-    access_way: str | None = typer.Option(None, "--access-way", help="获取方式，默认 download"),
-    input_: str | None = INPUT_OPT,
-    as_json: bool = JSON_OPT,
+    resource: Annotated[str | None, typer.Option("--resource", help="数据资源编号")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="申请人（公民、法人或其他组织）名称")] = None,
+    id_type: Annotated[str | None, typer.Option("--id-type", help=ID_TYPE_HELP)] = None,
+    id_number: Annotated[str | None, typer.Option("--id-number", help="证件号码（不写入日志和工作流）")] = None,
+    contact: Annotated[str | None, typer.Option("--contact", help="联系方式")] = None,
+    scope: Annotated[str | None, typer.Option("--scope", help="使用范围")] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="使用用途")] = None,
+    access_way: Annotated[str | None, typer.Option("--access-way", help="获取方式，默认 download")] = None,
+    input_: Annotated[str | None, INPUT_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """申请受限开放数据（第二十八条第二款、第三十一条）。
 
@@ -49,11 +51,11 @@ def open_apply(
 
 @app.command("request")
 def open_request(
-    resource: str | None = typer.Option(None, "--resource", help="尚未列入开放目录的数据资源"),
-    name: str | None = typer.Option(None, "--name", help="申请人名称"),
-    contact: str | None = typer.Option(None, "--contact", help="联系方式"),
-    input_: str | None = INPUT_OPT,
-    as_json: bool = JSON_OPT,
+    resource: Annotated[str | None, typer.Option("--resource", help="尚未列入开放目录的数据资源")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="申请人名称")] = None,
+    contact: Annotated[str | None, typer.Option("--contact", help="联系方式")] = None,
+    input_: Annotated[str | None, INPUT_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """申请尚未列入开放目录的数据（第三十二条）。
 
@@ -69,14 +71,14 @@ def open_request(
 
 @app.command("object")
 def open_object(
-    case_id: str = typer.Argument(..., help="开放目录审核案件编号"),
-    name: str | None = typer.Option(None, "--name", help="申请人名称"),
-    id_type: str | None = typer.Option(None, "--id-type", help=ID_TYPE_HELP),
-    id_number: str | None = typer.Option(None, "--id-number", help="证件号码"),
-    contact: str | None = typer.Option(None, "--contact", help="联系方式"),
-    reason: str | None = typer.Option(None, "--reason", help="对数源部门答复的异议"),
-    input_: str | None = INPUT_OPT,
-    as_json: bool = JSON_OPT,
+    case_id: Annotated[str, typer.Argument(help="开放目录审核案件编号")],
+    name: Annotated[str | None, typer.Option("--name", help="申请人名称")] = None,
+    id_type: Annotated[str | None, typer.Option("--id-type", help=ID_TYPE_HELP)] = None,
+    id_number: Annotated[str | None, typer.Option("--id-number", help="证件号码")] = None,
+    contact: Annotated[str | None, typer.Option("--contact", help="联系方式")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="对数源部门答复的异议")] = None,
+    input_: Annotated[str | None, INPUT_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """对数源部门的答复申请复核（第三十二条）。
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from commands._client import AS_OPT, INPUT_OPT, JSON_OPT, CliError, body_of, call, emit, path_part, when, zh
@@ -13,15 +15,15 @@ grant_app = typer.Typer(help="共享授权（第二十二条）。", no_args_is_
 
 @app.command("request")
 def share_request(
-    resource: str | None = typer.Option(None, "--resource", help="数据资源编号"),
-    item: list[str] = typer.Option([], "--item", help="申请的数据项，可重复"),
-    purpose: str | None = typer.Option(None, "--purpose", help="共享用途"),
-    scope: str | None = typer.Option(None, "--scope", help="使用范围"),
-    mode: str | None = typer.Option(None, "--mode", help="共享方式：verification、query、batch"),
-    months: int | None = typer.Option(None, "--months", help="需要使用的月数（1–60）"),
-    as_: str | None = AS_OPT,
-    input_: str | None = INPUT_OPT,
-    as_json: bool = JSON_OPT,
+    resource: Annotated[str | None, typer.Option("--resource", help="数据资源编号")] = None,
+    item: Annotated[list[str], typer.Option("--item", help="申请的数据项，可重复")] = [],  # noqa: B006 - never mutated
+    purpose: Annotated[str | None, typer.Option("--purpose", help="共享用途")] = None,
+    scope: Annotated[str | None, typer.Option("--scope", help="使用范围")] = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="共享方式：verification、query、batch")] = None,
+    months: Annotated[int | None, typer.Option("--months", help="需要使用的月数（1–60）")] = None,
+    as_: Annotated[str | None, AS_OPT] = None,
+    input_: Annotated[str | None, INPUT_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """使用部门提出数据共享申请（第十三条、第二十条）。
 
@@ -39,13 +41,13 @@ def share_request(
 
 @dispute_app.command("open")
 def dispute_open(
-    case: str | None = typer.Option(None, "--case", help="被拒绝的共享申请案件编号（第二十条第二款）"),
-    resource: str | None = typer.Option(None, "--resource", help="开放属性有争议的数据资源（第二十八条第三款）"),
-    open_attribute: str | None = typer.Option(None, "--open-attribute", help="中心建议的开放属性"),
-    reason: str | None = typer.Option(None, "--reason", help="争议理由"),
-    as_: str | None = AS_OPT,
-    input_: str | None = INPUT_OPT,
-    as_json: bool = JSON_OPT,
+    case: Annotated[str | None, typer.Option("--case", help="被拒绝的共享申请案件编号（第二十条第二款）")] = None,
+    resource: Annotated[str | None, typer.Option("--resource", help="开放属性有争议的数据资源（第二十八条第三款）")] = None,
+    open_attribute: Annotated[str | None, typer.Option("--open-attribute", help="中心建议的开放属性")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="争议理由")] = None,
+    as_: Annotated[str | None, AS_OPT] = None,
+    input_: Annotated[str | None, INPUT_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """申请协调：被拒绝的共享申请，或开放属性争议。
 
@@ -74,11 +76,11 @@ def dispute_open(
 
 @grant_app.command("list")
 def grant_list(
-    dept: str | None = typer.Option(None, "--dept", help="部门代码（使用或数源）"),
-    resource: str | None = typer.Option(None, "--resource", help="数据资源编号"),
-    all_: bool = typer.Option(False, "--all", help="包括已撤销和已到期的授权"),
-    as_: str | None = AS_OPT,
-    as_json: bool = JSON_OPT,
+    dept: Annotated[str | None, typer.Option("--dept", help="部门代码（使用或数源）")] = None,
+    resource: Annotated[str | None, typer.Option("--resource", help="数据资源编号")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="包括已撤销和已到期的授权")] = False,
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """共享授权：谁、哪些数据项、什么用途、方式、起止时间。
 
@@ -97,10 +99,10 @@ def grant_list(
 
 @grant_app.command("revoke")
 def grant_revoke(
-    grant_id: int = typer.Argument(..., help="授权编号"),
-    reason: str = typer.Option("", "--reason", help="滥用或违规使用的情形"),
-    as_: str | None = AS_OPT,
-    as_json: bool = JSON_OPT,
+    grant_id: Annotated[int, typer.Argument(help="授权编号")],
+    reason: Annotated[str, typer.Option("--reason", help="滥用或违规使用的情形")] = "",
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """县大数据管理中心立即撤销共享授权（第二十二条）。
 

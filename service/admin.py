@@ -10,14 +10,19 @@ from typing import Any
 from activities.calendar import SHANGHAI, load_year, set_override
 from activities.notices import resend_pending, send_digest, start_deliveries
 from activities.share import revoke_grant
-from activities.store import assign_role, record_audit, session
+from activities.store import assign_role, get_department, record_audit, session
 from models.audit import AuditRecord
 from models.departments import Actor
 from models.requests import OverrideRequest, RevokeRequest, RoleAssignRequest, YearRequest
 from models.types import utcnow
-from service.auth import require_admin
+from service.auth import require_admin, require_not_beyond
 from service.context import Services, db
 from service.errors import bad_input
+
+
+def dept_kind(code: str) -> str:
+    with session() as s:
+        return get_department(s, code).kind
 
 
 def audit(actor: Actor, subject: str, event: str, detail: dict[str, Any]) -> None:
@@ -29,7 +34,13 @@ def audit(actor: Actor, subject: str, event: str, detail: dict[str, Any]) -> Non
 
 
 async def assign(services: Services, actor: Actor, dept: str, req: RoleAssignRequest) -> dict[str, Any]:
+    """Art. 43 ¶2. A leader's role, or any role of the center, county government, city bureau or
+    experts, is a leader of the center's to record; nobody records their own."""
     require_admin(actor, "dept.assign")
+    kind = await db(dept_kind, dept)
+    incoming = Actor(person_id=req.person_id, name=req.name or req.person_id, dept_code=dept, dept_name=dept,
+                     dept_kind=kind, roles=[req.role])
+    require_not_beyond(actor, incoming, "dept.assign")
     before, after = await db(assign_role, dept, req.role, req.person_id, name=req.name, email=req.email,
                              mobile=req.mobile, dingtalk_id=req.dingtalk, note=req.note, by=actor.person_id)
     return {"dept": dept, "role": req.role, "before": before, "after": after}
@@ -51,7 +62,7 @@ async def override_day(services: Services, actor: Actor, req: OverrideRequest) -
 async def load_official_year(services: Services, actor: Actor, req: YearRequest) -> dict[str, Any]:
     """A year's official schedule of the State Council: that year's dates are no longer provisional."""
     require_admin(actor, "calendar.load")
-    doc = req.model_dump(by_alias=True, exclude={"as_"})
+    doc = req.model_dump(by_alias=True, exclude={"as_"}, exclude_none=True)
     year, off, on = await db(load_year, doc)
     await db(audit, actor, f"calendar-{year}", "calendar_year_loaded", {"title": req.title})
     return {"year": year, "holidays": off, "workdays": on}
@@ -71,6 +82,7 @@ async def revoke(services: Services, actor: Actor, grant_id: int, req: RevokeReq
 async def retry_notices(services: Services, actor: Actor, older_than_minutes: int) -> dict[str, Any]:
     require_admin(actor, "notices.retry")
     count = await resend_pending(await services.temporal(), services.task_queue, older_than_minutes)
+    await db(audit, actor, "notices", "notices_retried", {"restarted": count})
     return {"restarted": count}
 
 
@@ -78,4 +90,5 @@ async def digest(services: Services, actor: Actor, force: bool) -> dict[str, Any
     require_admin(actor, "notices.digest")
     sent = await send_digest(await services.temporal(), datetime.now(SHANGHAI).date(), services.task_queue,
                              force=force)
+    await db(audit, actor, "notices", "digest_sent", {"notices": sent, "force": force})
     return {"notices": sent}

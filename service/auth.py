@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import select
 
-from activities.store import insert_ignore, record_audit, resolve_actor, session
+from activities.store import StoreError, insert_ignore, record_audit, resolve_actor, session
 from models.audit import AuditRecord
 from models.auth import ApiToken, HookSignature
 from models.departments import ROLE_ZH, Actor, PersonRole, RoleAssignment
@@ -82,7 +82,10 @@ def person_for_token(token: str) -> Actor:
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         why = "已吊销" if row and row.revoked_at else "已过期" if row else "无效"
         raise ServiceError(Kind.unauthenticated, f"个人令牌{why}：请向县大数据管理中心申领新令牌后用 pdw login 登录")
-    return resolve_actor(row.person_id)
+    try:
+        return resolve_actor(row.person_id)
+    except StoreError as err:  # no longer holds a role (Art. 43 ¶2): the token is spent
+        raise ServiceError(Kind.unauthenticated, f"个人令牌的持有人已不担任备案角色：{err}") from err
 
 
 def require_admin(actor: Actor, action: str) -> None:
@@ -93,13 +96,30 @@ def require_admin(actor: Actor, action: str) -> None:
         raise forbidden(f"{actor.label()}无权{ACTION_ZH[action]}：须由县大数据管理中心的{who}办理（第四条）")
 
 
+def weighty(person: Actor) -> bool:
+    """Whose credentials or role carry more than routine work: any leader, and everyone of the
+    center, the county government, the city bureau and the expert committee."""
+    return bool(LEADERS & set(person.roles)) or person.dept_kind != "department"
+
+
+def require_not_beyond(issuer: Actor, person: Actor, what: str) -> None:
+    """A token or a role is never handed out beyond the giver's own authority: for a weighty person
+    (``weighty``) it takes a leader of the center; and nobody hands one to themselves."""
+    if issuer.person_id == person.person_id and what == "dept.assign":
+        raise forbidden(f"{issuer.label()}不能为本人登记备案角色：须由县大数据管理中心的其他人员办理（第四十三条）")
+    if weighty(person) and not LEADERS & set(issuer.roles):
+        raise forbidden(f"{issuer.label()}无权为{person.label()}{ACTION_ZH[what]}：涉及领导或中心、县政府等单位人员的，"
+                        "须由县大数据管理中心的分管领导或主要负责人办理（第四条）")
+
+
 def issue_token(issuer: Actor | None, person_id: str, *, days: int, label: str = "", by: str = "") -> dict[str, Any]:
     """A new token for ``person_id``, shown once; ``issuer`` None is the local ``pdw setup``."""
-    if issuer is not None:
-        require_admin(issuer, "token.issue")
     if not 1 <= days <= 366:
         raise bad_input("有效天数（days）须为 1 至 366", "days")
     person = resolve_actor(person_id)  # a registered person holding a role (Art. 43)
+    if issuer is not None:
+        require_admin(issuer, "token.issue")
+        require_not_beyond(issuer, person, "token.issue")
     token = "pdw_" + secrets.token_urlsafe(32)
     now = utcnow()
     issued_by = issuer.person_id if issuer else by or "pdw setup"
@@ -123,7 +143,7 @@ def list_tokens(actor: Actor) -> list[dict[str, Any]]:
         return [token_view(t) for t in s.exec(select(ApiToken).order_by(ApiToken.id)).all()]  # type: ignore[arg-type]
 
 
-def revoke_token(actor: Actor, token_id: int) -> dict[str, Any]:
+def revoke_token(actor: Actor, token_id: int, reason: str = "") -> dict[str, Any]:
     require_admin(actor, "token.revoke")
     now = utcnow()
     with session() as s:
@@ -134,7 +154,7 @@ def revoke_token(actor: Actor, token_id: int) -> dict[str, Any]:
             row.revoked_at = now
             s.add(row)
             record_audit(s, AuditRecord(case_id=f"token-{token_id}", key="revoked", event="token_revoked",
-                                        person_id=actor.person_id, at=now, detail={}))
+                                        person_id=actor.person_id, at=now, detail={"reason": reason}))
         return token_view(row)
 
 

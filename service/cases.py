@@ -25,7 +25,7 @@ from models.cases import ACTION_ZH, LEVEL_ZH, Decision, DecisionInput
 from models.departments import ROLE_ZH, Actor, PersonRole
 from models.notices import Notice
 from models.open_data import masked
-from models.processes import DECIDE_UPDATE, STATE_QUERY
+from models.processes import DECIDE_UPDATE, STATE_QUERY, process_of_case
 from models.requests import DecisionRequest, ObjectionRequest
 from models.steps import STEP_RULES
 from service.auth import Principal, require_case_reader
@@ -83,7 +83,7 @@ async def send_decision(handle: WorkflowHandle[Any, Any], case_id: str, decision
         while getattr(cause, "cause", None) is not None:  # the innermost failure says why
             cause = cause.cause
         message = getattr(cause, "message", None) or str(cause)
-        if getattr(cause, "type", None) == "Forbidden":
+        if getattr(cause, "type", None) in ("Forbidden", "PermissionError"):  # not this person's to decide
             raise forbidden(message) from err
         raise bad_input(message) from err
     except RPCError as err:
@@ -93,6 +93,9 @@ async def send_decision(handle: WorkflowHandle[Any, Any], case_id: str, decision
 
 async def object_to_answer(services: Services, req: ObjectionRequest) -> dict[str, Any]:
     """Art. 32: anyone may object to the source's answer; the center reviews within 3 working days."""
+    process = process_of_case(req.case_id)
+    if process is None or process.route != "open-listing":  # the public learns nothing of other cases
+        raise not_found(f"开放目录审核案件“{req.case_id}”不存在（第三十二条）")
     if not (req.name.strip() and req.id_number.strip() and req.contact.strip()):
         raise bad_input("须写明申请人名称（name）、证件号码（id_number）和联系方式（contact）（第三十二条）")
     id_number, contact = await db(check_applicant, req.id_type, req.id_number, req.contact)

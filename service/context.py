@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from temporalio.client import Client
 
 from activities.store import NotFoundError, StoreError
@@ -60,6 +60,8 @@ def store_error(err: Exception) -> ServiceError | None:
         return bad_input(str(err))
     if isinstance(err, ProgrammingError | OperationalError) and _not_migrated(err):
         return unavailable("数据库尚未迁移到当前版本：请先运行 pdw setup")
+    if isinstance(err, DataError):  # a value the database cannot hold: bad input, whatever let it through
+        return bad_input("请求中有数据库不能保存的值（如控制字符或超长文字）")
     if isinstance(err, OperationalError):
         log.warning("database_unavailable", error=type(err.orig).__name__ if err.orig else type(err).__name__)
         return unavailable("数据库暂时无法连接：请稍后重试或联系管理员")

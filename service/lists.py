@@ -62,7 +62,7 @@ def _scope(principal: Principal) -> str:
 
 
 async def inbox(services: Services, principal: Principal, dept: str) -> list[dict[str, Any]]:
-    await db(lambda: get_department_checked(dept))
+    await db(get_department_checked, dept)
     require_dept_reader(principal, dept)
     return await list_cases(services, f"PdwAwaiting = '{dept}' AND {RUNNING}")
 

@@ -25,11 +25,17 @@ ROLES_ZH = {role.value: zh for role, zh in ROLE_ZH.items()}
 LABELS = {"share_attribute": SHARE_ATTRIBUTES, "open_attribute": OPEN_ATTRIBUTES, "update_frequency": UPDATE_FREQUENCIES}
 
 
-def departments() -> list[dict[str, Any]]:
+CONTACTS = {"email", "mobile", "dingtalk_id"}
+
+
+def departments(principal: Principal) -> list[dict[str, Any]]:
+    """Departments and their registered people; where notices go (contacts) only for the center."""
+    hidden = set() if principal.person().dept_kind == "center" else CONTACTS
     rows = []
     with session() as s:
         for dept in s.exec(select(Department).order_by(Department.code)).all():  # type: ignore[arg-type]
-            people = {role.value: [p.model_dump() for p in holders(s, dept.code, role)] for role in ROLE_ZH}
+            people = {role.value: [p.model_dump(exclude=hidden) for p in holders(s, dept.code, role)]
+                      for role in ROLE_ZH}
             rows.append({"code": dept.code, "name": dept.name, "kind": dept.kind, "people": people,
                          "roles_zh": ROLES_ZH})
     return rows
@@ -90,7 +96,8 @@ def notices(principal: Principal, case_id: str | None, failed: bool, limit: int)
         rows = s.exec(q).all()
     if case_id and rows:
         require_case_reader(principal, case_id, [n.dept_code for n in rows])
-    return [{**n.model_dump(mode="json", exclude={"body"}), "status_zh": NOTICE_STATUS_ZH.get(n.status, n.status)}
+    hidden = {"body"} if actor.dept_kind == "center" else {"body", "address", "error"}
+    return [{**n.model_dump(mode="json", exclude=hidden), "status_zh": NOTICE_STATUS_ZH.get(n.status, n.status)}
             for n in rows]
 
 
@@ -102,5 +109,7 @@ def due(from_: str, working_days: int) -> dict[str, Any]:
         raise bad_input(f"起算日期（from）“{from_[:40]}”格式错误，应为 YYYY-MM-DD", "from") from err
     if not 1 <= working_days <= 1000:
         raise bad_input("工作日数（working_days）须为 1 至 1000 的整数", "working_days")
+    if not 2000 <= start.year <= 2100:
+        raise bad_input("起算日期（from）须在 2000 年至 2100 年之间", "from")
     day, provisional = load_calendar().due(start, working_days)
     return {"due": day.isoformat(), "provisional": provisional}

@@ -64,11 +64,13 @@ def claiming_the_head() -> Actor:
     ("action", "actor", "message"),
     [
         ("approve", lambda: MALLORY, "未登记"),
-        ("extend", claiming_the_head, "不担任主要负责人"),
+        ("extend", claiming_the_head, "须按备案角色办理"),
+        ("approve", lambda: resolve_actor("dsj.zhouwei").model_copy(update={"roles": []}), "须按备案角色办理"),
+        ("approve", lambda: resolve_actor("dsj.zhouwei").model_copy(update={"name": "冒名"}), "备案姓名"),
         ("approve", posing_as_center, "不能以“dsj”的名义"),
         ("approve", lambda: PUBLIC, "公众只能"),
     ],
-    ids=["unregistered", "role_not_held", "other_department", "public_approves"],
+    ids=["unregistered", "role_not_held", "roles_left_out", "another_name", "other_department", "public_approves"],
 )
 def test_art43_verify_actor_refuses_what_the_records_do_not_say(
     action: str, actor: Callable[[], Actor], message: str
@@ -136,7 +138,7 @@ async def test_art43_art23_claiming_the_heads_role_to_extend_is_refused(env, wor
     # Only the source's head consents to an extension (Art. 23); claiming the role is not holding it.
     message = await refused(handle, DecisionInput(action="extend", actor=claiming_the_head(), reasons="需调取档案",
                                                   data={"working_days": 10}))
-    assert "不担任主要负责人" in message and "第四十三条" in message
+    assert "须按备案角色办理" in message and "第四十三条" in message
     state = await handle.query("state")
     assert state["extension_days"] == 0 and [d["action"] for d in state["decisions"]] == ["forward"]
     assert [d.action for d in decisions_of(handle.id)] == ["forward"]

@@ -150,6 +150,9 @@ async def test_a_case_is_read_only_by_its_parties_the_center_and_the_county(
         got = await api.get(f"/v1/cases/{case_id}", headers=bearer(tokens[person]))
         assert got.status_code == status, (person, got.text)
     assert (await api.get("/v1/inbox", params={"dept": "gaj"}, headers=bearer(tokens["jyj.panxiaoyu"]))).status_code == 403
+    outsider = await api.post(f"/v1/cases/{case_id}/decisions", json={"action": "approve"},
+                              headers=bearer(tokens["jyj.panxiaoyu"]))
+    assert outsider.status_code == 403 and "无权审批" in outsider.json()["detail"]  # Art. 20: not jyj's to approve
     # The time-skipping server has no visibility listing (the end-to-end tests list for real): past
     # the permission check, the center gets Temporal's answer, not a refusal.
     assert (await api.get("/v1/inbox", params={"dept": "gaj"}, headers=bearer(tokens["dsj.zhouwei"]))).status_code != 403
@@ -302,3 +305,74 @@ async def test_art28_the_public_applies_without_a_credential_and_a_signing_syste
     assert track(first.json()["case_id"]).startswith("open-20") and first.json()["applicant"].startswith("孙*")
     bad = await api.post("/v1/public/open-applications", json={**body, "id_number": "330324197707071111"})
     assert bad.status_code == 400 and "GB 11643" in bad.json()["detail"]
+
+
+async def test_art4_a_clerk_hands_out_no_credential_or_role_beyond_routine_work(
+    api: httpx.AsyncClient, tokens: dict[str, str]
+) -> None:
+    clerk, leader = bearer(tokens["dsj.zhouwei"]), bearer(tokens["dsj.linxiaohong"])
+    for person in ("dsj.chenjianguo", "xzf.wuminghui", "jyj.chenli"):  # the center, the county, a head
+        refused = await api.post("/v1/tokens", json={"person_id": person}, headers=clerk)
+        assert refused.status_code == 403 and "分管领导或主要负责人" in refused.json()["detail"], person
+    assert (await api.post("/v1/tokens", json={"person_id": "jyj.panxiaoyu"}, headers=clerk)).status_code == 201
+    assert (await api.post("/v1/tokens", json={"person_id": "xzf.wuminghui"}, headers=leader)).status_code == 201
+    promote = {"role": "leader_in_charge", "person_id": "dsj.zhouwei", "note": "自任"}
+    assert (await api.post("/v1/departments/dsj/roles", json=promote, headers=clerk)).status_code == 403
+    head = {"role": "first_responsible", "person_id": "jyj.chenli", "note": "x", "email": "attacker@example.org"}
+    assert (await api.post("/v1/departments/jyj/roles", json=head, headers=clerk)).status_code == 403
+    with session() as s:
+        from models.departments import Person
+
+        assert s.get(Person, "jyj.chenli").email != "attacker@example.org"  # type: ignore[union-attr]
+
+
+async def test_art43_a_change_of_where_notices_go_is_audited(api: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    change = {"role": "daily_admin", "person_id": "jyj.panxiaoyu", "note": "教人〔2026〕13号", "mobile": "13900000077"}
+    assert (await api.post("/v1/departments/jyj/roles", json=change, headers=bearer(tokens["dsj.zhouwei"]))).status_code == 200
+    with session() as s:
+        events = s.exec(select(AuditEvent).where(AuditEvent.case_id == "person-jyj.panxiaoyu")).all()
+    assert [(e.person_id, e.detail["changed"]["mobile"]["to"]) for e in events][-1] == ("dsj.zhouwei", "13900000077")
+
+
+async def test_staff_contacts_are_the_centers_to_see(api: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    seen_by_dept = (await api.get("/v1/departments", headers=bearer(tokens["jyj.panxiaoyu"]))).json()
+    seen_by_center = (await api.get("/v1/departments", headers=bearer(tokens["dsj.zhouwei"]))).json()
+    people = [p for d in seen_by_dept for ps in d["people"].values() for p in ps]
+    assert people and all("mobile" not in p and "email" not in p for p in people)
+    assert any(p.get("mobile") for d in seen_by_center for ps in d["people"].values() for p in ps)
+
+
+@pytest.mark.parametrize("url", ["/v1/inbox?dept=%00", "/v1/grants?dept=a%00", "/v1/notices?case=x%00",
+                                 "/v1/catalog/a%00", "/v1/cases/a%00", "/v1/me?as=a%00b"])
+async def test_nul_in_the_url_is_a_400_not_a_500(api: httpx.AsyncClient, tokens: dict[str, str], url: str) -> None:
+    assert (await api.get(url, headers=bearer(tokens["dsj.zhouwei"]))).status_code == 400
+
+
+async def test_out_of_range_numbers_and_dates_are_a_400(api: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    huge = await api.post("/v1/grants/99999999999999999999/revoke", json={"reason": "x"},
+                          headers=bearer(tokens["dsj.linxiaohong"]))
+    assert huge.status_code == 400
+    far = await api.get("/v1/calendar/due", params={"from": "9999-12-31", "working_days": 1})
+    assert far.status_code == 400 and far.json()["field"] == "from"
+    not_json = await api.post("/v1/cases/share", content=b"{oops", headers={**bearer(tokens["gaj.zhangfang"]),
+                                                                         "Content-Type": "application/json"})
+    assert not_json.json()["detail"] == "请求体不是有效的 JSON" and "field" not in not_json.json()
+
+
+async def test_art32_the_public_objects_only_to_a_listing_answer_and_learns_nothing_else(
+    api: httpx.AsyncClient, tokens: dict[str, str]
+) -> None:
+    share = track((await api.post("/v1/cases/share", json=SHARE, headers=bearer(tokens["gaj.zhangfang"]))).json()["case_id"])
+    body = {"case_id": share, "name": "路人甲", "id_number": "330324197707071116", "contact": "13900000000",
+            "reason": "试探"}
+    probe = await api.post("/v1/public/objections", json=body)
+    assert probe.status_code == 404 and "开放目录审核案件" in probe.json()["detail"]
+    headers, data = signed("POST", "/v1/public/open-applications", {"resource_id": "RES-MZJ-001"}, key="oa",
+                           secret="oa-secret")
+    limited = await api.post("/v1/public/open-applications", content=data, headers=headers)
+    assert limited.status_code in (400, 403)  # the body is checked first or the key's routes: never a start
+    headers, data = signed("POST", "/v1/public/open-applications",
+                           {"resource_id": "RES-MZJ-001", "name": "孙琳", "id_number": "330324197707071116",
+                            "contact": "13600000000", "scope": "研究", "purpose": "政策评估"}, key="oa", secret="oa-secret")
+    refused = await api.post("/v1/public/open-applications", content=data, headers=headers)
+    assert refused.status_code == 403 and "未获准" in refused.json()["detail"]

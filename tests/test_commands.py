@@ -84,7 +84,7 @@ def test_as_is_for_development_only(home: dict[str, str | None]) -> None:
     assert line == "错误：--as 只用于开发环境（make dev 为示例人员生成开发令牌）：请用 pdw login 登录或设置 PDW_TOKEN"
     Path(str(home["PDW_HOME"])).mkdir(parents=True)
     (Path(str(home["PDW_HOME"])) / "dev-tokens.json").write_text('{"jyj.panxiaoyu": "pdw_x"}', encoding="utf-8")
-    assert "--as 只用于开发环境" in one_error_line(pdw({**home, "PDW_ACTOR": "dsj.zhouwei"}, "overdue"))
+    assert "开发令牌中没有人员“dsj.zhouwei”" in one_error_line(pdw({**home, "PDW_ACTOR": "dsj.zhouwei"}, "overdue"))
 
 
 def test_without_a_credential_pdw_says_to_log_in(home: dict[str, str | None]) -> None:
@@ -320,18 +320,18 @@ async def test_records_print_with_the_api_s_chinese_labels(dev: dict[str, str | 
 
 
 async def test_tokens_are_issued_once_listed_without_the_secret_and_revoked(dev: dict[str, str | None]) -> None:
-    issued = await apdw(dev, "token", "issue", "jyj.liuyang", "--days", "3", "--label", "测试", "--as", "dsj.zhouwei",
+    issued = await apdw(dev, "token", "issue", "jyj.panxiaoyu", "--days", "3", "--label", "测试", "--as", "dsj.zhouwei",
                         "--json")
     assert issued.exit_code == 0, issued.stderr
     token = json.loads(issued.stdout)
     listed = await apdw(dev, "token", "list", "--as", "dsj.zhouwei")
-    assert "jyj.liuyang" in listed.stdout and token["token"] not in listed.stdout
+    assert "jyj.panxiaoyu" in listed.stdout and token["token"] not in listed.stdout
     clerk = await apdw(dev, "token", "list", "--as", "jyj.panxiaoyu")
     assert "无权" in one_error_line(clerk)
     revoked = await apdw(dev, "token", "revoke", str(token["id"]), "--as", "dsj.zhouwei")
     assert revoked.stdout == f"令牌 {token['id']} 已吊销\n"
     assert "吊销" in one_error_line(await apdw({**dev, "PDW_TOKEN": token["token"]}, "dept", "list"))
-    text = await apdw(dev, "token", "issue", "jyj.liuyang", "--as", "dsj.zhouwei")
+    text = await apdw(dev, "token", "issue", "jyj.panxiaoyu", "--as", "dsj.zhouwei")
     assert "只显示这一次" in text.stdout and text.stdout.strip().splitlines()[-1].startswith("pdw_")
 
 

@@ -181,7 +181,7 @@ def test_art11_catalog_update_through_pdw_end_to_end(stack: Stack) -> None:
     ("args", "message"),
     [
         (["--resource", "RES-NONE-1", "--note", "x", "--as", "wjj.maqiang"], "数据资源“RES-NONE-1”不在目录中"),
-        (["--resource", "RES-WJJ-001", "--note", "x", "--as", "nobody"], "--as 只用于开发环境"),
+        (["--resource", "RES-WJJ-001", "--note", "x", "--as", "nobody"], "开发令牌中没有人员“nobody”"),
         (["--resource", "RES-WJJ-001", "--note", "x", "--as", "gaj.zhangfang"], "无权登记"),
         (["--resource", "RES-WJJ-001", "--as", "wjj.maqiang"], "变化说明（change_note）：缺少此项"),
         (["--resource", "RES-WJJ-001", "--note", "x", "--element", "colour", "--as", "wjj.maqiang"], "不是目录基本要素"),

@@ -172,6 +172,8 @@ def test_art32_public_requests_are_counted_only_for_data_not_in_the_open_catalog
     with pytest.raises(StoreError, match="联系方式（contact）格式不符"):
         record_open_request("RES-JYJ-002", "孙八", "138-0000-0003")
     assert record_open_request("RES-JYJ-002", "孙八", "13800000003")[0] == second + 1  # the bad one was not counted
+    # Art. 32 counts requests from the public: one person asking again adds nothing.
+    assert record_open_request("RES-JYJ-002", "孙八", "13800000003")[0] == second + 1
 
 
 async def test_art32_source_lists_the_data_through_a_catalog_revision(env, worker) -> None:

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import func, select
 
 from activities.store import engine_for, resolve_actor, session
+from models.departments import Actor
 from models.requests import ShareStartRequest
 from models.share import ShareRequest
 from service import auth, records, starts
@@ -50,7 +51,9 @@ def empty_database() -> Iterator[None]:
 
 async def test_a_database_not_yet_migrated_says_to_run_pdw_setup(empty_database: None) -> None:
     with pytest.raises(ServiceError) as err:
-        await db(records.departments)
+        clerk = Actor(person_id="dsj.zhouwei", name="周伟", dept_code="dsj", dept_name="县大数据管理中心",
+                      dept_kind="center", roles=["daily_admin"])
+        await db(records.departments, auth.Principal(actor=clerk))
     assert err.value.kind == Kind.unavailable and err.value.message == "数据库尚未迁移到当前版本：请先运行 pdw setup"
 
 

@@ -145,7 +145,7 @@ class CatalogUpdateWorkflow(CaseWorkflow):
             if st.status != "awaiting_submission" or self.revision is not None:
                 raise ValueError(f"案件当前为“{st.status_zh}”，修订已提交或现在不能提交目录更新")
             if d.actor.dept_code != st.owner_code:
-                raise ValueError(
+                raise PermissionError(
                     f"{d.actor.label()}无权提交：目录更新须由数源部门{st.owner_name}的备案人员提交（第十一条）"
                 )
             elements, problems = self._revised(d.data)
@@ -157,7 +157,7 @@ class CatalogUpdateWorkflow(CaseWorkflow):
         if st.status != "under_review" or self.review is not None:
             raise ValueError(f"案件当前为“{st.status_zh}”，已有审核决定或现在不能审核")
         if d.actor.dept_kind != "center":
-            raise ValueError(f"{d.actor.label()}无权审核：目录更新由县大数据管理中心审核（第十一条）")
+            raise PermissionError(f"{d.actor.label()}无权审核：目录更新由县大数据管理中心审核（第十一条）")
         if d.action == "return" and not (d.reasons or "").strip():
             raise ValueError("退回修改须写明理由（reasons）（第十一条）")
 

@@ -146,12 +146,12 @@ class DataCorrectionWorkflow(CaseWorkflow):
             if st.status != "awaiting_forward" or self.forwarded is not None:
                 raise ValueError(f"案件当前为“{st.status_zh}”，现在不能转交")
             if d.actor.dept_kind != "center":
-                raise ValueError(f"{d.actor.label()}无权转交：纠错反馈经县大数据管理中心转交数源部门（第二十三条）")
+                raise PermissionError(f"{d.actor.label()}无权转交：纠错反馈经县大数据管理中心转交数源部门（第二十三条）")
             return
         if st.status != "verifying" or self.outcome is not None:
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{d.action}")
         if d.actor.dept_code != st.source_code:
-            raise ValueError(f"{d.actor.label()}无权校核：由数源部门{self.dept_name(st.source_code)}校核（第二十三条）")
+            raise PermissionError(f"{d.actor.label()}无权校核：由数源部门{self.dept_name(st.source_code)}校核（第二十三条）")
         if d.action == "extend":
             if PersonRole.first_responsible not in d.actor.roles:
                 raise ValueError(

@@ -167,7 +167,7 @@ class DisputeWorkflow(CaseWorkflow):
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{d.action}")
         if d.actor.dept_kind != ACTION_KIND[d.action]:
             who = {"center": "县大数据管理中心", "expert_committee": "专家委员会", "county_gov": "县人民政府"}
-            raise ValueError(
+            raise PermissionError(
                 f"{d.actor.label()}无权{d.action}：此步由{who[ACTION_KIND[d.action]]}作出"
                 f"（{step_rule(self.waiting[0]).article}）"
             )

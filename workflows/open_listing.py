@@ -140,9 +140,9 @@ class OpenListingReviewWorkflow(CaseWorkflow):
         if st.status != expected[d.action] or (d.action != "object" and not self.waiting):
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{d.action}")
         if d.action in ("list", "decline") and d.actor.dept_code != self.opened.source_code:
-            raise ValueError(f"{d.actor.label()}无权答复：由数源部门{self.opened.source_name}审核（第三十二条）")
+            raise PermissionError(f"{d.actor.label()}无权答复：由数源部门{self.opened.source_name}审核（第三十二条）")
         if d.action in ("uphold", "overturn") and d.actor.dept_kind != "center":
-            raise ValueError(f"{d.actor.label()}无权复核：由县大数据管理中心复核（第三十二条）")
+            raise PermissionError(f"{d.actor.label()}无权复核：由县大数据管理中心复核（第三十二条）")
         if d.action == "object" and (d.actor.dept_kind != "public" or not self.window_is_open()):
             raise ValueError("复核申请由对答复有异议的公民、法人或其他组织提出（pdw open object），每案一次（第三十二条）")
         if d.action in ("list", "overturn") and d.data.get("open_attribute") not in LISTABLE:

@@ -133,7 +133,7 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能审核")
         kind, who = WHO[st.status]
         if d.actor.dept_kind != kind:
-            raise ValueError(f"{d.actor.label()}无权审核：此步由{who}审核（第二十八条第二款）")
+            raise PermissionError(f"{d.actor.label()}无权审核：此步由{who}审核（第二十八条第二款）")
         if d.action == "refuse" and not (d.reasons or "").strip():
             raise ValueError("不予同意须写明理由（reasons）（第二十八条）")
         if d.action == "approve" and st.status == "city_review" and d.data.get("access_mode") not in ACCESS_MODES:

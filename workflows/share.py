@@ -239,7 +239,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
             if st.status != "refused" or not self.window_is_open():
                 raise ValueError(f"案件当前为“{st.status_zh}”：只有申请未获同意后、在协调期内才能申请协调（第二十条第二款）")
             if d.actor.dept_code not in (st.requester_code, st.source_code):
-                raise ValueError(f"{d.actor.label()}无权申请协调：由使用部门或数源部门申请（第二十条第二款）")
+                raise PermissionError(f"{d.actor.label()}无权申请协调：由使用部门或数源部门申请（第二十条第二款）")
             if not (d.reasons or "").strip():
                 raise ValueError("申请协调须写明争议理由（reasons）（第二十条第二款）")
             return
@@ -249,7 +249,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
         if party is None or party not in st.approvers:
             names = "、".join(st.parties[self.codes[p]] for p in st.approvers)
             article = step_rule(next(iter(st.approvers.values()))).article
-            raise ValueError(f"{d.actor.label()}无权审批：本申请由{names}审批（{article}）")
+            raise PermissionError(f"{d.actor.label()}无权审批：本申请由{names}审批（{article}）")
         if party in st.approvals:
             raise ValueError(f"{st.parties[self.codes[party]]}已作出决定，不能重复审批")
         if d.action == "refuse" and not ((d.reasons or "").strip() and (d.basis or "").strip()):

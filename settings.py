@@ -36,10 +36,12 @@ class Settings(BaseSettings):
     local_deadline_days: dict[str, int] = Field(default_factory=dict)
     # Notices (issue 5): the outbox always; these channels too ("log", "email", "webhook").
     notice_channels: list[str] = Field(default_factory=lambda: ["log"])
-    # Who hears of each ladder rung, by level (1 预警, 2 催办, 3 督办), as Art. 43 roles; escalation
-    # also reaches the first responsible person of the center (or, for a dispute, the county government).
+    # Who hears of each ladder rung, by level (0 待办 when a step starts, 1 预警, 2 催办, 3 督办), as
+    # Art. 43 roles; escalation also reaches the first responsible person of the center (or, for a
+    # dispute, the county government).
     notice_roles: dict[int, list[str]] = Field(
-        default_factory=lambda: {1: ["daily_admin"], 2: ["leader_in_charge"], 3: ["first_responsible"]}
+        default_factory=lambda: {0: ["daily_admin"], 1: ["daily_admin"], 2: ["leader_in_charge"],
+                                 3: ["first_responsible"]}
     )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -41,7 +41,9 @@ TEMPLATES = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
-LADDER_TEMPLATES = {1: "ladder/warning.txt.j2", 2: "ladder/urging.txt.j2", 3: "ladder/escalation.txt.j2"}
+# Level 0 is the 待办 the department gets the moment a step starts; then the ladder's three rungs.
+LADDER_TEMPLATES = {0: "ladder/todo.txt.j2", 1: "ladder/warning.txt.j2", 2: "ladder/urging.txt.j2",
+                    3: "ladder/escalation.txt.j2"}
 
 
 def day_zh(d: date) -> str:

@@ -29,6 +29,7 @@ ACTION_ZH = {
     "opinion": "提出专家意见",
     "decide": "作出决定",
     "forward": "转交数源部门",
+    "report": "报市大数据发展管理局审核",
     "extend": "同意延长校核期限",
     "correct": "更正数据",
     "confirm": "确认数据无误",

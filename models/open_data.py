@@ -124,6 +124,7 @@ class OpenReviewState(CaseState):
     open_attribute: str = ""
     outcome: str | None = None
     access_mode: str | None = None
+    center_opinion: str | None = None  # Art. 28 ¶2: what the center reported with the application
 
 
 class ListingReviewInput(BaseModel):

@@ -142,3 +142,41 @@ async def test_art23_only_the_center_forwards(env, worker) -> None:
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await handle.execute_update("decide", decision("forward", "scjgj.jinlei"))
     assert "经县大数据管理中心转交" in str(err.value.cause)
+
+
+async def test_art23_the_leader_in_charge_is_a_source_head_too_and_the_record_says_who(env, worker) -> None:
+    handle, _ = await start_correction(env, worker)
+    await handle.execute_update("decide", decision("extend", "scjgj.zhaomin", reasons="需调取档案",
+                                                   data={"working_days": 3}))
+    state = await handle.query("state")
+    assert state["extension_days"] == 3
+    consent = [d for d in state["decisions"] if d["action"] == "extend"]
+    assert [(d["actor"]["person_id"], d["role"]) for d in consent] == [("scjgj.zhaomin", "leader_in_charge")]
+
+
+async def test_art23_no_extension_once_the_period_has_ended(env, worker) -> None:
+    handle, state = await start_correction(env, worker)
+    deadline = Deadline.model_validate(state["deadlines"][VERIFY])
+    await env.sleep(deadline.due_at - await env.get_current_time() + timedelta(hours=2))
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update("decide", decision("extend", "scjgj.yangguang", reasons="来不及了",
+                                                       data={"working_days": 5}))
+    assert "届满" in str(err.value.cause) and "第二十三条" in str(err.value.cause)
+    state = await handle.query("state")
+    assert state["extension_days"] == 0 and state["escalation"] >= 2  # still urged: nothing was reset
+
+
+async def test_art23_an_extension_never_lowers_the_escalation_reached(env, worker) -> None:
+    handle, state = await start_correction(env, worker)
+    deadline = Deadline.model_validate(state["deadlines"][VERIFY])
+    await env.sleep(deadline.warn_at - await env.get_current_time() + timedelta(hours=1))
+    assert (await handle.query("state"))["escalation"] == 1  # warned, the period still running
+    await handle.execute_update("decide", decision("extend", "scjgj.yangguang", reasons="需调取档案",
+                                                   data={"working_days": 5}))
+    state = await handle.query("state")
+    assert state["escalation"] == 1
+    final = Deadline.model_validate(state["deadlines"][VERIFY])
+    await env.sleep(final.due_at - await env.get_current_time() + timedelta(hours=1))
+    levels = [n.level for n in notices_of(handle.id) if n.level and n.person_id == "scjgj.jinlei"]
+    assert levels == [1]  # the warning went once; the urging at the new deadline reaches the leader
+    assert [n.level for n in notices_of(handle.id) if n.level == 2]

@@ -63,8 +63,12 @@ async def test_art28_restricted_data_approved_by_the_center_then_the_city(env, w
     with pytest.raises(WorkflowUpdateFailedError) as city_first:
         await handle.execute_update("decide", decision("approve", "wzdsj.hehao", data={"access_mode": "sandbox"}))
     assert "此步由县大数据管理中心审核" in str(city_first.value.cause)
-    await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
-    await wait_status(handle, "city_review")
+    with pytest.raises(WorkflowUpdateFailedError) as center_decides:  # Art. 28 ¶2: the city approves
+        await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
+    assert "report" in str(center_decides.value.cause)
+    await handle.execute_update("decide", decision("report", "dsj.zhouwei", reasons="用途明确，建议以沙箱方式开放"))
+    state = await wait_status(handle, "city_review")
+    assert state["center_opinion"] == "用途明确，建议以沙箱方式开放"
     with pytest.raises(WorkflowUpdateFailedError) as no_mode:
         await handle.execute_update("decide", decision("approve", "wzdsj.hehao"))
     assert "access_mode" in str(no_mode.value.cause)
@@ -78,24 +82,35 @@ async def test_art28_restricted_data_approved_by_the_center_then_the_city(env, w
     histories.append(history)
 
 
-@pytest.mark.parametrize(("refuser", "stage"), [("dsj.zhouwei", "center_review"), ("wzdsj.hehao", "city_review")])
-async def test_art28_restricted_data_refused_by_the_center_or_the_city(env, worker, refuser, stage) -> None:
+async def test_art28_para2_only_the_city_refuses(env, worker) -> None:
     handle = await apply(env, worker, "RES-MZJ-001")
     await wait_status(handle, "center_review")
-    if stage == "city_review":
-        await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
-        await wait_status(handle, "city_review")
+    with pytest.raises(WorkflowUpdateFailedError) as center_refuses:
+        await handle.execute_update("decide", decision("refuse", "dsj.zhouwei", reasons="不宜开放"))
+    assert "report" in str(center_refuses.value.cause) and "第二十八条第二款" in str(center_refuses.value.cause)
+    await handle.execute_update("decide", decision("report", "dsj.zhouwei"))
+    await wait_status(handle, "city_review")
     with pytest.raises(WorkflowUpdateFailedError):
-        await handle.execute_update("decide", decision("refuse", refuser))  # no reasons
-    await handle.execute_update("decide", decision("refuse", refuser, reasons="涉及困难群众个人信息，用途不足以支持开放"))
+        await handle.execute_update("decide", decision("refuse", "wzdsj.hehao"))  # no reasons
+    await handle.execute_update("decide", decision("refuse", "wzdsj.hehao", reasons="涉及困难群众个人信息，用途不足以支持开放"))
     assert (await handle.result())["outcome"] == "refused"
     assert "用途不足以支持开放" in application(handle.id).reasons
+
+
+async def test_art28_para2_the_center_returns_an_incomplete_application_for_supplement(env, worker) -> None:
+    handle = await apply(env, worker, "RES-MZJ-001")
+    await wait_status(handle, "center_review")
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update("decide", decision("return", "dsj.zhouwei"))  # what to supplement
+    await handle.execute_update("decide", decision("return", "dsj.zhouwei", reasons="请补充研究项目批准文件"))
+    assert (await handle.result())["outcome"] == "returned"
+    assert "请补充研究项目批准文件" in application(handle.id).reasons
 
 
 async def test_art28_city_review_overdue_escalates_to_the_city_and_center_leaders(env, worker) -> None:
     handle = await apply(env, worker, "RES-MZJ-001")
     await wait_status(handle, "center_review")
-    await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
+    await handle.execute_update("decide", decision("report", "dsj.zhouwei"))
     state = await wait_status(handle, "city_review")
     deadline = Deadline.model_validate(state["deadlines"]["open.city_review"])
     await env.sleep(deadline.escalate_at - await env.get_current_time() + timedelta(hours=1))

@@ -119,7 +119,7 @@ async def test_art20_uncollected_data_source_replies_within_7_working_days_under
     await env.sleep(deadline.escalate_at - await env.get_current_time() + timedelta(days=2))
     notices = notices_of(handle.id)
     assert sorted((n.level, n.person_id) for n in notices) == [
-        (1, "zjj.qianjun"), (2, "zjj.lumei"), (3, "dsj.chenjianguo"), (3, "zjj.pengcheng")]
+        (0, "zjj.qianjun"), (1, "zjj.qianjun"), (2, "zjj.lumei"), (3, "dsj.chenjianguo"), (3, "zjj.pengcheng")]
     with session() as s:
         misses = s.exec(select(DeadlineMiss).where(DeadlineMiss.case_id == handle.id)).all()
     assert [(m.dept_code, m.statutory, m.article) for m in misses] == [("zjj", True, "第二十条")]

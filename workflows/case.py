@@ -136,7 +136,8 @@ class CaseWorkflow:
     # ---- steps under a deadline --------------------------------------------------------------------
 
     async def start_step(self, step: str, dept: str, *, event_at: datetime | None = None) -> Deadline:
-        """``dept`` now owes ``step``: compute its deadline from ``event_at`` (default now), once."""
+        """``dept`` now owes ``step``: compute its deadline from ``event_at`` (default now), once, and
+        tell the department (待办) what it owes, under which article, by when."""
         deadline = await workflow.execute_activity(
             compute_deadline, DeadlineRequest(step=step, event_at=event_at or workflow.now()), **ACTIVITY
         )
@@ -152,6 +153,7 @@ class CaseWorkflow:
             escalate_to=self.escalate_to,
             on_level=lambda _level: self.refresh(),
         )
+        await self.ladders[step].announce()
         return deadline
 
     async def extend_step(self, step: str, original: Deadline, extra_working_days: int) -> Deadline:

@@ -29,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.case import ACTIVITY, CaseWorkflow
 
+HEADS = {PersonRole.first_responsible.value, PersonRole.leader_in_charge.value}  # 数源部门负责人
+
 FORWARD, VERIFY = "correction.forward", "correction.verify"
 ACTIONS = ("forward", "extend", "correct", "confirm")
 
@@ -153,10 +155,14 @@ class DataCorrectionWorkflow(CaseWorkflow):
         if d.actor.dept_code != st.source_code:
             raise PermissionError(f"{d.actor.label()}无权校核：由数源部门{self.dept_name(st.source_code)}校核（第二十三条）")
         if d.action == "extend":
-            if PersonRole.first_responsible not in d.actor.roles:
-                raise ValueError(
-                    f"延长校核期限须经数源部门负责人同意：{d.actor.label()}不是该部门备案的主要负责人（第二十三条）"
+            # Art. 23: "经数源部门负责人同意" — its 主要负责人 or 分管领导 (the record keeps which).
+            if not HEADS & set(d.actor.roles):
+                raise PermissionError(
+                    f"延长校核期限须经数源部门负责人同意：{d.actor.label()}不是该部门备案的主要负责人或分管领导（第二十三条）"
                 )
+            # Art. 23: the period may be extended while it runs, not revived once it has ended.
+            if workflow.now() > st.deadlines[VERIFY].due_at:
+                raise ValueError(f"校核期限已于 {st.deadlines[VERIFY].due_date} 届满，不能再延长：延长须在期限内提出（第二十三条）")
             try:
                 days = int(d.data.get("working_days", 0))
             except (TypeError, ValueError):

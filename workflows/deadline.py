@@ -58,8 +58,9 @@ class DeadlineLadder:
         self.moves = 0
 
     def move(self, deadline: Deadline) -> None:
-        """A new deadline for the step (an extension): the rungs start again from it."""
-        self.deadline, self.level = deadline, LEVEL_NONE
+        """A new deadline for the step (an extension): the rungs still ahead are timed from it; a
+        rung already reached is never lowered (nor sent again)."""
+        self.deadline = deadline
         self.moves += 1
         self.on_level(self.level)
 
@@ -109,6 +110,13 @@ class DeadlineLadder:
                 ),
                 **ACTIVITY,
             )
+        await self._notify(level, deadline)
+
+    async def announce(self) -> None:
+        """待办: the department that now owes the step hears of it at once (PROCESSES.md, Time)."""
+        await self._notify(LEVEL_NONE, self.deadline)
+
+    async def _notify(self, level: int, deadline: Deadline) -> None:
         await workflow.execute_activity(
             send_ladder_notice,
             LadderNotice(

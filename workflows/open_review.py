@@ -2,7 +2,9 @@
 
 Open attributes (Art. 28): forbidden data (Art. 29) is refused at once with the ground; unconditional
 data needs no review, the applicant obtains it from the open system. For restricted data the
-applicant states scope and purpose; the center reviews and reports to the city bureau, and if the
+applicant states scope and purpose; the center reviews and reports it, with its opinion, to the city
+bureau ("经县大数据管理中心报市大数据发展管理局审核同意"): only the city approves or refuses. The
+center may return an incomplete application for the applicant to supplement and apply again. If the
 city approves, access is given through the provincial and city platform by the subject's
 authorisation or in a sandbox (Art. 28 ¶2), in the way of Art. 31 the applicant asked for.
 """
@@ -27,6 +29,10 @@ from workflows.case import ACTIVITY, CaseWorkflow
 
 CENTER_REVIEW, CITY_REVIEW = "open.center_review", "open.city_review"
 WHO = {"center_review": ("center", "县大数据管理中心"), "city_review": ("city_bureau", "市大数据发展管理局")}
+# Art. 28 ¶2: the center reports (with its opinion) or returns for supplement; the city decides.
+ACTIONS = {"center_review": ("report", "return"), "city_review": ("approve", "refuse")}
+ACTIONS_ZH = {"center_review": "report（报市大数据发展管理局审核，reasons 写中心意见）、return（退回补正）",
+              "city_review": "approve（同意）、refuse（不同意）"}
 
 
 @workflow.defn(name="RestrictedOpenReview")
@@ -38,6 +44,7 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
         "city_review": "待市大数据发展管理局审核",
         "approved": "已同意开放",
         "refused": "不予开放",
+        "returned": "申请材料不全，已退回补正",
         "no_review": "无条件开放，无需审核",
     }
 
@@ -74,17 +81,24 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
         if st.open_attribute == "unconditional":
             return await self._finish("no_review", "无条件开放类数据无需审核，可直接从开放系统获取（第二十八条第二款）")
 
-        # Art. 28 ¶2: the center reviews, then reports to the city bureau, which decides.
-        for status, step, dept in (("center_review", CENTER_REVIEW, opened.center_code),
-                                   ("city_review", CITY_REVIEW, opened.city_code)):
-            await self.start_step(step, dept)
-            self.set_status(status)
-            self.review = None
-            await self.await_step(step, lambda: self.review is not None)
-            assert self.review is not None
-            if self.review.action == "refuse":
-                who = WHO[status][1]
-                return await self._finish("refused", f"{who}不予同意：{self.review.reasons}")
+        # Art. 28 ¶2: the center reviews and reports to the city bureau with its opinion, or returns
+        # an incomplete application for supplement; it does not decide.
+        await self.start_step(CENTER_REVIEW, opened.center_code)
+        self.set_status("center_review")
+        await self.await_step(CENTER_REVIEW, lambda: self.review is not None)
+        assert self.review is not None
+        if self.review.action == "return":
+            return await self._finish("returned", f"县大数据管理中心退回补正：{self.review.reasons}。补正后可重新申请（第二十八条第二款）")
+        st.center_opinion = self.review.reasons
+
+        # Art. 28 ¶2: the city bureau reviews and approves or refuses.
+        await self.start_step(CITY_REVIEW, opened.city_code)
+        self.set_status("city_review")
+        self.review = None
+        await self.await_step(CITY_REVIEW, lambda: self.review is not None)
+        assert self.review is not None
+        if self.review.action == "refuse":
+            return await self._finish("refused", f"市大数据发展管理局不予同意：{self.review.reasons}")
         mode = str(self._access_mode)
         st.access_mode = mode
         return await self._finish(
@@ -127,15 +141,15 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
         """The center reviews, then the city bureau decides (Art. 28 ¶2); a refusal states its reasons."""
         st = self.state
         self.refuse_if_busy()
-        if d.action not in ("approve", "refuse"):
-            raise ValueError(f"操作“{d.action}”无效：受限开放申请的操作为 approve（同意）、refuse（不同意）")
         if st.status not in WHO or self.review is not None or not self.waiting:
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能审核")
         kind, who = WHO[st.status]
         if d.actor.dept_kind != kind:
             raise PermissionError(f"{d.actor.label()}无权审核：此步由{who}审核（第二十八条第二款）")
-        if d.action == "refuse" and not (d.reasons or "").strip():
-            raise ValueError("不予同意须写明理由（reasons）（第二十八条）")
+        if d.action not in ACTIONS[st.status]:
+            raise ValueError(f"操作“{d.action}”无效：{who}此步的操作为 {ACTIONS_ZH[st.status]}（第二十八条第二款）")
+        if d.action in ("refuse", "return") and not (d.reasons or "").strip():
+            raise ValueError(f"{'不予同意' if d.action == 'refuse' else '退回补正'}须写明理由（reasons）（第二十八条）")
         if d.action == "approve" and st.status == "city_review" and d.data.get("access_mode") not in ACCESS_MODES:
             choices = "、".join(f"{k}（{v}）" for k, v in ACCESS_MODES.items())
             raise ValueError(f"同意开放须在 data.access_mode 中写明获取方式：{choices}（第二十八条第二款）")

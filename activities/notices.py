@@ -267,11 +267,11 @@ async def send_digest(client: Client, today: date, task_queue: str, *, force: bo
     overdue: list[dict[str, Any]] = []
     async for wf in client.list_workflows("PdwEscalation >= 2 AND ExecutionStatus = 'Running'"):
         sa = wf.typed_search_attributes
-        due = sa.get(search.DUE_AT)
-        overdue.append({
-            "case_id": wf.id, "dept": sa.get(search.AWAITING) or "", "case_type": sa.get(search.CASE_TYPE) or "",
-            "level": sa.get(search.ESCALATION) or 0, "due": due,
-        })
+        levels = search.awaited_levels(sa.get(search.AWAITING_LEVELS)) or {
+            sa.get(search.AWAITING) or "": sa.get(search.ESCALATION) or 0}
+        # Each department hears of its own overdue steps only: not of another's in a joint approval.
+        overdue += [{"case_id": wf.id, "dept": dept, "case_type": sa.get(search.CASE_TYPE) or "", "level": level,
+                     "due": sa.get(search.DUE_AT)} for dept, level in levels.items() if level >= 2]
     if not overdue:
         return 0
     written = await asyncio.to_thread(_write_digest, today, overdue)

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from temporalio.common import SearchAttributeKey
 
 CASE_TYPE = SearchAttributeKey.for_keyword("PdwCaseType")
 STATUS = SearchAttributeKey.for_keyword("PdwStatus")
-AWAITING = SearchAttributeKey.for_keyword("PdwAwaiting")  # the department code whose action is awaited
+AWAITING = SearchAttributeKey.for_keyword("PdwAwaiting")  # the first department awaited (the soonest due)
+# Every department awaited, and each with its own ladder level ("gaj:2"): in a joint approval one may
+# be late and the other not, and nobody is listed for another's delay.
+AWAITING_ALL = SearchAttributeKey.for_keyword_list("PdwAwaitingAll")
+AWAITING_LEVELS = SearchAttributeKey.for_keyword_list("PdwAwaitingLevels")
 DEPARTMENTS = SearchAttributeKey.for_keyword_list("PdwDepartments")
 DUE_AT = SearchAttributeKey.for_datetime("PdwDueAt")
 ESCALATION = SearchAttributeKey.for_int("PdwEscalation")  # 0 none, 1 warned, 2 urged, 3 escalated
 PROVISIONAL_DUE = SearchAttributeKey.for_bool("PdwProvisionalDue")
 
 ALL: list[SearchAttributeKey[Any]] = [
-    CASE_TYPE, STATUS, AWAITING, DEPARTMENTS, DUE_AT, ESCALATION, PROVISIONAL_DUE,
+    CASE_TYPE, STATUS, AWAITING, AWAITING_ALL, AWAITING_LEVELS, DEPARTMENTS, DUE_AT, ESCALATION, PROVISIONAL_DUE,
 ]
+
+
+def awaited_levels(values: Sequence[str] | None) -> dict[str, int]:
+    """``["gaj:2", "dsj:0"]`` as ``{"gaj": 2, "dsj": 0}``."""
+    out: dict[str, int] = {}
+    for value in values or []:
+        code, _, level = value.rpartition(":")
+        if code and level.isdigit():
+            out[code] = int(level)
+    return out

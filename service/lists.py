@@ -32,17 +32,21 @@ async def list_cases(services: Services, query: str) -> list[dict[str, Any]]:
     """Cases matching a visibility query, soonest due first, with the labels staff read."""
     client = await services.temporal()
     names = await db(dept_names)
-    found = []
+    found: list[dict[str, Any]] = []
     try:
         async for wf in client.list_workflows(query):
             sa = wf.typed_search_attributes
             due_at = sa.get(search.DUE_AT)
-            awaiting = sa.get(search.AWAITING) or ""
             case_type = sa.get(search.CASE_TYPE) or ""
             escalation = sa.get(search.ESCALATION) or 0
+            levels = search.awaited_levels(sa.get(search.AWAITING_LEVELS))
+            first: str | None = sa.get(search.AWAITING)
+            if not levels and first:  # a case from before per-department levels
+                levels = {first: escalation}
             found.append({
                 "case_id": wf.id, "case_type": case_type, "case_type_zh": CASE_TYPE_ZH.get(case_type, case_type),
-                "status": sa.get(search.STATUS), "awaiting": awaiting, "awaiting_name": names.get(awaiting, awaiting),
+                "status": sa.get(search.STATUS), "awaiting": next(iter(levels), ""),
+                "awaiting_name": "、".join(names.get(code, code) for code in levels), "awaiting_levels": levels,
                 "due_at": due_at.isoformat() if due_at else None,
                 # due_at is 24:00 of the last working day: staff read that day.
                 "due_date": f"{due_at.astimezone(SHANGHAI) - timedelta(seconds=1):%Y-%m-%d}" if due_at else None,
@@ -52,7 +56,22 @@ async def list_cases(services: Services, query: str) -> list[dict[str, Any]]:
     except RPCError as err:
         raise unavailable(f"Temporal 暂时无法列出案件：{err.message}") from err
     far = datetime.max.replace(tzinfo=UTC).isoformat()
-    return sorted(found, key=lambda c: (c["due_at"] or far, c["case_id"]))
+    found.sort(key=lambda c: (c["due_at"] or far, c["case_id"]))
+    for case in found:
+        case["names"] = names
+    return found
+
+
+def for_department(case: dict[str, Any], code: str) -> dict[str, Any]:
+    """A case as one awaited department sees it: its own level, not another's (a joint approval)."""
+    names = case["names"]
+    level = case["awaiting_levels"].get(code, 0)
+    return {**{k: v for k, v in case.items() if k != "names"}, "awaiting": code, "awaiting_name": names.get(code, code),
+            "escalation": level, "level_zh": LEVEL_ZH.get(level, "")}
+
+
+def plain(case: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in case.items() if k != "names"}
 
 
 def _scope(principal: Principal) -> str:
@@ -64,7 +83,7 @@ def _scope(principal: Principal) -> str:
 async def inbox(services: Services, principal: Principal, dept: str) -> list[dict[str, Any]]:
     await db(get_department_checked, dept)
     require_dept_reader(principal, dept)
-    return await list_cases(services, f"PdwAwaiting = '{dept}' AND {RUNNING}")
+    return [for_department(c, dept) for c in await list_cases(services, f"PdwAwaitingAll = '{dept}' AND {RUNNING}")]
 
 
 def get_department_checked(code: str) -> None:
@@ -73,7 +92,9 @@ def get_department_checked(code: str) -> None:
 
 
 async def overdue(services: Services, principal: Principal) -> list[dict[str, Any]]:
-    return await list_cases(services, f"PdwEscalation >= 1 AND {RUNNING}{_scope(principal)}")
+    """Each awaited department whose own step is warned or later, with its case (Art. 41, 46)."""
+    cases = await list_cases(services, f"PdwEscalation >= 1 AND {RUNNING}{_scope(principal)}")
+    return [for_department(c, code) for c in cases for code, level in c["awaiting_levels"].items() if level >= 1]
 
 
 async def stuck(services: Services, principal: Principal, idle_days: int) -> list[dict[str, Any]]:
@@ -101,4 +122,4 @@ async def stuck(services: Services, principal: Principal, idle_days: int) -> lis
     running = [c for c in await list_cases(services, f"{RUNNING} AND PdwCaseType IS NOT NULL{scope}")
                if c["case_id"] not in seen]
     idle = [c for c in await asyncio.gather(*(idle_for(c) for c in running)) if c]
-    return failing + idle
+    return [plain(c) for c in failing + idle]

@@ -235,6 +235,11 @@ def test_art20_refused_request_disputed_up_to_the_county_through_pdw(stack: Stac
                         "--scope", "县教育局安全科", "--mode", "verification", "--months", "6",
                         "--as", "jyj.panxiaoyu").stdout.splitlines()[0]
     _wait(lambda: status_of(stack, case_id) == "under_review", "review")
+    # Art. 20 联合审批: both departments find it in their inbox, each at its own level.
+    for dept, person in (("dsj", "dsj.zhouwei"), ("gaj", "gaj.lijun")):
+        listed = _wait(lambda d=dept, p=person: [c for c in json.loads(stack.pdw(
+            "inbox", "--dept", d, "--as", p, "--json").stdout) if c["case_id"] == case_id], f"{dept}'s inbox")
+        assert listed[0]["awaiting"] == dept and listed[0]["escalation"] == 0
     no_basis = stack.pdw("decide", case_id, "refuse", "--as", "gaj.lijun", "--reason", "涉及车主信息", ok=False)
     assert no_basis.returncode == 1 and "提供依据（basis）（第二十条）" in no_basis.stderr
     stack.pdw("decide", case_id, "refuse", "--as", "gaj.lijun", "--reason", "涉及车主个人信息",

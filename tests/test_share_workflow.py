@@ -287,3 +287,24 @@ def test_art13_art16_art20_bad_requests_are_refused_in_chinese(fields: dict, mes
     requester = resolve_actor(request.pop("requester"))
     with session() as s, pytest.raises(StoreError, match=message.replace("（", ".").replace("）", ".")):
         check_share_request(s, requester=requester, **request)
+
+
+async def test_art20_joint_approval_keeps_each_awaited_department_with_its_own_level(env, worker) -> None:
+    """Art. 20 联合审批: both departments are findable while both owe their step, and the one still
+    awaited past its deadline is the only one marked late: nobody is listed for another's delay."""
+    from models import search
+
+    handle = await start_share(env, worker, resource="RES-GAJ-002", items=["号牌号码"], by="jyj.panxiaoyu")
+    state = await wait_status(handle, "under_review")
+    sa = (await handle.describe()).typed_search_attributes
+    assert sorted(sa.get(search.AWAITING_ALL) or []) == ["dsj", "gaj"]
+    assert search.awaited_levels(sa.get(search.AWAITING_LEVELS)) == {"dsj": 0, "gaj": 0}
+    await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
+    source = Deadline.model_validate(state["deadlines"]["share.source_review"])
+    await env.sleep(source.escalate_at - await env.get_current_time() + timedelta(hours=1))
+    sa = (await handle.describe()).typed_search_attributes
+    assert sa.get(search.AWAITING_ALL) == ["gaj"]
+    assert search.awaited_levels(sa.get(search.AWAITING_LEVELS)) == {"gaj": 3}
+    with session() as s:
+        misses = s.exec(select(DeadlineMiss).where(DeadlineMiss.case_id == handle.id)).all()
+    assert [m.dept_code for m in misses] == ["gaj"]  # the center acted in time

@@ -80,29 +80,30 @@ class CaseWorkflow:
     def refresh(self) -> None:
         """Search attributes and current details say what is awaited, from whom, until when."""
         st = self.state
-        ladders = [self.ladders[step] for step in self.waiting]
+        ladders = sorted((self.ladders[step] for step in self.waiting), key=lambda ladder: ladder.deadline.due_at)
         st.awaiting = list(dict.fromkeys(ladder.dept_code for ladder in ladders))
         st.escalation = max((ladder.level for ladder in ladders), default=0)
+        levels = {code: max(ladder.level for ladder in ladders if ladder.dept_code == code) for code in st.awaiting}
         if not ladders:
             workflow.upsert_search_attributes(
                 [
                     *self._identity(),
                     search.STATUS.value_set(st.status),
-                    search.AWAITING.value_unset(),
-                    search.DUE_AT.value_unset(),
+                    *self._unset_awaiting(),
                     search.ESCALATION.value_set(0),
                 ]
             )
             workflow.set_current_details(st.status_zh)
             return
-        soonest = min(ladders, key=lambda ladder: ladder.deadline.due_at)
+        soonest = ladders[0]
         st.article = soonest.deadline.article
         workflow.upsert_search_attributes(
             [
                 *self._identity(),
                 search.STATUS.value_set(OVERDUE if st.escalation >= LEVEL_URGED else st.status),
-                # One keyword: the first department awaited (all of them are in the state query).
-                search.AWAITING.value_set(st.awaiting[0]),
+                search.AWAITING.value_set(st.awaiting[0]),  # the soonest due
+                search.AWAITING_ALL.value_set(st.awaiting),
+                search.AWAITING_LEVELS.value_set([f"{code}:{level}" for code, level in levels.items()]),
                 search.DUE_AT.value_set(soonest.deadline.due_at),
                 search.ESCALATION.value_set(st.escalation),
                 search.PROVISIONAL_DUE.value_set(any(ladder.deadline.provisional for ladder in ladders)),
@@ -124,14 +125,14 @@ class CaseWorkflow:
         self.state.awaiting, self.state.escalation = [], 0
         self.note(text_zh)
         workflow.upsert_search_attributes(
-            [
-                search.STATUS.value_set(status),
-                search.AWAITING.value_unset(),
-                search.DUE_AT.value_unset(),
-                search.ESCALATION.value_set(0),
-            ]
+            [search.STATUS.value_set(status), *self._unset_awaiting(), search.ESCALATION.value_set(0)]
         )
         workflow.set_current_details(f"已办结：{text_zh}")
+
+    @staticmethod
+    def _unset_awaiting() -> list[SearchAttributeUpdate[Any]]:
+        return [search.AWAITING.value_unset(), search.AWAITING_ALL.value_unset(),
+                search.AWAITING_LEVELS.value_unset(), search.DUE_AT.value_unset()]
 
     # ---- steps under a deadline --------------------------------------------------------------------
 

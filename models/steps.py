@@ -12,7 +12,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class StepRule:
     key: str
-    zh: str
+    zh: str  # what is owed, without who owes it: texts put the department before it
     working_days: int
     statutory: bool
     article: str
@@ -22,39 +22,39 @@ STEP_RULES: dict[str, StepRule] = {
     rule.key: rule
     for rule in (
         # Art. 11 ¶2: update the catalog within 5 working days of an element changing.
-        StepRule("catalog_update.submit", "部门更新目录条目", 5, True, "第十一条"),
+        StepRule("catalog_update.submit", "更新目录条目", 5, True, "第十一条"),
         # Art. 11 ¶1: the center supervises and reviews; the measures set no time (local default).
-        StepRule("catalog_update.review", "大数据管理中心审核目录更新", 5, False, "第十一条"),
+        StepRule("catalog_update.review", "审核目录更新", 5, False, "第十一条"),
         # Art. 20 ¶1: collected data — the center approves; restricted data jointly with the source.
-        StepRule("share.center_review", "大数据管理中心审批共享申请", 5, False, "第二十条"),
-        StepRule("share.source_review", "数源部门联合审批共享申请", 5, False, "第二十条"),
+        StepRule("share.center_review", "审批共享申请", 5, False, "第二十条"),
+        StepRule("share.source_review", "联合审批共享申请", 5, False, "第二十条"),
         # Art. 20 ¶1: data not yet collected — the source replies within 7 working days.
-        StepRule("share.source_reply", "数源部门答复未归集数据的共享申请", 7, True, "第二十条"),
+        StepRule("share.source_reply", "答复未归集数据的共享申请", 7, True, "第二十条"),
         # Art. 15, 17: non-shared data only desensitised, and only if the source agrees.
-        StepRule("share.nonshared_review", "数源部门审查不予共享类数据可否脱敏提供", 5, False, "第十七条"),
+        StepRule("share.nonshared_review", "审查不予共享类数据可否脱敏提供", 5, False, "第十七条"),
         # Art. 21: batch mode needs the center's and the source's review.
-        StepRule("share.batch_center_review", "大数据管理中心审核批量共享", 5, False, "第二十一条"),
-        StepRule("share.batch_source_review", "数源部门审核批量共享", 5, False, "第二十一条"),
+        StepRule("share.batch_center_review", "审核批量共享", 5, False, "第二十一条"),
+        StepRule("share.batch_source_review", "审核批量共享", 5, False, "第二十一条"),
         # Art. 20 ¶2: after a refusal, how long either department may still ask for coordination.
         StepRule("share.dispute_window", "对拒绝共享申请协调的期间", 10, False, "第二十条"),
         # Art. 20 ¶2: the center coordinates; if that fails, the county government decides.
-        StepRule("dispute.coordinate", "大数据管理中心协调共享争议", 10, False, "第二十条"),
-        StepRule("dispute.county_decision", "县人民政府决定共享争议", 15, False, "第二十条"),
+        StepRule("dispute.coordinate", "协调共享争议", 10, False, "第二十条"),
+        StepRule("dispute.county_decision", "决定共享争议", 15, False, "第二十条"),
         # Art. 28 ¶3: a disputed open attribute — the expert committee's opinion, then the county decides.
-        StepRule("dispute.expert_opinion", "专家委员会对开放属性争议提出意见", 10, False, "第二十八条"),
-        StepRule("dispute.open_county_decision", "县人民政府决定开放属性", 15, False, "第二十八条"),
+        StepRule("dispute.expert_opinion", "对开放属性争议提出意见", 10, False, "第二十八条"),
+        StepRule("dispute.open_county_decision", "决定开放属性", 15, False, "第二十八条"),
         # Art. 23: an error report goes through the center to the source, which verifies it within
         # 5 working days of receipt (its head may extend by at most 15).
-        StepRule("correction.forward", "大数据管理中心转交纠错反馈", 2, False, "第二十三条"),
-        StepRule("correction.verify", "数源部门校核数据", 5, True, "第二十三条"),
+        StepRule("correction.forward", "转交纠错反馈", 2, False, "第二十三条"),
+        StepRule("correction.verify", "校核数据", 5, True, "第二十三条"),
         # Art. 28 ¶2: restricted-open data — the center reviews and reports to the city bureau.
-        StepRule("open.center_review", "大数据管理中心审核受限开放申请", 5, False, "第二十八条"),
-        StepRule("open.city_review", "市大数据发展管理局审核受限开放申请", 10, False, "第二十八条"),
+        StepRule("open.center_review", "审核受限开放申请并报市大数据发展管理局", 5, False, "第二十八条"),
+        StepRule("open.city_review", "审核受限开放申请", 10, False, "第二十八条"),
         # Art. 32: the source reviews data the public often asks for; an objection to its answer is
         # reviewed by the center within 3 working days.
-        StepRule("open.listing_review", "数源部门审核是否列入开放目录", 10, False, "第三十二条"),
+        StepRule("open.listing_review", "审核是否列入开放目录", 10, False, "第三十二条"),
         StepRule("open.objection_window", "对数源部门答复提出复核申请的期间", 15, False, "第三十二条"),
-        StepRule("open.objection_review", "大数据管理中心复核", 3, True, "第三十二条"),
+        StepRule("open.objection_review", "复核数源部门的答复", 3, True, "第三十二条"),
     )
 }
 

@@ -161,5 +161,5 @@ def labelled_decision(d: dict[str, Any], parties: dict[str, str]) -> dict[str, A
         **d,
         "action_zh": ACTION_ZH.get(d["action"], d["action"]),
         "roles_zh": "、".join(ROLE_ZH[PersonRole(r)] if r in PersonRole.__members__ else r for r in roles),
-        "dept_name": parties.get(d["dept_code"], d["dept_code"]),
+        "dept_name": parties.get(d["dept_code"], "公众" if d["dept_code"] == "public" else d["dept_code"]),
     }

@@ -53,13 +53,15 @@ def catalog_entry(resource_id: str) -> list[dict[str, Any]]:
     """Every version of one entry, each element with its Chinese name and label."""
     with session() as s:
         get_resource(s, resource_id)
+        names = {d.code: d.name for d in s.exec(select(Department)).all()}
+        labels = {**LABELS, "provider_code": names}  # 提供单位: the department, by name
         versions = s.exec(select(CatalogVersion).where(CatalogVersion.resource_id == resource_id)
                           .order_by(CatalogVersion.version)).all()  # type: ignore[arg-type]
         out = []
         for v in versions:
             data = v.model_dump(mode="json")
             data["elements"] = [
-                {"field": f, "zh": zh, "value": data[f], "label": LABELS.get(f, {}).get(data[f], "")}
+                {"field": f, "zh": zh, "value": data[f], "label": labels.get(f, {}).get(data[f], "")}
                 for f, zh in ELEMENT_ZH.items()
             ]
             out.append(data)

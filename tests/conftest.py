@@ -83,13 +83,34 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[str]:
         async with build_worker(env.client, queue, executor):
             yield queue
             # End cases left running, once their in-flight activities are done: terminating a case
-            # with an activity under way leaves the time-skipping server's clock locked for a while.
+            # with an activity under way leaves the time-skipping server's clock locked for a while
+            # (the next test's env.sleep then times out).
             await asyncio.sleep(0.5)
             while STARTED:
+                case_id = STARTED.pop()
+                await settle(env.client, case_id)
                 try:
-                    await env.client.get_workflow_handle(STARTED.pop()).terminate("test over")
+                    await env.client.get_workflow_handle(case_id).terminate("test over")
                 except RPCError:  # already finished
                     pass
+
+
+async def settle(client: Client, case_id: str, timeout: float = 2) -> None:
+    """Wait until the case has no activity in flight (or ``timeout`` seconds)."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+    from temporalio.service import RPCError
+
+    end = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < end:
+        try:
+            described = await client.workflow_service.describe_workflow_execution(DescribeWorkflowExecutionRequest(
+                namespace=client.namespace, execution=WorkflowExecution(workflow_id=case_id)))
+        except RPCError:
+            return
+        if not described.pending_activities:
+            return
+        await asyncio.sleep(0.1)
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ def test_art11_catalog_update_through_pdw_end_to_end(stack: Stack) -> None:
     with urllib.request.urlopen(f"{stack.ui}/api/v1/namespaces/default/workflows/{case_id}", timeout=10) as r:
         assert case_id in r.read().decode()
     metadata = stack.temporal("workflow", "metadata", "--workflow-id", case_id)
-    assert "等待县卫生健康局部门更新目录条目" in json.dumps(metadata, ensure_ascii=False)
+    assert "等待县卫生健康局更新目录条目" in json.dumps(metadata, ensure_ascii=False)
 
     wrong = stack.pdw("decide", case_id, "approve", "--as", "wjj.maqiang", ok=False)
     assert wrong.returncode != 0 and "现在不能审核" in wrong.stderr

@@ -7,6 +7,7 @@ import asyncio
 import email
 import email.policy
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -199,21 +200,39 @@ def _rung(case_type: str, level: int, dept: str = "jyj") -> LadderNotice:
                         escalate_to="county_gov" if case_type == "dispute" else "center")
 
 
+DOUBLED = re.compile(r"([\u4e00-\u9fff]{3,})\1")  # 大数据管理中心大数据管理中心
+
+
 @pytest.mark.parametrize("case_type", list(CASE_TYPE_ZH))
 def test_every_template_renders_for_every_process_and_level(case_type: str) -> None:
-    for level in (1, 2, 3):
+    for level in (0, 1, 2, 3):
         assert write_ladder_notices(_rung(case_type, level)) >= 1
     for kind in DECISION_KINDS:
         assert write_case_notices(CaseNotice(
             case_id=f"render-{case_type}", case_type=case_type, key=f"k.{kind}", kind=kind, dept_code="jyj",
-            headline="标题", detail="理由：示例。", article="第二十条", at=datetime.now(UTC))) == 1
-    bodies = [n.body for n in notices_of(f"render-{case_type}")] + [
-        n.body for level in (1, 2, 3) for n in notices_of(f"render-{case_type}-{level}-jyj")]
+            headline="审核结论甲", detail="理由：示例。", article="第二十条", at=datetime.now(UTC))) == 1
+    decided = [n.body for n in notices_of(f"render-{case_type}")]
+    bodies = decided + [n.body for level in (0, 1, 2, 3) for n in notices_of(f"render-{case_type}-{level}-jyj")]
     assert all("{{" not in b and CASE_TYPE_ZH[case_type] in b for b in bodies)
+    # The headline is the subject; no line says it twice ("未获同意（未获同意）").
+    assert [line for b in decided for line in b.splitlines() if line.count("审核结论甲") > 1] == []
+    assert not [m.group(0) for b in bodies if (m := DOUBLED.search(b))]
     escalated = notices_of(f"render-{case_type}-3-jyj")
     leaders = {"dispute": "xzf.huangzhiqiang"}.get(case_type, "dsj.chenjianguo")
     assert {n.person_id for n in escalated} == {"jyj.liuyang", leaders}
     assert all("暂定" in n.body for n in escalated)
+
+
+def test_step_names_say_what_is_owed_not_who_owes_it() -> None:
+    """Texts put the department first ("等待县公安局联合审批共享申请"): a step name that names a
+    party too would double it ("等待县大数据管理中心大数据管理中心审批")."""
+    from activities.seed import DEPARTMENTS
+    from models.steps import STEP_RULES
+
+    for rule in STEP_RULES.values():
+        for _code, name, _kind, _people in DEPARTMENTS:
+            assert not DOUBLED.search(f"等待{name}{rule.zh}"), (name, rule.zh)
+        assert not rule.zh.startswith(("部门", "数源部门", "大数据管理中心", "县人民政府", "专家委员会", "市大数据")), rule
 
 
 def test_a_role_nobody_holds_is_reported_to_the_center() -> None:

@@ -75,7 +75,7 @@ def _rung(level: int) -> LadderNotice:
     deadline = Deadline(step="catalog_update.submit", article="第十一条", statutory=True, working_days=5,
                         event_at=now, due_date=now.date(), due_at=now, warn_at=now, escalate_at=now,
                         provisional=False)
-    return LadderNotice(case_id="catalog-idem-2", case_type="catalog_update", step_zh="部门更新目录条目",
+    return LadderNotice(case_id="catalog-idem-2", case_type="catalog_update", step_zh="更新目录条目",
                         level=level, dept_code="gaj", deadline=deadline, at=now)
 
 

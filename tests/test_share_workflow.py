@@ -157,7 +157,7 @@ async def test_art20_dispute_settled_by_the_center_grants(env, worker, histories
     handle, dispute = await _refused_and_disputed(env, worker)
     with pytest.raises(WorkflowUpdateFailedError) as county_too_early:
         await dispute.execute_update("decide", decision("decide", "xzf.xujing", reasons="x", data={"outcome": "share"}))
-    assert "现在不能decide" in str(county_too_early.value.cause)
+    assert "现在不能作出决定" in str(county_too_early.value.cause)
     await dispute.execute_update(
         "decide", decision("settle", "dsj.zhouwei", reasons="双方同意仅提供号牌号码", data={"outcome": "share"})
     )
@@ -219,7 +219,7 @@ async def test_art28_open_attribute_dispute_takes_the_expert_opinion_then_the_co
     with pytest.raises(WorkflowUpdateFailedError) as county_first:
         await dispute.execute_update(
             "decide", decision("decide", "xzf.wuminghui", reasons="x", data={"open_attribute": "unconditional"}))
-    assert "现在不能decide" in str(county_first.value.cause)
+    assert "现在不能作出决定" in str(county_first.value.cause)
     await dispute.execute_update("decide", decision("opinion", "zjwyh.luoqing", reasons="建议无条件开放，许可证编号保留"))
     await wait_status(dispute, "county_decision")
     await dispute.execute_update(

@@ -13,9 +13,10 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.calendar import SHANGHAI
     from activities.correction import open_correction_case, update_correction_case
     from models.calendar import Deadline
-    from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
+    from models.cases import ACTION_ZH, DecisionInput, DecisionOutcome, DecisionRecord
     from models.correction import (
         MAX_EXTENSION_WORKING_DAYS,
         OUTCOMES,
@@ -98,7 +99,7 @@ class DataCorrectionWorkflow(CaseWorkflow):
         if status == "corrected":
             st.outcome_text = str(self._data.get("changes"))
             st.corrected_at = done.decided_at
-            text = f"已更正：{st.outcome_text}（更正时间 {done.decided_at:%Y-%m-%d %H:%M} UTC）"
+            text = f"已更正：{st.outcome_text}（更正时间 {done.decided_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}）"
         else:
             st.outcome_text = done.reasons
             text = f"经校核数据无误：{done.reasons}"
@@ -151,7 +152,7 @@ class DataCorrectionWorkflow(CaseWorkflow):
                 raise PermissionError(f"{d.actor.label()}无权转交：纠错反馈经县大数据管理中心转交数源部门（第二十三条）")
             return
         if st.status != "verifying" or self.outcome is not None:
-            raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{d.action}")
+            raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{ACTION_ZH.get(d.action, d.action)}")
         if d.actor.dept_code != st.source_code:
             raise PermissionError(f"{d.actor.label()}无权校核：由数源部门{self.dept_name(st.source_code)}校核（第二十三条）")
         if d.action == "extend":

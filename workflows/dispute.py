@@ -164,7 +164,7 @@ class DisputeWorkflow(CaseWorkflow):
         if d.action not in ACTION_KIND:
             raise ValueError(f"操作“{d.action}”无效：争议案件的操作为 settle、escalate（中心）、opinion（专家委员会）、decide（县政府）")
         if st.status != ACTION_STATUS[d.action] or not self.waiting:
-            raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{d.action}")
+            raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{ACTION_ZH.get(d.action, d.action)}")
         if d.actor.dept_kind != ACTION_KIND[d.action]:
             who = {"center": "县大数据管理中心", "expert_committee": "专家委员会", "county_gov": "县人民政府"}
             raise PermissionError(

@@ -12,7 +12,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.catalog import publish_catalog_changes
     from activities.open_data import open_listing_review, update_open_case
-    from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
+    from models.cases import ACTION_ZH, DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import OPEN_ATTRIBUTES, PublishRequest
     from models.open_data import ListingReviewInput, ListingReviewState, OpenCaseUpdate, OpenResult
 
@@ -138,7 +138,7 @@ class OpenListingReviewWorkflow(CaseWorkflow):
         if d.action not in expected:
             raise ValueError(f"操作“{d.action}”无效：应为 list、decline（数源部门）、object（申请人）、uphold、overturn（中心）")
         if st.status != expected[d.action] or (d.action != "object" and not self.waiting):
-            raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{d.action}")
+            raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{ACTION_ZH.get(d.action, d.action)}")
         if d.action in ("list", "decline") and d.actor.dept_code != self.opened.source_code:
             raise PermissionError(f"{d.actor.label()}无权答复：由数源部门{self.opened.source_name}审核（第三十二条）")
         if d.action in ("uphold", "overturn") and d.actor.dept_kind != "center":

@@ -16,6 +16,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.open_data import open_open_application, update_open_case
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
+    from models.catalog import OPEN_ATTRIBUTES
     from models.open_data import (
         ACCESS_MODES,
         ACCESS_WAYS,
@@ -71,7 +72,7 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
                       opened.city_code: opened.city_name}
         st.facts = [
             f"申请人：{inp.applicant_label}",
-            f"数据资源：{inp.resource_id} {opened.resource_name}（开放属性：{opened.open_attribute}）",
+            f"数据资源：{inp.resource_id} {opened.resource_name}（开放属性：{OPEN_ATTRIBUTES.get(opened.open_attribute, opened.open_attribute)}）",
             f"使用范围：{inp.scope}；使用用途：{inp.purpose}；获取方式：{ACCESS_WAYS[inp.access_way]}（第三十一条）",
         ]
         self.note(f"{inp.applicant_label}申请开放数据")

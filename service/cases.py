@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
@@ -19,6 +19,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.calendar import SHANGHAI
 from activities.open_data import check_applicant, record_objector
 from activities.store import session
 from models.cases import ACTION_ZH, LEVEL_ZH, Decision, DecisionInput
@@ -27,6 +28,7 @@ from models.notices import Notice
 from models.open_data import masked
 from models.processes import DECIDE_UPDATE, STATE_QUERY, process_of_case
 from models.requests import DecisionRequest, ObjectionRequest
+from models.share import Grant
 from models.steps import STEP_RULES
 from service.auth import Principal, require_case_reader
 from service.context import Services, db
@@ -112,9 +114,12 @@ async def show(services: Services, principal: Principal, case_id: str) -> dict[s
     client = await services.temporal()
     handle = client.get_workflow_handle(case_id)
     # The three look-ups are independent: ask them at once (pdw show's time is their slowest).
-    (status, summary), state, (decisions, notices) = await asyncio.gather(
+    (status, summary), state, (decisions, notices, after) = await asyncio.gather(
         execution_status(client, case_id), opened_state(handle, case_id), db(_records_of, case_id))
     require_case_reader(principal, case_id, list(state.get("parties", {})))
+    if after:  # the workflow has closed; the records say what came after
+        state = {**state, "facts": [*state.get("facts", []), *after],
+                 "status_zh": f"{state.get('status_zh', '')}；授权已撤销"}
     return {
         "case_id": case_id,
         "workflow_status": status,
@@ -139,12 +144,17 @@ async def execution_status(client: Client, case_id: str) -> tuple[str, str | Non
     return status, summary
 
 
-def _records_of(case_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _records_of(case_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """The case's decisions and notices, and what happened to it outside its workflow (Art. 22:
+    a grant revoked after the case closed)."""
     with session() as s:
         decisions = s.exec(select(Decision).where(Decision.case_id == case_id).order_by(Decision.seq)).all()  # type: ignore[arg-type]
         notices = s.exec(select(Notice).where(Notice.case_id == case_id).order_by(Notice.id)).all()  # type: ignore[arg-type]
+        revoked = s.exec(select(Grant).where(Grant.case_id == case_id, col(Grant.revoked_at).is_not(None))).all()
+        after = [f"共享授权 {g.id} 已于 {g.revoked_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 撤销：{g.revoke_reason}（第二十二条）"
+                 for g in revoked if g.revoked_at]
         return ([d.model_dump(mode="json") for d in decisions],
-                [n.model_dump(mode="json", exclude={"body", "address", "error"}) for n in notices])
+                [n.model_dump(mode="json", exclude={"body", "address", "error"}) for n in notices], after)
 
 
 def labelled_state(state: dict[str, Any]) -> dict[str, Any]:

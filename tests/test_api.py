@@ -3,6 +3,7 @@ and a real worker: who may act, who may read, what a hostile body gets, idempote
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -376,3 +377,23 @@ async def test_art32_the_public_objects_only_to_a_listing_answer_and_learns_noth
                             "contact": "13600000000", "scope": "研究", "purpose": "政策评估"}, key="oa", secret="oa-secret")
     refused = await api.post("/v1/public/open-applications", content=data, headers=headers)
     assert refused.status_code == 403 and "未获准" in refused.json()["detail"]
+
+
+async def test_art22_a_grant_revoked_after_the_case_closed_shows_in_the_case(
+    api: httpx.AsyncClient, tokens: dict[str, str]
+) -> None:
+    from tests.helpers import grant_of
+
+    case_id = track((await api.post("/v1/cases/share", json=SHARE, headers=bearer(tokens["gaj.zhangfang"]))).json()["case_id"])
+    await api.post(f"/v1/cases/{case_id}/decisions", json={"action": "approve"}, headers=bearer(tokens["dsj.zhouwei"]))
+    for _ in range(100):
+        if grant_of(case_id) is not None:
+            break
+        await asyncio.sleep(0.1)
+    grant = grant_of(case_id)
+    revoked = await api.post(f"/v1/grants/{grant.id}/revoke", json={"reason": "将共享数据对外提供"},
+                             headers=bearer(tokens["dsj.linxiaohong"]))
+    assert revoked.status_code == 200, revoked.text
+    state = (await api.get(f"/v1/cases/{case_id}", headers=bearer(tokens["gaj.zhangfang"]))).json()["state"]
+    assert state["status_zh"].endswith("授权已撤销")
+    assert any(f"共享授权 {grant.id} 已于" in fact and "将共享数据对外提供" in fact for fact in state["facts"])

@@ -56,7 +56,7 @@ async def test_art20_restricted_data_needs_joint_approval_in_either_order(env, w
     assert [d["actor"]["person_id"] for d in (await handle.query("state"))["decisions"]] == [first, second]
 
 
-async def test_art20_either_refusal_refuses_and_without_dispute_it_stands(env, worker, histories) -> None:
+async def test_art20_either_refusal_refuses_states_the_window_and_without_dispute_it_stands(env, worker, histories) -> None:
     handle = await start_share(env, worker, resource="RES-GAJ-002", items=["号牌号码"], by="jyj.panxiaoyu")
     await wait_status(handle, "under_review")
     await handle.execute_update("decide", decision("refuse", "gaj.lijun", **REFUSE))
@@ -66,6 +66,9 @@ async def test_art20_either_refusal_refuses_and_without_dispute_it_stands(env, w
     told = [n for n in notices_of(handle.id) if n.step == "share.refused"]
     assert len(told) == 1 and REFUSE["basis"] in told[0].body
     window = Deadline.model_validate(state["deadlines"]["share.dispute_window"])
+    # Art. 20 ¶2 sets no time for asking: the local window is told with the refusal, not kept silent.
+    day = window.due_date
+    assert f"{day.year}年{day.month}月{day.day}日24时" in told[0].body and "逾期未申请的，拒绝决定生效" in told[0].body
     await env.sleep(window.due_at - await env.get_current_time() + timedelta(hours=1))
     assert (await handle.result())["status"] == "refused_final"
     assert grant_of(handle.id) is None

@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.deadline import ACTIVITY, DeadlineLadder
 
-__all__ = ["ACTIVITY", "CaseWorkflow"]
+__all__ = ["ACTIVITY", "CaseWorkflow", "due_zh"]
 OVERDUE = "overdue"
 
 
@@ -177,14 +177,19 @@ class CaseWorkflow:
 
     # ---- periods in which a party may act ------------------------------------------------------
 
-    async def await_window(self, step: str) -> bool:
-        """Wait out a period in which a party may act but owes nothing (no ladder): True if it
-        acted. Its handler calls ``claim_window`` before any ``await`` after ``deciding`` has
-        verified the actor, so nothing slips in late."""
+    async def open_window(self, step: str) -> Deadline:
+        """Compute, from now, a period in which a party may act, so that it can be told its end."""
         window = await workflow.execute_activity(
             compute_deadline, DeadlineRequest(step=step, event_at=workflow.now()), **ACTIVITY
         )
         self.state.deadlines[step] = window
+        return window
+
+    async def await_window(self, step: str) -> bool:
+        """Wait out a period in which a party may act but owes nothing (no ladder): True if it
+        acted. Its handler calls ``claim_window`` before any ``await`` after ``deciding`` has
+        verified the actor, so nothing slips in late."""
+        window = self.state.deadlines.get(step) or await self.open_window(step)
         try:
             await workflow.wait_condition(lambda: self.window_claimed, timeout=window.due_at - workflow.now())
         except TimeoutError:

@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.steps import step_rule
 
-from workflows.case import ACTIVITY, CaseWorkflow
+from workflows.case import ACTIVITY, CaseWorkflow, due_zh
 from workflows.dispute import DisputeWorkflow
 
 CENTER, SOURCE = "center", "source"
@@ -121,11 +121,12 @@ class ShareApprovalWorkflow(CaseWorkflow):
 
         refusal = self.refusal
         st.refusal_reasons, st.refusal_basis = refusal.reasons, refusal.basis
+        # Art. 20 ¶2: either department may ask the center to coordinate. The measures set no time
+        # for asking; the local window is told with the refusal, so no refusal becomes final unsaid.
+        window = await self.open_window(DISPUTE_WINDOW)
         await self._tell(inp.requested_by.dept_code, "share.refused", "未获同意",
-                         f"理由：{refusal.reasons}；依据：{refusal.basis}。如有异议，可申请县大数据管理中心协调（第二十条第二款）。",
-                         refusal.article)
-
-        # Art. 20 ¶2: either department may ask the center to coordinate.
+                         f"理由：{refusal.reasons}；依据：{refusal.basis}。如有异议，任一方可在{due_zh(window)}前"
+                         "申请县大数据管理中心协调（第二十条第二款）；逾期未申请的，拒绝决定生效。", refusal.article)
         self.set_status("refused")
         if not await self.await_window(DISPUTE_WINDOW):
             return await self._refuse_final(refusal.reasons, refusal.basis, "未在协调期内申请协调，拒绝决定生效")

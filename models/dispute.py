@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from models.cases import CaseState
+from models.cases import CaseState, DecisionRecord
 from models.departments import Actor
 from models.types import UTCDateTime, utcnow
 
@@ -81,3 +81,4 @@ class DisputeResult(BaseModel):
     decided_by: str
     reasons: str | None = None
     basis: str | None = None
+    decision: DecisionRecord | None = None  # the settlement or the county's decision, as recorded

@@ -259,7 +259,8 @@ def test_art20_refused_request_disputed_up_to_the_county_through_pdw(stack: Stac
     _wait(lambda: status_of(stack, case_id) == "granted", "the grant")
     story = json.loads(stack.pdw("show", case_id, "--json").stdout)
     assert [(d["action"], d["person_id"], d["article"]) for d in story["decisions"]] == [
-        ("refuse", "gaj.lijun", "第二十条"), ("dispute", "jyj.panxiaoyu", "第二十条")]
+        ("refuse", "gaj.lijun", "第二十条"), ("dispute", "jyj.panxiaoyu", "第二十条"),
+        ("decide", "xzf.wuminghui", "第二十条")]  # Art. 20 ¶2: the county's decision, in the share case too
     assert story["decisions"][0]["basis"] == "《中华人民共和国个人信息保护法》第三十四条"
 
 

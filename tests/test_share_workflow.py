@@ -16,7 +16,16 @@ from models.calendar import Deadline
 from models.cases import DeadlineMiss
 from models.dispute import OPEN_ATTRIBUTE, DisputeInput
 from models.share import GrantRequest
-from tests.helpers import STARTED, decision, grant_of, notices_of, start_share, update_events, wait_status
+from tests.helpers import (
+    STARTED,
+    decision,
+    decisions_of,
+    grant_of,
+    notices_of,
+    start_share,
+    update_events,
+    wait_status,
+)
 
 REFUSE = {"reasons": "申请用途超出本部门法定职责", "basis": "《中华人民共和国个人信息保护法》第三十四条"}
 
@@ -190,6 +199,9 @@ async def test_art20_dispute_not_settled_goes_to_the_county_whose_decision_is_fi
     assert (await dispute.result())["decided_by"] == "county_gov"
     assert (await handle.result())["status"] == status
     assert (grant_of(handle.id) is not None) == (outcome == "share")
+    # Art. 20 ¶2: the county's decision stands among the share case's decisions too.
+    assert [(d.action, d.person_id, d.case_id) for d in decisions_of(handle.id)][-1] == (
+        "decide", "xzf.wuminghui", handle.id)
     told = {(n.dept_code, n.step) for n in notices_of(dispute.id)}
     assert {("jyj", "dispute.outcome"), ("gaj", "dispute.outcome")} <= told
 

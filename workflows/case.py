@@ -230,6 +230,15 @@ class CaseWorkflow:
         self.note(f"{d.actor.label()}{ACTION_ZH.get(d.action, d.action)}{reasons}{basis}")
         return record
 
+    async def adopt(self, decided: DecisionRecord) -> None:
+        """A decision taken in another case that decides this one (the county's, in a dispute over
+        it): it stands among this case's decisions too, once."""
+        record = decided.model_copy(update={"case_id": self.state.case_id, "seq": len(self.state.decisions) + 1})
+        self.state.decisions.append(record)
+        await workflow.execute_activity(record_decision, record, **ACTIVITY)
+        reasons = f"，理由：{decided.reasons}" if decided.reasons else ""
+        self.note(f"{decided.actor.label()}在案件 {decided.case_id} 中{ACTION_ZH.get(decided.action, decided.action)}{reasons}")
+
     async def tell(self, dept: str, key: str, kind: str, headline: str, detail: str, article: str) -> None:
         """A department hears of a decision (templates/decision/<kind>), once per case and key."""
         await workflow.execute_activity(

@@ -130,7 +130,7 @@ class DisputeWorkflow(CaseWorkflow):
         self.close(status, text)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return DisputeResult(case_id=st.case_id, outcome=self.outcome, decided_by=decided_by,
-                             reasons=record.reasons, basis=record.basis)
+                             reasons=record.reasons, basis=record.basis, decision=record)
 
     async def _tell(self, dept: str, key: str, headline: str, detail: str, step: str) -> None:
         kind = "dispute_escalated" if key == "dispute.to_county" else (

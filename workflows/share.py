@@ -146,6 +146,8 @@ class ShareApprovalWorkflow(CaseWorkflow):
             static_summary=f"共享争议 {st.case_id}（{st.parties[st.requester_code]} 与 {st.parties[st.source_code]}）",
         )
         who = "县大数据管理中心协调" if result.decided_by == "center" else "县人民政府决定"
+        if result.decision is not None:  # Art. 20 ¶2: the outcome stands among this case's decisions
+            await self.adopt(result.decision)
         if result.outcome == "share":
             self.note(f"{who}：予以共享")
             # Non-shared data is provided only desensitised, whoever decides to share it (Art. 15, 17).

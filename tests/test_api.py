@@ -397,3 +397,20 @@ async def test_art22_a_grant_revoked_after_the_case_closed_shows_in_the_case(
     state = (await api.get(f"/v1/cases/{case_id}", headers=bearer(tokens["gaj.zhangfang"]))).json()["state"]
     assert state["status_zh"].endswith("授权已撤销")
     assert any(f"共享授权 {grant.id} 已于" in fact and "将共享数据对外提供" in fact for fact in state["facts"])
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/v1/notices/retry", {}), ("POST", "/v1/notices/digest", {"force": True}), ("GET", "/v1/tokens", None),
+    ("POST", "/v1/calendar/years", {"year": 2031, "title": "国务院办公厅关于2031年部分节假日安排的通知"}),
+])
+async def test_art4_administration_is_refused_to_a_department_and_to_a_system(
+    api: httpx.AsyncClient, tokens: dict[str, str], method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    outsider = await api.request(method, path, json=body, headers=bearer(tokens["jyj.liuyang"]))
+    assert outsider.status_code == 403 and "县大数据管理中心" in outsider.json()["detail"]
+    headers, data = signed(method, path, {**(body or {}), "as": "jyj.panxiaoyu"} if body is not None else None)
+    system = await api.request(method, path, content=data or None, headers=headers)
+    assert system.status_code == 403 and "调用系统不能办理管理事项" in system.json()["detail"]
+    if path == "/v1/calendar/years":  # a clerk of the center neither: it moves statutory deadlines
+        clerk = await api.post(path, json=body, headers=bearer(tokens["dsj.zhouwei"]))
+        assert clerk.status_code == 403 and "分管领导" in clerk.json()["detail"]

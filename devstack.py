@@ -229,9 +229,19 @@ def start_hook(settings: Settings) -> Any:
 
 
 def main() -> None:
+    from sqlalchemy.exc import OperationalError
+
     settings = get_settings()
     configure_logging(settings.log_level)
-    asyncio.run(run_dev(settings))
+    try:
+        asyncio.run(run_dev(settings))
+    except OperationalError as err:  # one line, whatever is down (the trace goes to the log)
+        log.error("dev_database_unavailable", error=type(err.orig or err).__name__)
+        raise SystemExit("错误：数据库无法连接：请检查 PDW_DATABASE_URL 并确认数据库已启动") from err
+    except RuntimeError as err:
+        log.error("dev_temporal_unavailable", error=str(err))
+        raise SystemExit(f"错误：Temporal 开发服务器未能启动（{settings.temporal_address}）："
+                         f"请查看 {settings.home / 'temporal.log'}") from err
 
 
 def setup_command(seed: bool, admin: str | None, dev_tokens: bool) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -97,7 +98,12 @@ def main() -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_worker(settings, stop)
 
-    asyncio.run(_main())
+    try:
+        asyncio.run(_main())
+    except RuntimeError as err:  # Temporal not reachable: one line, not a traceback
+        log.error("worker_cannot_connect", address=settings.temporal_address, error=str(err))
+        print(f"错误：无法连接 Temporal 服务 {settings.temporal_address}：请检查 PDW_TEMPORAL_ADDRESS", file=sys.stderr)
+        exit_now(1)
     exit_now(0)
 
 

@@ -66,11 +66,16 @@ def register_catalog_update(inp: CatalogUpdateInput, owner_code: str) -> str | N
             CatalogUpdateCase.case_id != inp.case_id)).first()
         if other:
             return other
-        insert_ignore(s, CatalogUpdateCase, {
-            "case_id": inp.case_id, "resource_id": inp.resource_id, "owner_code": owner_code,
-            "status": "awaiting_submission", "changed_at": inp.changed_at, "change_note": inp.change_note,
-            "started_by": inp.started_by.person_id}, ["case_id"])
+        record_catalog_update(s, inp, owner_code)
     return None
+
+
+def record_catalog_update(s: Session, inp: CatalogUpdateInput, owner_code: str) -> None:
+    """The case's record, once (keyed by case id)."""
+    insert_ignore(s, CatalogUpdateCase, {
+        "case_id": inp.case_id, "resource_id": inp.resource_id, "owner_code": owner_code,
+        "status": "awaiting_submission", "changed_at": inp.changed_at, "change_note": inp.change_note,
+        "started_by": inp.started_by.person_id}, ["case_id"])
 
 
 def abandon_catalog_update(case_id: str) -> bool:
@@ -94,20 +99,7 @@ def open_catalog_update_case(inp: CatalogUpdateInput) -> CatalogCaseOpened:
             owner = get_department(s, resource.owner_code)
             the_center = center(s)
             current = current_version(s, resource.id)
-            insert_ignore(
-                s,
-                CatalogUpdateCase,
-                {
-                    "case_id": inp.case_id,
-                    "resource_id": resource.id,
-                    "owner_code": owner.code,
-                    "status": "awaiting_submission",
-                    "changed_at": inp.changed_at,
-                    "change_note": inp.change_note,
-                    "started_by": inp.started_by.person_id,
-                },
-                ["case_id"],
-            )
+            record_catalog_update(s, inp, owner.code)  # already there when the API started it
             return CatalogCaseOpened(
                 resource_id=resource.id,
                 owner_code=owner.code,

@@ -47,6 +47,7 @@ async def list_cases(services: Services, query: str) -> list[dict[str, Any]]:
                 "case_id": wf.id, "case_type": case_type, "case_type_zh": CASE_TYPE_ZH.get(case_type, case_type),
                 "status": sa.get(search.STATUS), "awaiting": next(iter(levels), ""),
                 "awaiting_name": "、".join(names.get(code, code) for code in levels), "awaiting_levels": levels,
+                "awaiting_names": {code: names.get(code, code) for code in levels},
                 "due_at": due_at.isoformat() if due_at else None,
                 # due_at is 24:00 of the last working day: staff read that day.
                 "due_date": f"{due_at.astimezone(SHANGHAI) - timedelta(seconds=1):%Y-%m-%d}" if due_at else None,
@@ -57,21 +58,14 @@ async def list_cases(services: Services, query: str) -> list[dict[str, Any]]:
         raise unavailable(f"Temporal 暂时无法列出案件：{err.message}") from err
     far = datetime.max.replace(tzinfo=UTC).isoformat()
     found.sort(key=lambda c: (c["due_at"] or far, c["case_id"]))
-    for case in found:
-        case["names"] = names
     return found
 
 
 def for_department(case: dict[str, Any], code: str) -> dict[str, Any]:
     """A case as one awaited department sees it: its own level, not another's (a joint approval)."""
-    names = case["names"]
     level = case["awaiting_levels"].get(code, 0)
-    return {**{k: v for k, v in case.items() if k != "names"}, "awaiting": code, "awaiting_name": names.get(code, code),
+    return {**case, "awaiting": code, "awaiting_name": case["awaiting_names"].get(code, code),
             "escalation": level, "level_zh": LEVEL_ZH.get(level, "")}
-
-
-def plain(case: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in case.items() if k != "names"}
 
 
 def _scope(principal: Principal) -> str:
@@ -122,4 +116,4 @@ async def stuck(services: Services, principal: Principal, idle_days: int) -> lis
     running = [c for c in await list_cases(services, f"{RUNNING} AND PdwCaseType IS NOT NULL{scope}")
                if c["case_id"] not in seen]
     idle = [c for c in await asyncio.gather(*(idle_for(c) for c in running)) if c]
-    return [plain(c) for c in failing + idle]
+    return failing + idle

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     escalate_after_working_days: int = 1
     # Local defaults for the steps the measures give no time for, by step key: {"catalog_update.review": 5}.
     local_deadline_days: dict[str, int] = Field(default_factory=dict)
+    # Art. 11: after the center returns a catalog update, the department has what remains of its 5
+    # working days, but never fewer than this (a local period beyond what remained).
+    returned_min_working_days: int = 2
     # Notices (issue 5): the outbox always; these channels too ("log", "email", "webhook").
     notice_channels: list[str] = Field(default_factory=lambda: ["log"])
     # Who hears of each ladder rung, by level (0 待办 when a step starts, 1 预警, 2 催办, 3 督办), as

@@ -13,10 +13,21 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import calendar, cases, catalog, correction, dispute, notices, open_data, share
+from activities import (
+    calendar,
+    calendar_change,
+    cases,
+    catalog,
+    correction,
+    dispute,
+    notices,
+    open_data,
+    share,
+)
 from logs import configure_logging
 from runtime import connect, exit_now
 from settings import Settings, get_settings
+from workflows.calendar_change import CalendarChangeWorkflow
 from workflows.catalog_update import CatalogUpdateWorkflow
 from workflows.correction import DataCorrectionWorkflow
 from workflows.dispute import DisputeWorkflow
@@ -34,10 +45,14 @@ WORKFLOWS = [
     OpenListingReviewWorkflow,
     NoticeDeliveryWorkflow,
     DailyDigestWorkflow,
+    CalendarChangeWorkflow,
 ]
 ACTIVITIES: list[Callable[..., Any]] = [
     calendar.compute_deadline,
     calendar.extend_deadline,
+    calendar.recompute_deadlines,
+    calendar.count_working_days,
+    calendar_change.tell_running_cases,
     correction.open_correction_case,
     correction.update_correction_case,
     cases.verify_actor,
@@ -55,6 +70,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     open_data.open_open_application,
     open_data.open_listing_review,
     open_data.update_open_case,
+    open_data.save_listing_objection,
     notices.send_ladder_notice,
     notices.send_case_notice,
     notices.deliver_notice,

@@ -32,6 +32,8 @@ from models.calendar import (
     Deadline,
     DeadlineRequest,
     ExtensionRequest,
+    RecomputeRequest,
+    WorkingDaysRequest,
 )
 from models.steps import step_rule
 from settings import get_settings
@@ -98,12 +100,17 @@ class WorkingCalendar:
         return last, provisional
 
     def deadline(
-        self, step: str, event_at: datetime, warn_before: int, escalate_after: int
+        self, step: str, event_at: datetime, warn_before: int, escalate_after: int,
+        working_days: int | None = None, statutory: bool | None = None,
     ) -> Deadline:
+        """A step's deadline: the rule's working days (or a local setting's), unless the case gives
+        its own (the days that remain of a period, Art. 11)."""
         rule = step_rule(step)
         days = rule.working_days
         if not rule.statutory:
             days = get_settings().local_deadline_days.get(step, days)
+        if working_days is not None:
+            days = working_days
         event_day = event_at.astimezone(SHANGHAI).date()
         due_date, provisional = self.due(event_day, days)
         # Warning at the start of the warn_before-th last working day (1: the start of the last day).
@@ -112,7 +119,7 @@ class WorkingCalendar:
         return Deadline(
             step=step,
             article=rule.article,
-            statutory=rule.statutory,
+            statutory=rule.statutory if statutory is None else statutory,
             working_days=days,
             event_at=event_at,
             due_date=due_date,
@@ -140,6 +147,25 @@ class WorkingCalendar:
         )
 
 
+    def recomputed(self, d: Deadline, warn_before: int, escalate_after: int, extended_by: int | None = None) -> Deadline:
+        """``d`` counted again on this calendar, from its event and with its own working days, then
+        moved by its extension (or ``extended_by``): after a calendar change, and for an extension."""
+        base = self.deadline(d.step, d.event_at, warn_before, escalate_after, d.working_days, d.statutory)
+        base = base.model_copy(update={"attempt": d.attempt})
+        extra = d.extended_by if extended_by is None else extended_by
+        return self.extended(base, extra, warn_before, escalate_after) if extra else base
+
+    def spans(self, d: Deadline, first: date, last: date) -> bool:
+        """Whether a change of the days ``first``..``last`` can move ``d``: it falls after the event
+        day and on or before the day of the last rung."""
+        event_day = d.event_at.astimezone(SHANGHAI).date()
+        return first <= d.escalate_at.astimezone(SHANGHAI).date() and last > event_day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 if ``end`` is not later)."""
+        return sum(1 for i in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=i)))
+
+
 def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, SHANGHAI)
 
@@ -158,16 +184,41 @@ def load_calendar() -> WorkingCalendar:
 def compute_deadline(req: DeadlineRequest) -> Deadline:
     """A step's deadline: computed here, once, and kept in the workflow (DESIGN.md §4)."""
     settings = get_settings()
+    days, statutory = None, None
+    if req.remaining_working_days is not None:
+        minimum = settings.returned_min_working_days
+        days, statutory = max(req.remaining_working_days, minimum), req.remaining_working_days >= minimum
     return load_calendar().deadline(
-        req.step, req.event_at, settings.warn_working_days, settings.escalate_after_working_days
+        req.step, req.event_at, settings.warn_working_days, settings.escalate_after_working_days, days, statutory
     )
 
 
 @activity.defn
 def extend_deadline(req: ExtensionRequest) -> Deadline:
+    """Art. 23: the deadline moved by the whole extension, counted on today's calendar."""
     settings = get_settings()
-    return load_calendar().extended(
-        req.original, req.extra_working_days, settings.warn_working_days, settings.escalate_after_working_days
+    return load_calendar().recomputed(
+        req.original, settings.warn_working_days, settings.escalate_after_working_days, req.extra_working_days
+    )
+
+
+@activity.defn
+def recompute_deadlines(req: RecomputeRequest) -> list[Deadline]:
+    """After a calendar change, a case's deadlines that the changed days can move, counted again."""
+    settings = get_settings()
+    cal = load_calendar()
+    return [
+        cal.recomputed(d, settings.warn_working_days, settings.escalate_after_working_days)
+        if cal.spans(d, req.first, req.last) else d
+        for d in req.deadlines
+    ]
+
+
+@activity.defn
+def count_working_days(req: WorkingDaysRequest) -> int:
+    """Art. 11: how many working days of a period have been used between two moments."""
+    return load_calendar().working_days_between(
+        req.start.astimezone(SHANGHAI).date(), req.end.astimezone(SHANGHAI).date()
     )
 
 

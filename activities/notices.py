@@ -4,7 +4,8 @@ delivered through each configured channel once.
 Recipients are resolved when a notice is sent, from the people each department has registered
 (Art. 43): by default warning (预警) the daily administrator, urging (催办) the leader in charge,
 escalation (督办) the first responsible person and the leader of the center (for a dispute, of the
-county government). A role nobody holds is reported to the center, not skipped.
+county government); the center's own overdue steps also reach 县大数据发展管理局, the department
+above it (Art. 4). A role nobody holds is reported to the center, not skipped.
 Every (case, step, level, person, channel) is one outbox row, written once; the log channel is
 done on writing, email and webhook rows are delivered by a ``NoticeDelivery`` workflow each.
 """
@@ -26,9 +27,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import SHANGHAI, load_calendar
 from activities.channels import send_email, send_webhook
-from activities.store import dept_of_kind, get_department, holders, insert_ignore, session
+from activities.store import StoreError, dept_of_kind, get_department, holders, insert_ignore, session
 from models.cases import LEVEL_ESCALATED, LEVEL_ZH
-from models.departments import ROLE_ZH, Department, Person, PersonRole
+from models.departments import ROLE_ZH, Department, DeptKind, Person, PersonRole
 from models.notices import CaseNotice, LadderNotice, Notice
 from models.processes import CASE_TYPE_ZH
 from models.types import utcnow
@@ -112,10 +113,23 @@ def ladder_recipients(s: Session, n: LadderNotice) -> list[tuple[Department, str
     dept = get_department(s, n.dept_code)
     pairs = [(dept, role) for role in get_settings().notice_roles.get(n.level, [])]
     if n.level == LEVEL_ESCALATED:
-        above = dept_of_kind(s, n.escalate_to)
-        if above.code != dept.code:
-            pairs.append((above, PersonRole.first_responsible))
+        for above in _above(s, dept, n):
+            if above.code != dept.code and above.code not in [d.code for d, _ in pairs]:
+                pairs.append((above, PersonRole.first_responsible))
     return pairs
+
+
+def _above(s: Session, dept: Department, n: LadderNotice) -> list[Department]:
+    """Whose leaders 督办 reaches besides the awaited department's: the process's overseer (the
+    center; for a dispute the county government) and, when the center itself is late, the center's
+    competent authority 县大数据发展管理局 (Art. 4): the center cannot only be urged by itself."""
+    above = [dept_of_kind(s, n.escalate_to)]
+    if dept.kind == "center":
+        try:
+            above.append(dept_of_kind(s, DeptKind.bureau))
+        except StoreError:  # not registered (a county set up before it was modelled): say so, go on
+            log.error("notice_bureau_missing", case_id=n.case_id, step=n.deadline.key)
+    return above
 
 
 def write_ladder_notices(n: LadderNotice) -> int:

@@ -3,7 +3,7 @@ written here and read nowhere else; nothing here logs it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import structlog
 from sqlmodel import Session, SQLModel, col, func, select
@@ -25,8 +25,10 @@ from models.identity import contact_problem, id_number_problem, normalise_id_num
 from models.open_data import (
     ACCESS_WAYS,
     ID_TYPES,
+    ListingObjection,
     ListingReview,
     ListingReviewInput,
+    ObjectionRecord,
     OpenApplication,
     OpenApplyInput,
     OpenCaseOpened,
@@ -138,9 +140,32 @@ def open_listing_review(inp: ListingReviewInput) -> OpenCaseOpened:
 
 @activity.defn
 def update_open_case(u: OpenCaseUpdate) -> None:
-    fields = {k: datetime.fromisoformat(v) if k.endswith("_at") and isinstance(v, str) else v
-              for k, v in u.fields.items()}
+    fields = {k: _when(k, v) for k, v in u.fields.items()}
     update_case_record(TABLES[u.table], u.case_id, fields)
+
+
+def _when(key: str, value: str | int | None) -> object:
+    """Times (``*_at``) and days (``*_on``) travel as ISO text through the workflow."""
+    if isinstance(value, str) and key.endswith("_at"):
+        return datetime.fromisoformat(value)
+    if isinstance(value, str) and key.endswith("_on"):
+        return date.fromisoformat(value)
+    return value
+
+
+@activity.defn
+def save_listing_objection(o: ObjectionRecord) -> None:
+    """Art. 32: an objection and, once given, the center's answer to it; keyed by case and number,
+    so a retry writes nothing twice. The objector's name and contact are not the workflow's to write."""
+    values = o.model_dump(exclude={"case_id", "seq", "ref", "objector_label", "objection", "received_at"})
+    with session() as s:
+        insert_ignore(s, ListingObjection, o.model_dump(exclude_none=True), ["case_id", "seq"])
+        row = s.get(ListingObjection, (o.case_id, o.seq))
+        assert row is not None
+        for field, value in values.items():
+            if value is not None:
+                setattr(row, field, value)
+        s.add(row)
 
 
 def record_open_request(resource_id: str, name: str, contact: str) -> tuple[int, str | None]:
@@ -202,14 +227,16 @@ def undo_listing_review(case_id: str) -> None:
             s.delete(review)
 
 
-def record_objector(case_id: str, name: str, contact: str, objection: str) -> None:
-    """Keep who objected to the source's answer (Art. 32). The objector's identity number is not
-    stored; check it with check_applicant before the objection is sent."""
+def record_objector(case_id: str, ref: str, name: str, contact: str) -> None:
+    """Keep who objected to the source's answer (Art. 32), on the row the case wrote for the
+    objection ``ref``. The objector's identity number is not stored; check it with check_applicant
+    before the objection is sent."""
     name = _required(name, "name", "申请人名称", "第三十二条")
     contact = _valid_contact(_required(contact, "contact", "联系方式", "第三十二条"))
     with session() as s:
-        row = s.get(ListingReview, case_id)
+        row = s.exec(select(ListingObjection).where(ListingObjection.case_id == case_id,
+                                                    ListingObjection.ref == ref)).first()
         if row is None:
-            raise NotFoundError(f"案件“{case_id}”不存在")
-        row.objector_name, row.objector_contact, row.objection = name, contact, objection.strip()
+            raise NotFoundError(f"案件“{case_id}”没有编号为“{ref}”的复核申请")
+        row.objector_name, row.objector_contact = name, contact
         s.add(row)

@@ -15,6 +15,9 @@ from models.departments import Department, Person, RoleAssignment
 DEPARTMENTS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
     ("dsj", "县大数据管理中心", "center",
      [("dsj.chenjianguo", "陈建国"), ("dsj.linxiaohong", "林晓红"), ("dsj.zhouwei", "周伟")]),
+    # Art. 4: the competent authority above the center; its leaders hear of the center's own delays.
+    ("dsjj", "县大数据发展管理局", "bureau",
+     [("dsjj.shaojun", "邵军"), ("dsjj.fangyan", "方艳"), ("dsjj.yuting", "余婷")]),
     ("xzf", "县人民政府", "county_gov",
      [("xzf.huangzhiqiang", "黄志强"), ("xzf.wuminghui", "吴明辉"), ("xzf.xujing", "徐静")]),
     ("wzdsj", "温州市大数据发展管理局", "city_bureau",

@@ -9,6 +9,7 @@ from sqlmodel import Session, or_, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.calendar import SHANGHAI
 from activities.catalog import current_version, get_resource
 from activities.notices import pending, write_case_notices
 from activities.store import (
@@ -154,7 +155,7 @@ def revoke_grant(grant_id: int, actor: Actor, reason: str, at: datetime | None =
         if grant is None:
             raise NotFoundError(f"共享授权“{grant_id}”不存在（pdw grant list 查看）")
         if grant.revoked_at is not None:
-            raise StoreError(f"共享授权 {grant_id} 已于 {grant.revoked_at:%Y-%m-%d} 撤销")
+            raise StoreError(f"共享授权 {grant_id} 已于 {grant.revoked_at.astimezone(SHANGHAI):%Y-%m-%d} 撤销")
         grant.revoked_at, grant.revoked_by, grant.revoke_reason = at, actor.person_id, reason.strip()
         s.add(grant)
         record_audit(s, AuditRecord(case_id=grant.case_id, key=f"grant_revoked:{grant_id}", event="grant_revoked",

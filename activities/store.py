@@ -110,7 +110,8 @@ def holders(s: Session, dept_code: str, role: str, at: datetime | None = None) -
     return list(s.exec(q).all())
 
 
-KIND_ZH = {"center": "县大数据管理中心", "county_gov": "县人民政府", "city_bureau": "市大数据发展管理局",
+KIND_ZH = {"center": "县大数据管理中心", "county_gov": "县人民政府", "bureau": "县大数据发展管理局",
+           "city_bureau": "市大数据发展管理局",
            "expert_committee": "专家委员会"}
 
 

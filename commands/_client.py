@@ -19,6 +19,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from commands._help import chinese_help
+
 try:  # typer ≥ 0.29 carries its own click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover - older typer on click
@@ -241,6 +243,20 @@ def when(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return moment.astimezone(shanghai()).strftime(fmt)
 
 
+def until(value: Any) -> str:
+    """A deadline's end from the API (24:00 of its last working day, i.e. the next day's 00:00) as
+    staff say it: "2026-12-03 24时"."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(shanghai())
+    except ValueError:
+        return str(value)
+    if (moment.hour, moment.minute) == (0, 0):
+        return f"{(moment - timedelta(days=1)):%Y-%m-%d} 24时"
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
 def zh(obj: dict[str, Any], field: str) -> str:
     """A value's Chinese label when the API gave one (``field_zh``), else the value itself."""
     value = obj.get(f"{field}_zh") or obj.get(field)
@@ -269,6 +285,7 @@ class PdwGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        chinese_help(self)  # 用法、选项、命令: the help pages in Chinese
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = code if isinstance(code, int) else 0

@@ -45,7 +45,7 @@ def calendar_override(
     if workday == holiday:
         raise CliError("须且只能指定 --workday 或 --holiday 之一")
     result = call("POST", "/v1/calendar/overrides", body={"day": day, "workday": workday, "note": note}, as_=as_)
-    emit(result, as_json, lambda: f"{day} 已设为{'工作日' if workday else '休息日'}：{note}")
+    emit(result, as_json, lambda: f"{day} 已设为{'工作日' if workday else '休息日'}：{note}\n{result.get('recount_zh')}")
 
 
 @app.command("load")
@@ -66,4 +66,4 @@ def calendar_load(
         raise CliError(f"无法读取全年安排文件 {file}：{err}") from err
     result = call("POST", "/v1/calendar/years", body=year_file, as_=as_)
     emit(result, as_json, lambda: f"已载入 {result.get('year')} 年安排：放假 {result.get('holidays')} 天，"
-         f"调休上班 {result.get('workdays')} 天")
+         f"调休上班 {result.get('workdays')} 天\n{result.get('recount_zh')}")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands._client import AS_OPT, JSON_OPT, CliError, call, emit, path_part, read_input, when, zh
+from commands._client import AS_OPT, JSON_OPT, CliError, call, emit, path_part, read_input, until, when, zh
 
 app = typer.Typer()
 
@@ -123,8 +123,8 @@ def case_lines(cases: list[dict[str, Any]]) -> list[str]:
     """One line a case: id, kind, who it waits for, the due day, the ladder's rung."""
     lines = []
     for c in cases:
-        due = c.get("due_date") or (when(c["due_at"], "%Y-%m-%d") if c.get("due_at") else "—")
-        level = c.get("level_zh") or (str(c["escalation"]) if c.get("escalation") else "")
+        due = c.get("due_date") or "—"  # the last working day, in Asia/Shanghai (due_at is 24:00 of it)
+        level = c.get("level_zh") or ""
         lines.append(
             f"{c.get('case_id', ''):<24} {zh(c, 'case_type'):<8} 等待 {awaiting_name(c):<12} "
             f"期限 {due}{'（暂定）' if c.get('provisional') else ''} {level}".rstrip()
@@ -137,16 +137,21 @@ def render_story(story: dict[str, Any]) -> str:
     st = story.get("state") or {}
     parties = st.get("parties") or {}
     lines = [f"{story.get('case_id', '')}  {story.get('summary') or ''}".rstrip(),
-             f"状态：{st.get('status_zh') or st.get('status', '')}（{st.get('status', '')}）"]
+             f"状态：{st.get('status_zh') or st.get('status', '')}"]
     lines += [str(f) for f in st.get("facts", [])]
     if st.get("awaiting"):
-        lines.append(f"等待：{'、'.join(parties.get(c, c) for c in st['awaiting'])}（依据{st.get('article', '')}）")
+        names = st.get("awaiting_names") or [parties.get(c, c) for c in st["awaiting"]]
+        lines.append(f"等待：{'、'.join(names)}（依据{st.get('article', '')}）")
     for step, d in (st.get("deadlines") or {}).items():
         kind = "法定" if d.get("statutory") else "本地默认"
         provisional = "，暂定" if d.get("provisional") else ""
         lines.append(f"期限 {d.get('step_zh') or step}：{d.get('due_date')} 24时（{d.get('article', '')}，{kind}{provisional}）")
-    if st.get("escalation"):
-        lines.append(f"催督办级别：{st.get('level_zh') or st['escalation']}")
+    for o in st.get("objections") or []:  # Art. 32: each objection under its own 3 working days
+        answer = o.get("answer_zh") or "待复核"
+        lines.append(f"复核申请第 {o.get('seq')} 件：{o.get('objector_label', '')}，收到 {when(o.get('received_at'))}，"
+                     f"复核期限 {until(o.get('due_at'))}，{answer}")
+    if st.get("level_zh"):
+        lines.append(f"催督办级别：{st['level_zh']}")
     if st.get("approved_version"):
         lines.append(f"已发布版本：第 {st['approved_version']} 版")
     lines.append("时间线：")
@@ -158,10 +163,11 @@ def render_story(story: dict[str, Any]) -> str:
             roles = d.get("roles_zh") or d.get("role") or ""
             roles = "、".join(roles) if isinstance(roles, list) else str(roles)
             dept = d.get("dept_name") or parties.get(d.get("dept_code"), d.get("dept_code", ""))
-            lines.append(f"  {when(d.get('decided_at'))}  {d.get('person_name', '')}（{dept}{'，' + roles if roles else ''}）"
-                         f"{zh(d, 'action')}（{d.get('article', '')}）{extra}")
+            who = (f"{dept}{d.get('person_name', '')}" if d.get("dept_code") == "public"  # 公众吴*（居民身份证 ****1234）
+                   else f"{d.get('person_name', '')}（{dept}{'，' + roles if roles else ''}）")
+            lines.append(f"  {when(d.get('decided_at'))}  {who}{zh(d, 'action')}（{d.get('article', '')}）{extra}")
     if story.get("notices"):
         lines.append("通知：")
         lines += [f"  {when(n.get('case_time') or n.get('created_at'))}  {n.get('subject', '')} → {n.get('person_name', '')}"
-                  f"（{n.get('channel', '')}，{zh(n, 'status')}）" for n in story["notices"]]
+                  f"（{zh(n, 'channel')}，{zh(n, 'status')}）" for n in story["notices"]]
     return "\n".join(lines)

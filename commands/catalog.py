@@ -28,7 +28,8 @@ def catalog_list(
     rows = call("GET", "/v1/catalog", as_=as_)
     emit(rows, as_json, lambda: "\n".join(
         f"{r.get('resource_id', ''):<14} v{r.get('version', '')}  {r.get('name', '')}"
-        f"（{r.get('provider_code', '')}，{zh(r, 'share_attribute')}）" for r in rows) or "（目录为空）")
+        f"（{r.get('provider_name') or r.get('provider_code', '')}，{zh(r, 'share_attribute')}）" for r in rows)
+        or "（目录为空）")
 
 
 @app.command("show")
@@ -54,7 +55,7 @@ def render_versions(versions: list[dict[str, Any]]) -> str:
         elements = v.get("elements") or [{"field": f, "value": v.get(f)} for f in ELEMENTS]
         for e in elements:
             name, label, value = e.get("zh") or e.get("field"), e.get("label"), e.get("value")
-            lines.append(f"  {name}：{label}（{value}）" if label else f"  {name}：{value}")
+            lines.append(f"  {name}：{label or value}")  # a code's label only: codes are for --set
         lines += [f"  {zh_name}：{v[f]}" for f, zh_name in (("share_reason", "受限理由"), ("share_basis", "法律依据"))
                   if v.get(f)]
     return "\n".join(lines)

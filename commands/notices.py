@@ -30,7 +30,7 @@ def notices_list(
 def notice_line(n: dict[str, Any]) -> str:
     address = f"：{n['address']}" if n.get("address") else ""
     return (f"{n.get('id', ''):>5}  {when(n.get('created_at'), '%m-%d %H:%M')}  {n.get('case_id', '')}  "
-            f"{n.get('subject', '')}  → {n.get('person_name', '')}（{n.get('channel', '')}{address}）{zh(n, 'status')}"
+            f"{n.get('subject', '')}  → {n.get('person_name', '')}（{zh(n, 'channel')}{address}）{zh(n, 'status')}"
             + (f"，已试 {n.get('attempts')} 次：{n['error']}" if n.get("error") else ""))
 
 

@@ -82,7 +82,8 @@ def open_object(
 ) -> None:
     """对数源部门的答复申请复核（第三十二条）。
 
-    县大数据管理中心 3 个工作日内反馈。
+    每一位有异议的申请人都可提出；县大数据管理中心自收到每件复核申请起
+    3 个工作日内反馈复核结果。
 
     \b
     例：pdw open object listing-2026-000001 --name 赵六 \\
@@ -92,4 +93,4 @@ def open_object(
     body = body_of(input_, case_id=case_id, name=name, id_type=id_type, id_number=id_number, contact=contact,
                    reason=reason)
     result = call("POST", "/v1/public/objections", body=body, public=True)
-    emit(result, as_json, lambda: f"{case_id}：已提出复核申请，县大数据管理中心应于3个工作日内反馈（第三十二条）")
+    emit(result, as_json, lambda: f"{case_id}：{result.get('message') or '已提出复核申请'}")

@@ -56,6 +56,13 @@ def dispute_open(
     --resource：中心与数源部门对开放属性意见不一（第二十八条第三款）。
 
     \b
+    协调案件中（pdw decide 协调案件编号 操作）：中心 propose
+    --set outcome=share（或 refuse）提出协调意见，双方部门均 agree
+    方为协调一致；任一方 disagree 的，中心 escalate 报请县人民政府
+    决定。本地规则：协调中任一方可 ask_county；对中心自身拒绝决定的
+    争议直接由县人民政府决定。
+
+    \b
     例：pdw dispute open --case share-2026-000001 \\
           --reason "用于法定职责，已说明依据" --as gaj.zhangfang
     例：pdw dispute open --resource RES-SCJGJ-002 \\

@@ -60,6 +60,32 @@ class Deadline(BaseModel):
 class DeadlineRequest(BaseModel):
     step: str
     event_at: datetime
+    # What remains of a statutory period after the file came back to its holder (Art. 11): never
+    # fewer than the local minimum, and where that gives more, the period is a local one.
+    remaining_working_days: int | None = None
+
+
+class RecomputeRequest(BaseModel):
+    """A case's deadlines to count again after the days ``first``..``last`` changed."""
+
+    deadlines: list[Deadline]
+    first: date
+    last: date
+
+
+class CalendarChange(BaseModel):
+    """A change of the working-day calendar, as every running case hears of it."""
+
+    key: str  # the audit's key: one change, told once
+    first: date
+    last: date
+    source_zh: str  # "县级调整：2027-01-08 改为休息日（台风）" / "载入 2027 年国务院安排"
+    by: str  # who made it
+
+
+class WorkingDaysRequest(BaseModel):
+    start: datetime
+    end: datetime
 
 
 class ExtensionRequest(BaseModel):

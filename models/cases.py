@@ -34,10 +34,23 @@ ACTION_ZH = {
     "correct": "更正数据",
     "confirm": "确认数据无误",
     "list": "列入开放目录",
-    "decline": "说明不列入开放目录的理由",
+    "decline": "答复不列入开放目录",
     "object": "提出复核申请",
     "uphold": "复核维持数源部门答复",
     "overturn": "复核认为应当开放",
+    "withdraw": "撤回案件",
+    "cancel": "撤销案件",
+    # Art. 32, 28 ¶3, 27: the center's review may only suggest a listing; the source accepts it or
+    # rejects it (then experts and the county); the center concurs in a listing (会同).
+    "suggest": "复核后建议数源部门列入开放目录",
+    "accept": "采纳中心的开放属性修改建议",
+    "reject": "不采纳中心的开放属性修改建议",
+    "concur": "会同确认列入开放目录",
+    # Art. 20 ¶2: the center proposes, both departments agree or not; the last is a local rule.
+    "propose": "提出协调意见",
+    "agree": "同意协调意见",
+    "disagree": "不同意协调意见",
+    "ask_county": "请求报请县政府决定（本地规则）",
 }
 
 
@@ -139,6 +152,7 @@ class CaseState(BaseModel):
     deadlines: dict[str, Deadline] = {}  # step key -> its deadline
     decisions: list[DecisionRecord] = []
     timeline: list[TimelineEntry] = []
+    calendar_changes: list[str] = []  # the calendar changes this case has counted its deadlines on
 
 
 class MissRecord(BaseModel):

@@ -198,6 +198,7 @@ class CatalogUpdateState(CaseState):
     current: CatalogElements | None = None
     revision: CatalogElements | None = None
     rounds: int = 0
+    used_working_days: int = 0  # of Art. 11's 5, while the department held the file
     approved_version: int | None = None
 
 

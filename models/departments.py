@@ -17,6 +17,7 @@ class DeptKind(StrEnum):
     county_gov = "county_gov"  # 县人民政府
     city_bureau = "city_bureau"  # 市大数据发展管理局
     expert_committee = "expert_committee"  # 专家委员会
+    bureau = "bureau"  # 县大数据发展管理局: the center's competent authority (Art. 4), hears its escalations
 
 
 class PersonRole(StrEnum):
@@ -74,4 +75,5 @@ class Actor(BaseModel):
     roles: list[str] = []
 
     def label(self) -> str:
-        return f"{self.name}（{self.dept_name}）"
+        # A member of the public's name already carries its masked id in brackets.
+        return f"公众{self.name}" if self.dept_kind == "public" else f"{self.name}（{self.dept_name}）"

@@ -40,10 +40,13 @@ class DisputeInput(BaseModel):
     kind: str  # share | open_attribute
     resource_id: str
     raised_by: Actor
-    parties: list[str]  # the two departments that disagree
+    parties: list[str]  # the two departments that disagree (a share dispute: the requester, then the other side)
     claim: str
     parent_case_id: str | None = None
     proposed_open_attribute: str | None = None  # Art. 28 ¶3: what the center proposes
+    # Local rule: the refusal disputed is the center's own, so the center cannot coordinate it and
+    # the dispute goes straight to the county government (Art. 20 ¶2).
+    center_refused: bool = False
 
 
 class DisputeOpened(BaseModel):
@@ -73,6 +76,10 @@ class DisputeState(CaseState):
     expert_opinion: str | None = None
     outcome: str | None = None
     decided_by: str | None = None
+    center_refused: bool = False  # local rule: straight to the county (Art. 20 ¶2)
+    proposed_outcome: str | None = None  # the center's coordination proposal (share | refuse)
+    answers: dict[str, str] = {}  # department code -> agree | disagree, to the proposal
+    county_asked_by: str | None = None  # local rule: the department that asked for the county
 
 
 class DisputeResult(BaseModel):
@@ -81,4 +88,5 @@ class DisputeResult(BaseModel):
     decided_by: str
     reasons: str | None = None
     basis: str | None = None
-    decision: DecisionRecord | None = None  # the settlement or the county's decision, as recorded
+    decision: DecisionRecord | None = None  # the center's agreed proposal or the county's decision, as recorded
+    agreements: list[DecisionRecord] = []  # Art. 20 ¶2: both departments' agreement to the proposal

@@ -6,7 +6,8 @@ only, never in a workflow's input, a search attribute or a log line; cases carry
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
@@ -19,6 +20,10 @@ ACCESS_WAYS = {"download": "下载数据", "api": "接口调用数据", "algorit
 # Art. 28 ¶2: how restricted-open data is accessed once approved.
 ACCESS_MODES = {"authorisation": "公民、法人授权", "sandbox": "沙箱"}
 ID_TYPES = {"resident_id": "居民身份证", "passport": "护照", "uscc": "统一社会信用代码", "other": "其他证件"}
+# Art. 39 (and Art. 29 ¶2): what a source's 保密审查 may conclude for data it lists. Data holding
+# state secrets (STATE_SECRET) is never published.
+SECRECY_CONCLUSIONS = {"no_state_secret": "不涉及国家秘密", "declassified": "经脱敏、脱密处理后不涉及国家秘密"}
+STATE_SECRET = "state_secret"
 
 
 def masked(name: str, id_type: str, id_number: str) -> str:
@@ -65,8 +70,9 @@ class OpenRequest(SQLModel, table=True):
 
 
 class ListingReview(SQLModel, table=True):
-    """The source's review of data the public often asks for, and the center's review of an
-    objection to its answer (Art. 32)."""
+    """The source's review of data the public often asks for (Art. 32), its 保密审查 (Art. 39) and
+    the center's concurrence (Art. 27) when it lists, the center's proposal after an objection and
+    the source's answer to it (Art. 28 ¶3)."""
 
     __tablename__ = "listing_review"
 
@@ -74,15 +80,40 @@ class ListingReview(SQLModel, table=True):
     resource_id: str = Field(foreign_key="data_resource.id", index=True, max_length=64)
     request_count: int
     status: str = Field(max_length=32)
-    answer: str | None = Field(default=None, max_length=16)  # listed | declined
+    answer: str | None = Field(default=None, max_length=16)  # the source's first answer: listed | declined
     answer_reasons: str | None = None
-    objector_name: str | None = None
-    objector_contact: str | None = None
-    objection: str | None = None
-    review_outcome: str | None = Field(default=None, max_length=16)  # upheld | overturned
-    review_reasons: str | None = None
+    proposed_open_attribute: str | None = Field(default=None, max_length=16)  # the center's proposal
+    proposal_answer: str | None = Field(default=None, max_length=16)  # accepted | rejected
+    dispute_case_id: str | None = Field(default=None, max_length=64)  # Art. 28 ¶3, when rejected
+    secrecy_reviewer: str | None = None  # Art. 39: who in the source department reviewed
+    secrecy_reviewed_on: date | None = None
+    secrecy_conclusion: str | None = Field(default=None, max_length=32)
+    concurred_by: str | None = Field(default=None, max_length=64)  # Art. 27: the center's person
+    concurred_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    listed_as: str | None = Field(default=None, max_length=16)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ListingObjection(SQLModel, table=True):
+    """One objection to the source's answer and the center's answer to it within 3 working days
+    (Art. 32). Every objector may object; the objector's name and contact stay in this table."""
+
+    __tablename__ = "listing_objection"
+
+    case_id: str = Field(primary_key=True, foreign_key="listing_review.case_id", max_length=64)
+    seq: int = Field(primary_key=True)
+    ref: str = Field(index=True, max_length=32)  # links the public route's call to the workflow's row
+    objector_label: str  # masked, as the case shows it
+    objector_name: str | None = None
+    objector_contact: str | None = None
+    objection: str
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answer: str | None = Field(default=None, max_length=16)  # upheld | suggested | resolved
+    answer_reasons: str | None = None
+    proposed_open_attribute: str | None = Field(default=None, max_length=16)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 # ---- workflow payloads ----------------------------------------------------------------------------
@@ -133,15 +164,78 @@ class ListingReviewInput(BaseModel):
     request_count: int
 
 
+class SecrecyReview(BaseModel):
+    """Art. 39: the source department's own confidentiality review, before data is opened."""
+
+    reviewer: str
+    reviewed_on: date
+    conclusion: str  # a key of SECRECY_CONCLUSIONS
+
+
+class ObjectionView(BaseModel):
+    """One objection as the case shows it: masked, with its own 3-working-day review (Art. 32)."""
+
+    seq: int
+    objector_label: str
+    objection: str
+    received_at: datetime
+    due_at: datetime | None = None
+    answer: str | None = None  # upheld | suggested | resolved (the case ended before the answer)
+    answer_reasons: str | None = None
+    proposed_open_attribute: str | None = None
+    answered_at: datetime | None = None
+
+
+class ObjectionRecord(ObjectionView):
+    """What the workflow writes of an objection (never the objector's name or contact)."""
+
+    case_id: str
+    ref: str
+
+
+class Proposal(BaseModel):
+    """Art. 28 ¶3: the center's proposal to the source after reviewing objections (Art. 32)."""
+
+    open_attribute: str
+    reasons: str
+    objections: list[int]  # the objections it answers
+    answer: str | None = None  # accepted | rejected
+
+
 class ListingReviewState(CaseState):
     case_type: str = "open_listing"
     resource_id: str
     request_count: int
     answer: str | None = None
     answer_reasons: str | None = None
-    objection: str | None = None
-    objector_label: str | None = None
-    review_outcome: str | None = None
+    objections: list[ObjectionView] = []
+    proposal: Proposal | None = None
+    dispute_case_id: str | None = None
+    secrecy_review: SecrecyReview | None = None
+    concurred_by: str | None = None
+    listed_as: str | None = None
+
+
+def secrecy_review(data: dict[str, Any], today: date) -> SecrecyReview:
+    """Art. 39: the 保密审查 record a listing carries, from a decision's data; ValueError naming the
+    field otherwise. Data found to hold state secrets is never opened."""
+    reviewer = str(data.get("secrecy_reviewer") or "").strip()
+    if not reviewer:
+        raise ValueError("列入开放目录须附本部门保密审查记录：data.secrecy_reviewer（保密审查人）不能为空（第三十九条）")
+    try:
+        reviewed_on = date.fromisoformat(str(data.get("secrecy_reviewed_on") or ""))
+    except ValueError:
+        raise ValueError("列入开放目录须附本部门保密审查记录：data.secrecy_reviewed_on（保密审查日期）"
+                         "应为 YYYY-MM-DD（第三十九条）") from None
+    if reviewed_on > today:
+        raise ValueError("保密审查须在列入之前完成：data.secrecy_reviewed_on（保密审查日期）不能晚于今天（第三十九条）")
+    conclusion = str(data.get("secrecy_conclusion") or "")
+    if conclusion == STATE_SECRET:
+        raise ValueError("保密审查结论为涉及国家秘密的数据，不得在公共数据开放系统上发布（第三十九条）")
+    if conclusion not in SECRECY_CONCLUSIONS:
+        choices = "、".join(f"{k}（{v}）" for k, v in SECRECY_CONCLUSIONS.items())
+        raise ValueError(f"列入开放目录须附本部门保密审查记录：data.secrecy_conclusion（保密审查结论）应为 {choices}（第三十九条）")
+    return SecrecyReview(reviewer=reviewer, reviewed_on=reviewed_on, conclusion=conclusion)
 
 
 class OpenResult(BaseModel):

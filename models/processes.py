@@ -10,6 +10,9 @@ from dataclasses import dataclass
 # The names every case workflow answers to (workflows/case.py).
 DECIDE_UPDATE = "decide"
 STATE_QUERY = "state"
+END_UPDATE = "end"  # withdraw (the starter) or cancel (the center): workflows/case.py
+END_ACTIONS = ("withdraw", "cancel")
+CALENDAR_SIGNAL = "calendar_changed"  # the working-day calendar changed: count deadlines again
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ BY_CASE_TYPE = {p.case_type: p for p in PROCESSES}
 BY_WORKFLOW = {p.workflow: p for p in PROCESSES}
 CASE_TYPE_ZH = {p.case_type: p.zh for p in PROCESSES}
 # Workflows that are not cases: they deliver notices and send the digest.
-SUPPORT_WORKFLOWS = ("NoticeDelivery", "DailyDigest")
+SUPPORT_WORKFLOWS = ("NoticeDelivery", "DailyDigest", "CalendarChange")
 
 
 def process_of_case(case_id: str) -> Process | None:

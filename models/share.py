@@ -138,6 +138,7 @@ class ShareState(CaseState):
     desensitised: bool = False
     refusal_reasons: str | None = None
     refusal_basis: str | None = None
+    refused_by: str | None = None  # the department whose refusal stands (the center's goes to the county)
     dispute_case_id: str | None = None
     grant_id: int | None = None
 

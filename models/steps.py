@@ -40,6 +40,12 @@ STEP_RULES: dict[str, StepRule] = {
         # Art. 20 ¶2: the center coordinates; if that fails, the county government decides.
         StepRule("dispute.coordinate", "协调共享争议", 10, False, "第二十条"),
         StepRule("dispute.county_decision", "决定共享争议", 15, False, "第二十条"),
+        # Art. 20 ¶2: coordination succeeds only when both departments agree to the center's
+        # proposal, each under its own local deadline (silence is not consent); coordination that
+        # fails, or that a department asks to end (local rule), the center reports to the county.
+        StepRule("dispute.requester_agreement", "确认是否同意协调意见", 5, False, "第二十条"),
+        StepRule("dispute.source_agreement", "确认是否同意协调意见", 5, False, "第二十条"),
+        StepRule("dispute.report", "将协调未成的争议报请县人民政府决定", 3, False, "第二十条"),
         # Art. 28 ¶3: a disputed open attribute — the expert committee's opinion, then the county decides.
         StepRule("dispute.expert_opinion", "对开放属性争议提出意见", 10, False, "第二十八条"),
         StepRule("dispute.open_county_decision", "决定开放属性", 15, False, "第二十八条"),
@@ -55,6 +61,14 @@ STEP_RULES: dict[str, StepRule] = {
         StepRule("open.listing_review", "审核是否列入开放目录", 10, False, "第三十二条"),
         StepRule("open.objection_window", "对数源部门答复提出复核申请的期间", 15, False, "第三十二条"),
         StepRule("open.objection_review", "复核数源部门的答复", 3, True, "第三十二条"),
+        # Art. 28 ¶3: the center may only propose another open attribute; the source answers the
+        # proposal (local default: the measures set no time); silence is not consent.
+        StepRule("open.proposal_answer", "答复县大数据管理中心的开放属性修改建议", 5, False, "第二十八条"),
+        # Art. 27: the center, 会同 the source, keeps the open catalog: it confirms a listing
+        # (after the source's own 保密审查, Art. 39) before the open attribute is published.
+        StepRule("open.listing_confirm", "会同确认列入开放目录", 5, False, "第二十七条"),
+        # Art. 39: after the county decides to list (Art. 28 ¶3), the source's own 保密审查 record.
+        StepRule("open.secrecy_record", "报送保密审查记录", 5, False, "第三十九条"),
     )
 }
 

@@ -44,8 +44,9 @@ ACTION_ZH = {
     "notices.retry": "重新投递通知", "notices.digest": "发送领导日报", "calendar.override": "县级调整工作日",
     "calendar.load": "载入全年节假日安排", "grant.revoke": "撤销共享授权",
 }
-# Who sees every case and every list: the center and the county government.
-OVERSEERS = frozenset({"center", "county_gov"})
+# Who sees every case and every list: the center, the county government and 县大数据发展管理局
+# (which supervises the center and hears of its overdue steps).
+OVERSEERS = frozenset({"center", "county_gov", "bureau"})
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ def oversees(actor: Actor) -> bool:
 
 
 def require_case_reader(principal: Principal, case_id: str, parties: list[str]) -> None:
-    """A case is visible to its parties, the center and the county government."""
+    """A case is visible to its parties and the overseers (the center, the county government, 县大数据发展管理局)."""
     actor = principal.person()
     if not oversees(actor) and actor.dept_code not in parties:
         raise forbidden(f"{actor.label()}不是案件“{case_id}”的当事部门，无权查看")

@@ -4,6 +4,7 @@ decisions and notices from the records, with the Chinese labels ``pdw`` prints."
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -22,20 +23,21 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.calendar import SHANGHAI
 from activities.open_data import check_applicant, record_objector
 from activities.store import session
-from models.cases import ACTION_ZH, LEVEL_ZH, Decision, DecisionInput
-from models.departments import ROLE_ZH, Actor, PersonRole
+from models.cases import Decision, DecisionInput
+from models.departments import Actor, Department
+from models.labels import labelled, zh
 from models.notices import Notice
 from models.open_data import masked
-from models.processes import DECIDE_UPDATE, STATE_QUERY, process_of_case
+from models.processes import DECIDE_UPDATE, END_ACTIONS, END_UPDATE, STATE_QUERY, process_of_case
 from models.requests import DecisionRequest, ObjectionRequest
 from models.share import Grant
-from models.steps import STEP_RULES
 from service.auth import Principal, require_case_reader
 from service.context import Services, db
 from service.errors import ServiceError, bad_input, conflict, forbidden, not_found, unavailable
 
-NOTICE_STATUS_ZH = {"sent": "已送达", "pending": "待送达", "failed": "失败"}
 OPENING = "opening"
+# What a case's ``outcome`` field holds, by case type.
+OUTCOME_KIND = {"share": "share_outcome", "correction": "correction_outcome", "dispute": "dispute_outcome"}
 
 
 def temporal_error(case_id: str, err: RPCError) -> ServiceError:
@@ -77,7 +79,8 @@ async def decide(services: Services, actor: Actor, case_id: str, req: DecisionRe
 
 async def send_decision(handle: WorkflowHandle[Any, Any], case_id: str, decision: DecisionInput) -> dict[str, Any]:
     try:
-        outcome = await handle.execute_update(DECIDE_UPDATE, decision, rpc_timeout=timedelta(seconds=30))
+        update = END_UPDATE if decision.action in END_ACTIONS else DECIDE_UPDATE  # withdraw, cancel: any case
+        outcome = await handle.execute_update(update, decision, rpc_timeout=timedelta(seconds=30))
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:
         raise unavailable(f"案件“{case_id}”暂时无法办理：没有 worker 响应（make dev 或 pdw-worker）") from err
     except WorkflowUpdateFailedError as err:
@@ -94,7 +97,8 @@ async def send_decision(handle: WorkflowHandle[Any, Any], case_id: str, decision
 
 
 async def object_to_answer(services: Services, req: ObjectionRequest) -> dict[str, Any]:
-    """Art. 32: anyone may object to the source's answer; the center reviews within 3 working days."""
+    """Art. 32: anyone may object to the source's answer; the center reviews each objection within
+    3 working days of its receipt."""
     process = process_of_case(req.case_id)
     if process is None or process.route != "open-listing":  # the public learns nothing of other cases
         raise not_found(f"开放目录审核案件“{req.case_id}”不存在（第三十二条）")
@@ -104,8 +108,12 @@ async def object_to_answer(services: Services, req: ObjectionRequest) -> dict[st
     public = Actor(person_id="public", name=masked(req.name, req.id_type, id_number), dept_code="public",
                    dept_name="公众", dept_kind="public")
     handle = (await services.temporal()).get_workflow_handle(req.case_id)
-    outcome = await send_decision(handle, req.case_id, DecisionInput(action="object", actor=public, reasons=req.reason))
-    await db(record_objector, req.case_id, req.name, contact, req.reason)
+    # Every objector may object, each answered on its own (Art. 32): the case keeps a random
+    # reference for this objection, by which its row gets the name and contact the case never holds.
+    ref = secrets.token_hex(8)
+    outcome = await send_decision(handle, req.case_id, DecisionInput(
+        action="object", actor=public, reasons=req.reason, data={"ref": ref}))
+    await db(record_objector, req.case_id, ref, req.name, contact)
     return outcome
 
 
@@ -114,19 +122,20 @@ async def show(services: Services, principal: Principal, case_id: str) -> dict[s
     client = await services.temporal()
     handle = client.get_workflow_handle(case_id)
     # The three look-ups are independent: ask them at once (pdw show's time is their slowest).
-    (status, summary), state, (decisions, notices, after) = await asyncio.gather(
+    (status, summary), state, (decisions, notices, after, names) = await asyncio.gather(
         execution_status(client, case_id), opened_state(handle, case_id), db(_records_of, case_id))
     require_case_reader(principal, case_id, list(state.get("parties", {})))
     if after:  # the workflow has closed; the records say what came after
         state = {**state, "facts": [*state.get("facts", []), *after],
                  "status_zh": f"{state.get('status_zh', '')}；授权已撤销"}
+    names = {**names, **state.get("parties", {})}
     return {
         "case_id": case_id,
         "workflow_status": status,
         "summary": summary,
-        "state": labelled_state(state),
-        "decisions": [labelled_decision(d, state.get("parties", {})) for d in decisions],
-        "notices": [{**n, "status_zh": NOTICE_STATUS_ZH.get(n["status"], n["status"])} for n in notices],
+        "state": labelled_state(state, names),
+        "decisions": [labelled_decision(d, names) for d in decisions],
+        "notices": [labelled_notice(n, names) for n in notices],
     }
 
 
@@ -144,32 +153,53 @@ async def execution_status(client: Client, case_id: str) -> tuple[str, str | Non
     return status, summary
 
 
-def _records_of(case_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-    """The case's decisions and notices, and what happened to it outside its workflow (Art. 22:
-    a grant revoked after the case closed)."""
+def _records_of(case_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], dict[str, str]]:
+    """The case's decisions and notices, what happened to it outside its workflow (Art. 22: a grant
+    revoked after the case closed), and every department's name (a decision adopted from another
+    case may name one that is no party here)."""
     with session() as s:
+        names = {d.code: d.name for d in s.exec(select(Department)).all()}
         decisions = s.exec(select(Decision).where(Decision.case_id == case_id).order_by(Decision.seq)).all()  # type: ignore[arg-type]
         notices = s.exec(select(Notice).where(Notice.case_id == case_id).order_by(Notice.id)).all()  # type: ignore[arg-type]
         revoked = s.exec(select(Grant).where(Grant.case_id == case_id, col(Grant.revoked_at).is_not(None))).all()
         after = [f"共享授权 {g.id} 已于 {g.revoked_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 撤销：{g.revoke_reason}（第二十二条）"
                  for g in revoked if g.revoked_at]
         return ([d.model_dump(mode="json") for d in decisions],
-                [n.model_dump(mode="json", exclude={"body", "address", "error"}) for n in notices], after)
+                [n.model_dump(mode="json", exclude={"body", "address", "error"}) for n in notices], after, names)
 
 
-def labelled_state(state: dict[str, Any]) -> dict[str, Any]:
-    deadlines = {
-        step: {**d, "step_zh": STEP_RULES[step].zh if step in STEP_RULES else step}
-        for step, d in state.get("deadlines", {}).items()
-    }
-    return {**state, "deadlines": deadlines, "level_zh": LEVEL_ZH.get(state.get("escalation", 0), "")}
+def labelled_state(state: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The state with a Chinese label beside every coded value staff may read (models/labels.py)."""
+    # A deadline's key may carry a round or an extension ("…#2", "…+5"): its step names it.
+    deadlines = {key: {**d, "step_zh": zh("step", d.get("step", key))} for key, d in state.get("deadlines", {}).items()}
+    case_type = state.get("case_type", "")
+    out = labelled(state, case_type="case_type", mode="share_mode", share_attribute="share_attribute",
+                   open_attribute="open_attribute", proposed_open_attribute="open_attribute",
+                   access_way="access_way", access_mode="access_mode", decided_by="decided_by",
+                   answer="listing_answer",
+                   **({"outcome": OUTCOME_KIND[case_type]} if case_type in OUTCOME_KIND else {}),
+                   **({"kind": "dispute_kind"} if case_type == "dispute" else {}))
+    if state.get("objections"):
+        out["objections"] = [labelled(o, answer="objection_answer") for o in state["objections"]]
+    if state.get("proposal"):
+        out["proposal"] = labelled(state["proposal"], answer="proposal_answer", open_attribute="open_attribute")
+    if state.get("secrecy_review"):
+        out["secrecy_review"] = labelled(state["secrecy_review"], conclusion="secrecy_conclusion")
+    return {**out, "deadlines": deadlines, "level_zh": zh("level", state.get("escalation", 0), ""),
+            "awaiting_names": [names.get(code, code) for code in state.get("awaiting", [])]}
 
 
-def labelled_decision(d: dict[str, Any], parties: dict[str, str]) -> dict[str, Any]:
+def labelled_decision(d: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     roles = [r for r in d.get("role", "").split(",") if r]
     return {
         **d,
-        "action_zh": ACTION_ZH.get(d["action"], d["action"]),
-        "roles_zh": "、".join(ROLE_ZH[PersonRole(r)] if r in PersonRole.__members__ else r for r in roles),
-        "dept_name": parties.get(d["dept_code"], "公众" if d["dept_code"] == "public" else d["dept_code"]),
+        "action_zh": zh("action", d["action"]),
+        "step_zh": zh("step", d.get("step"), ""),
+        "roles_zh": "、".join(zh("role", r) for r in roles),
+        "dept_name": names.get(d["dept_code"], "公众" if d["dept_code"] == "public" else d["dept_code"]),
     }
+
+
+def labelled_notice(n: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {**labelled(n, status="notice_status", channel="channel", level="rung", role="role"),
+            "dept_name": names.get(n.get("dept_code", ""), n.get("dept_code", ""))}

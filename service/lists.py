@@ -12,9 +12,9 @@ from temporalio.service import RPCError
 from activities.calendar import SHANGHAI
 from activities.store import get_department, session
 from models import search
-from models.cases import LEVEL_ZH
 from models.departments import Department
-from models.processes import CASE_TYPE_ZH, STATE_QUERY
+from models.labels import zh
+from models.processes import STATE_QUERY
 from models.types import utcnow
 from service.auth import Principal, oversees, require_dept_reader
 from service.context import Services, db
@@ -44,14 +44,14 @@ async def list_cases(services: Services, query: str) -> list[dict[str, Any]]:
             if not levels and first:  # a case from before per-department levels
                 levels = {first: escalation}
             found.append({
-                "case_id": wf.id, "case_type": case_type, "case_type_zh": CASE_TYPE_ZH.get(case_type, case_type),
+                "case_id": wf.id, "case_type": case_type, "case_type_zh": zh("case_type", case_type),
                 "status": sa.get(search.STATUS), "awaiting": next(iter(levels), ""),
                 "awaiting_name": "、".join(names.get(code, code) for code in levels), "awaiting_levels": levels,
                 "awaiting_names": {code: names.get(code, code) for code in levels},
                 "due_at": due_at.isoformat() if due_at else None,
                 # due_at is 24:00 of the last working day: staff read that day.
                 "due_date": f"{due_at.astimezone(SHANGHAI) - timedelta(seconds=1):%Y-%m-%d}" if due_at else None,
-                "escalation": escalation, "level_zh": LEVEL_ZH.get(escalation, ""),
+                "escalation": escalation, "level_zh": zh("level", escalation, ""),
                 "provisional": bool(sa.get(search.PROVISIONAL_DUE)),
             })
     except RPCError as err:
@@ -65,7 +65,7 @@ def for_department(case: dict[str, Any], code: str) -> dict[str, Any]:
     """A case as one awaited department sees it: its own level, not another's (a joint approval)."""
     level = case["awaiting_levels"].get(code, 0)
     return {**case, "awaiting": code, "awaiting_name": case["awaiting_names"].get(code, code),
-            "escalation": level, "level_zh": LEVEL_ZH.get(level, "")}
+            "escalation": level, "level_zh": zh("level", level, "")}
 
 
 def _scope(principal: Principal) -> str:

@@ -13,16 +13,17 @@ from activities.calendar import load_calendar
 from activities.catalog import get_resource
 from activities.share import list_grants
 from activities.store import get_department, holders, session
-from models.catalog import ELEMENT_ZH, OPEN_ATTRIBUTES, SHARE_ATTRIBUTES, UPDATE_FREQUENCIES, CatalogVersion
+from models.catalog import ELEMENT_ZH, CatalogVersion
 from models.departments import ROLE_ZH, Department
+from models.labels import KINDS, labelled, zh
 from models.notices import Notice
-from models.share import SHARE_MODES
 from service.auth import Principal, oversees, require_case_reader
-from service.cases import NOTICE_STATUS_ZH
 from service.errors import bad_input
 
-ROLES_ZH = {role.value: zh for role, zh in ROLE_ZH.items()}
-LABELS = {"share_attribute": SHARE_ATTRIBUTES, "open_attribute": OPEN_ATTRIBUTES, "update_frequency": UPDATE_FREQUENCIES}
+ROLES_ZH = dict(KINDS["role"])
+# The elements whose values are codes, and their kinds (models/labels.py).
+ELEMENT_KINDS = {"share_attribute": "share_attribute", "open_attribute": "open_attribute",
+                 "update_frequency": "update_frequency"}
 
 
 CONTACTS = {"email", "mobile", "dingtalk_id"}
@@ -36,17 +37,18 @@ def departments(principal: Principal) -> list[dict[str, Any]]:
         for dept in s.exec(select(Department).order_by(Department.code)).all():  # type: ignore[arg-type]
             people = {role.value: [p.model_dump(exclude=hidden) for p in holders(s, dept.code, role)]
                       for role in ROLE_ZH}
-            rows.append({"code": dept.code, "name": dept.name, "kind": dept.kind, "people": people,
-                         "roles_zh": ROLES_ZH})
+            rows.append({"code": dept.code, "name": dept.name, "kind": dept.kind, "kind_zh": zh("dept_kind", dept.kind),
+                         "people": people, "roles_zh": ROLES_ZH})
     return rows
 
 
 def catalog() -> list[dict[str, Any]]:
     with session() as s:
+        names = {d.code: d.name for d in s.exec(select(Department)).all()}
         rows = s.exec(select(CatalogVersion).where(CatalogVersion.is_current)
                       .order_by(CatalogVersion.resource_id)).all()  # type: ignore[arg-type]
-        return [{**r.model_dump(mode="json"), "share_attribute_zh": SHARE_ATTRIBUTES.get(r.share_attribute, "")}
-                for r in rows]
+        return [{**labelled(r.model_dump(mode="json"), **ELEMENT_KINDS),
+                 "provider_name": names.get(r.provider_code, r.provider_code)} for r in rows]
 
 
 def catalog_entry(resource_id: str) -> list[dict[str, Any]]:
@@ -54,18 +56,24 @@ def catalog_entry(resource_id: str) -> list[dict[str, Any]]:
     with session() as s:
         get_resource(s, resource_id)
         names = {d.code: d.name for d in s.exec(select(Department)).all()}
-        labels = {**LABELS, "provider_code": names}  # 提供单位: the department, by name
         versions = s.exec(select(CatalogVersion).where(CatalogVersion.resource_id == resource_id)
                           .order_by(CatalogVersion.version)).all()  # type: ignore[arg-type]
         out = []
         for v in versions:
             data = v.model_dump(mode="json")
             data["elements"] = [
-                {"field": f, "zh": zh, "value": data[f], "label": labels.get(f, {}).get(data[f], "")}
-                for f, zh in ELEMENT_ZH.items()
+                {"field": f, "zh": name, "value": data[f], "label": element_label(f, data[f], names)}
+                for f, name in ELEMENT_ZH.items()
             ]
             out.append(data)
         return out
+
+
+def element_label(field: str, value: Any, names: dict[str, str]) -> str:
+    """A catalog element's value for people: a code's label, the providing unit's name (提供单位)."""
+    if field == "provider_code":
+        return names.get(value, "")
+    return zh(ELEMENT_KINDS[field], value, "") if field in ELEMENT_KINDS else ""
 
 
 def grants(principal: Principal, dept: str | None, resource: str | None, all_: bool) -> list[dict[str, Any]]:
@@ -79,7 +87,7 @@ def grants(principal: Principal, dept: str | None, resource: str | None, all_: b
     rows = list_grants(dept, resource, active_only=not all_)
     if not oversees(actor):
         rows = [g for g in rows if actor.dept_code in (g.grantee_code, g.source_code)]
-    return [{**g.model_dump(mode="json"), "mode_zh": SHARE_MODES.get(g.mode, g.mode)} for g in rows]
+    return [labelled(g.model_dump(mode="json"), mode="share_mode") for g in rows]
 
 
 def notices(principal: Principal, case_id: str | None, failed: bool, limit: int) -> list[dict[str, Any]]:
@@ -99,8 +107,8 @@ def notices(principal: Principal, case_id: str | None, failed: bool, limit: int)
     if case_id and rows:
         require_case_reader(principal, case_id, [n.dept_code for n in rows])
     hidden = {"body"} if actor.dept_kind == "center" else {"body", "address", "error"}
-    return [{**n.model_dump(mode="json", exclude=hidden), "status_zh": NOTICE_STATUS_ZH.get(n.status, n.status)}
-            for n in rows]
+    return [labelled(n.model_dump(mode="json", exclude=hidden), status="notice_status", channel="channel",
+                     level="rung", role="role") for n in rows]
 
 
 def due(from_: str, working_days: int) -> dict[str, Any]:

@@ -87,6 +87,7 @@ async def start_case(
             task_queue=services.task_queue,
             search_attributes=TypedSearchAttributes([
                 SearchAttributePair(search.CASE_TYPE, process.case_type),
+                SearchAttributePair(search.SUMMARY, summary),
                 SearchAttributePair(search.STATUS, "opening"),
                 SearchAttributePair(search.DEPARTMENTS, sorted(departments)),
                 *([SearchAttributePair(search.AWAITING, awaiting)] if awaiting else []),

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
 
+from activities.calendar import SHANGHAI, load_calendar, start_of_day
 from activities.store import session
 from models import search
 from models.calendar import Deadline
@@ -96,30 +97,65 @@ async def test_art11_ladder_warns_urges_escalates_each_once_and_case_goes_on(env
     await keep_history(handle, histories)
 
 
-async def test_art11_returned_revision_keeps_original_due_date(env, worker, histories) -> None:
+async def test_art11_days_with_the_center_are_not_charged_to_the_department(env, worker, histories) -> None:
+    """Submitted on day 1, returned by the center on day 8: the department has the 4 working days it
+    had not used, from the return; no urging, escalation or miss for the days the center held it."""
     handle = await start_catalog_update(env, worker)
     state = await wait_status(handle, "awaiting_submission")
-    original = state["deadlines"]["catalog_update.submit"]
+    first = Deadline.model_validate(state["deadlines"]["catalog_update.submit"])
+    next_day = load_calendar().nth_working_day_after(first.event_at.astimezone(SHANGHAI).date(), 1)
+    await env.sleep(start_of_day(next_day) + timedelta(hours=10) - await env.get_current_time())
     await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data=new_content()))
     await wait_status(handle, "under_review")
-    await handle.execute_update(
-        "decide", decision("return", "dsj.zhouwei", reasons="编码格式应与实际交换格式一致")
-    )
+    # The center holds it past the department's original due date (and past its own review's).
+    await env.sleep(first.escalate_at - await env.get_current_time() + timedelta(days=3))
+    await handle.execute_update("decide", decision("return", "dsj.zhouwei", reasons="编码格式应与实际交换格式一致"))
     state = await wait_status(handle, "awaiting_submission")
-    assert state["deadlines"]["catalog_update.submit"] == original and state["rounds"] == 1
+    second = Deadline.model_validate(state["deadlines"]["catalog_update.submit"])
+    assert state["used_working_days"] == 1 and state["rounds"] == 1
+    assert second.working_days == 4 and second.statutory and second.key == "catalog_update.submit#2"
+    returned_at = decisions_of(handle.id)[-1].decided_at
+    assert second.due_date == load_calendar().nth_working_day_after(returned_at.astimezone(SHANGHAI).date(), 4)
+    assert any("已用 1 个工作日，法定期限剩余 4 个" in t["text"] for t in state["timeline"])
+    jyj = [n for n in notices_of(handle.id) if n.level and n.step.startswith("catalog_update.submit")]
+    assert jyj == []  # the department was not urged for the center's days
+    returned = [n for n in notices_of(handle.id) if n.step.startswith("catalog_update.returned")]
+    assert returned and str(second.due_date.day) in returned[0].body and "原期限" not in returned[0].body
+    with session() as s:  # the center's overdue review is the center's miss, not the department's
+        misses = s.exec(select(DeadlineMiss).where(DeadlineMiss.case_id == handle.id)).all()
+    assert {(m.dept_code, m.step) for m in misses} == {("dsj", "catalog_update.review")}
 
-    # The revision is late: the ladder runs against the original due date (Art. 11 ¶2).
-    deadline = Deadline.model_validate(original)
-    await env.sleep(deadline.due_at - await env.get_current_time() + timedelta(hours=1))
-    urged = [n for n in notices_of(handle.id) if n.level == 2 and n.step == "catalog_update.submit"]
-    assert len(urged) == 1 and abs(urged[0].case_time - deadline.due_at) < timedelta(hours=2)
-    returned = decisions_of(handle.id)[-1]
-    assert returned.action == "return" and returned.reasons == "编码格式应与实际交换格式一致"
+    # Late with the resubmission: the miss is the department's, on its second period, statutory.
+    await env.sleep(second.due_at - await env.get_current_time() + timedelta(hours=1))
+    with session() as s:
+        misses = s.exec(select(DeadlineMiss).where(DeadlineMiss.case_id == handle.id)).all()
+    assert ("jyj", "catalog_update.submit#2", True) in {(m.dept_code, m.step, m.statutory) for m in misses}
     await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data={"encoding_format": "JSON"}))
     await wait_status(handle, "under_review")
     await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
     await handle.result()
     await keep_history(handle, histories)
+
+
+async def test_art11_local_minimum_after_a_late_submission_is_a_local_period(env, worker) -> None:
+    """Submitted on the 5th working day, returned: nothing statutory remains, the local minimum
+    (2 working days) applies, and missing it is recorded as a local miss, not a statutory one."""
+    handle = await start_catalog_update(env, worker)
+    state = await wait_status(handle, "awaiting_submission")
+    first = Deadline.model_validate(state["deadlines"]["catalog_update.submit"])
+    await env.sleep(start_of_day(first.due_date) + timedelta(hours=10) - await env.get_current_time())
+    await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data=new_content()))
+    await wait_status(handle, "under_review")
+    await handle.execute_update("decide", decision("return", "dsj.zhouwei", reasons="请补充统计口径"))
+    state = await wait_status(handle, "awaiting_submission")
+    second = Deadline.model_validate(state["deadlines"]["catalog_update.submit"])
+    assert state["used_working_days"] == 5
+    assert second.working_days == 2 and not second.statutory
+    assert any("本地期限" in t["text"] for t in state["timeline"])
+    await env.sleep(second.due_at - await env.get_current_time() + timedelta(hours=1))
+    with session() as s:
+        misses = s.exec(select(DeadlineMiss).where(DeadlineMiss.case_id == handle.id)).all()
+    assert [(m.dept_code, m.step, m.statutory) for m in misses] == [("jyj", "catalog_update.submit#2", False)]
 
 
 async def test_art11_each_review_round_has_its_own_deadline_and_ladder(env, worker) -> None:

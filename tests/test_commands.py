@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -137,9 +138,13 @@ def test_every_help_fits_80_columns_uncut(home: dict[str, str | None]) -> None:
         assert done.exit_code == 0, path
         assert "例：" in done.stdout or not leaf, path  # every command shows an example
         for line in done.stdout.splitlines():
-            cut = "…" in line or ("..." in line and "[ARGS]..." not in line)
+            cut = "…" in line or ("..." in line and "[参数]..." not in line)
             assert cells(line) <= 80 and not cut, (path, line)
+        # click's own words in Chinese too: 用法、选项、命令, nothing left in English.
+        assert done.stdout.startswith("用法：pdw") and "\n选项：\n" in done.stdout, path
+        assert not re.search(r"Usage|Options|Arguments|Commands|Show this|required|default:", done.stdout), path
     assert pdw(home).exit_code == 0 and "catalog-update" in pdw(home).stdout  # no arguments: the help
+    assert "\n命令：\n" in pdw(home).stdout
 
 
 def test_a_non_json_answer_is_one_line_with_the_status(home: dict[str, str | None]) -> None:
@@ -295,6 +300,7 @@ async def test_art20_share_through_pdw_input_options_decisions_and_the_api_s_rea
     shown = await apdw(dev, "show", case_id, "--as", "gaj.zhangfang")
     assert shown.exit_code == 0, shown.stderr
     assert "状态：" in shown.stdout and "时间线：" in shown.stdout
+    assert "（granted）" not in shown.stdout and "（log，" not in shown.stdout  # labels, not codes
     assert "周伟（县大数据管理中心，日常管理人员）同意" in shown.stdout
     # Lists need visibility, which the time-skipping server lacks (test_e2e lists on a dev server).
     nowhere = await apdw(dev, "inbox", "--dept", "nope", "--as", "dsj.zhouwei")
@@ -310,9 +316,11 @@ async def test_art20_share_through_pdw_input_options_decisions_and_the_api_s_rea
 async def test_records_print_with_the_api_s_chinese_labels(dev: dict[str, str | None]) -> None:
     catalog = await apdw(dev, "catalog", "show", "RES-JYJ-001", "--as", "jyj.panxiaoyu")
     assert catalog.exit_code == 0 and "第 1 版" in catalog.stdout and "  数据名称：" in catalog.stdout, catalog.stderr
-    assert "共享属性：无条件共享（unconditional）" in catalog.stdout
+    # Labels, not codes (models/labels.py): the codes are for --set and the JSON.
+    assert "共享属性：无条件共享\n" in catalog.stdout and "提供单位：县教育局\n" in catalog.stdout
+    assert "unconditional" not in catalog.stdout and "yearly" not in catalog.stdout
     listed = await apdw(dev, "catalog", "list", "--as", "jyj.panxiaoyu")
-    assert any(line.startswith("RES-JYJ-001") for line in listed.stdout.splitlines())
+    assert [line for line in listed.stdout.splitlines() if line.startswith("RES-JYJ-001")][0].endswith("（县教育局，无条件共享）")
     depts = await apdw(dev, "dept", "list", "--as", "jyj.panxiaoyu")
     assert "主要负责人：" in depts.stdout and "日常管理人员：潘晓雨(jyj.panxiaoyu)" in depts.stdout
     grants = await apdw(dev, "grant", "list", "--all", "--as", "dsj.zhouwei", "--json")

@@ -3,8 +3,10 @@ a ``pdw-worker`` process and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,15 +16,15 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import func, select
 
+from activities.calendar import load_calendar
 from activities.store import session
 from models.cases import CaseCounter
 from models.catalog import CatalogUpdateCase
@@ -303,6 +305,39 @@ def test_art23_correction_through_pdw_with_an_extension_by_the_source_head(stack
     assert "第二十三条第二款" in text and "同意延长校核期限" in text and "已更正" in text
 
 
+def test_art23_forwarded_correction_is_told_at_once_and_follows_a_county_holiday(stack: Stack) -> None:
+    """The issue's make-dev check: the center's forwarding puts a 待办 to 县市场监管局 in the outbox
+    within seconds; a county holiday on a working day inside the 5 working days moves the running
+    case's due date by one working day (through the CalendarChange fan-out); undoing it moves it back."""
+    case_id = stack.pdw("correction", "report", "--resource", "RES-SCJGJ-002", "--item", "有效期", "--found", "有效期有误",
+                        "--expected", "2029-06-30", "--as", "jyj.panxiaoyu").stdout.splitlines()[0]
+    _wait(lambda: status_of(stack, case_id) == "awaiting_forward", "the center")
+    stack.pdw("decide", case_id, "forward", "--as", "dsj.zhouwei")
+    told = _wait(lambda: [n for n in json.loads(stack.pdw("notices", "list", "--case", case_id, "--json").stdout)
+                          if n["dept_code"] == "scjgj" and n["step"] == "correction.verify"], "the 待办", timeout=10)
+    assert told[0]["subject"].startswith("待办")
+
+    def due() -> dict[str, Any]:
+        return json.loads(stack.pdw("show", case_id, "--json").stdout)["state"]["deadlines"]["correction.verify"]
+
+    before = due()
+    received = datetime.fromisoformat(before["event_at"]).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    day = load_calendar().nth_working_day_after(received, 1)
+    assert day.isoformat() < before["due_date"]
+    out = stack.pdw("calendar", "override", day.isoformat(), "--holiday", "--note", "台风停工（测试）",
+                    "--as", "dsj.linxiaohong").stdout
+    try:
+        assert "在办案件" in out
+        after = _wait(lambda: due() if due()["due_date"] != before["due_date"] else None, "the moved due date")
+        moved = load_calendar().nth_working_day_after(date.fromisoformat(before["due_date"]), 1)
+        assert after["due_date"] == moved.isoformat()
+        assert "工作日历变更" in stack.pdw("show", case_id).stdout
+    finally:
+        stack.pdw("calendar", "override", day.isoformat(), "--workday", "--note", "撤销台风停工（测试）",
+                  "--as", "dsj.linxiaohong")
+    _wait(lambda: due()["due_date"] == before["due_date"], "the due date moved back")
+
+
 ID_NUMBER, CONTACT = "330324198805056782", "13905779999"
 
 
@@ -339,8 +374,14 @@ def test_art32_public_requests_source_answer_and_objection_through_pdw(stack: St
     stack.pdw("open", "object", case_id, "--name", "吴九", "--id-number", ID_NUMBER, "--contact", CONTACT,
               "--reason", "可按乡镇汇总统计后开放")
     _wait(lambda: status_of(stack, case_id) == "objection_review", "the center's review")
-    stack.pdw("decide", case_id, "overturn", "--as", "dsj.zhouwei", "--reason", "汇总统计数据可开放",
+    # Art. 28 ¶3: the center only suggests; the source accepts with its 保密审查 (Art. 39); the center concurs (Art. 27).
+    stack.pdw("decide", case_id, "suggest", "--as", "dsj.zhouwei", "--reason", "汇总统计数据可开放",
               "--set", "open_attribute=restricted")
+    _wait(lambda: status_of(stack, case_id) == "proposal", "the source's answer to the proposal")
+    stack.pdw("decide", case_id, "accept", "--as", "wjj.xiejing", "--set", "secrecy_reviewer=谢静",
+              "--set", "secrecy_reviewed_on=2026-11-20", "--set", "secrecy_conclusion=declassified")
+    _wait(lambda: status_of(stack, case_id) == "concurring", "the center's concurrence")
+    stack.pdw("decide", case_id, "concur", "--as", "dsj.zhouwei")
     _wait(lambda: status_of(stack, case_id) == "listed", "the listing")
     versions = json.loads(stack.pdw("catalog", "show", "RES-WJJ-002", "--json").stdout)
     assert [v["open_attribute"] for v in versions if v["is_current"]] == ["restricted"]
@@ -461,23 +502,107 @@ def test_inbox_overdue_and_stuck_from_the_command_line(stack: Stack) -> None:
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
-    """Headless Chromium as the probe runs it: no sandbox as root, background networking off."""
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert binary
-    return subprocess.run(
-        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--window-size=1400,900", *args],
-        capture_output=True, text=True, timeout=120,
-    )
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "supervisors.md"
+# What docs/supervisors.md has supervisors set up in the UI (Temporal UI 2.54 keeps it in the
+# browser's localStorage): the list's columns, the time zone, the saved views.
+UI_COLUMNS = ["Status", "Workflow ID", "PdwSummary", "PdwAwaitingZh", "PdwDueAt", "PdwEscalation", "PdwStatus"]
+OVERDUE_VIEW = ("overdue", "ExecutionStatus = 'Running' AND PdwEscalation >= 2")
+
+
+def from_the_docs() -> tuple[str, str]:
+    """The console snippet that sets the columns and the time zone, and the overdue view's link."""
+    text = DOCS.read_text(encoding="utf-8")
+    snippet = re.search(r"```js\n(.*?)```", text, re.S)
+    link = re.search(r"\[save\]\((http://127\.0\.0\.1:8233/[^)]*savedQuery=overdue)\)", text)
+    assert snippet and link, "docs/supervisors.md has lost its console snippet or its overdue view's link"
+    return snippet.group(1), link.group(1)
+
+
+class Browser:
+    """Headless Chromium driven through the DevTools protocol on a pipe (its fds 3 and 4): enough to
+    set the UI's localStorage, open pages, read them and take screenshots, with no extra package."""
+
+    def __init__(self, profile: Path) -> None:
+        binary = shutil.which("chromium") or shutil.which("chromium-browser")
+        assert binary
+        to_browser, self._out = os.pipe()
+        self._in, from_browser = os.pipe()
+
+        def at_3_and_4() -> None:  # the child's fds 3 and 4, as --remote-debugging-pipe expects
+            reads, writes = os.dup(to_browser), os.dup(from_browser)
+            os.dup2(reads, 3)
+            os.dup2(writes, 4)
+
+        self.process = subprocess.Popen(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--remote-debugging-pipe", "--window-size=1600,900", "--lang=zh-CN",
+             "about:blank"],
+            preexec_fn=at_3_and_4, pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "TZ": "UTC"},  # the UI's time-zone setting, not the machine's, shows +8
+        )
+        os.close(to_browser)
+        os.close(from_browser)
+        self._buffer, self._seq, self._session = b"", 0, ""
+        page = next(t for t in self.send("Target.getTargets")["targetInfos"] if t["type"] == "page")
+        self._session = self.send("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True})["sessionId"]
+
+    def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._seq += 1
+        message: dict[str, Any] = {"id": self._seq, "method": method, "params": params or {}}
+        if self._session:
+            message["sessionId"] = self._session
+        os.write(self._out, json.dumps(message).encode() + b"\0")
+        while True:
+            while b"\0" not in self._buffer:
+                chunk = os.read(self._in, 1 << 16)
+                assert chunk, "chromium closed its DevTools pipe"
+                self._buffer += chunk
+            raw, self._buffer = self._buffer.split(b"\0", 1)
+            answer = json.loads(raw)
+            if answer.get("id") == self._seq:
+                assert "error" not in answer, (method, answer["error"])
+                return dict(answer.get("result", {}))
+
+    def js(self, expression: str) -> Any:
+        return self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})["result"].get("value")
+
+    def open(self, url: str) -> None:
+        self.send("Page.navigate", {"url": url})
+        _wait(lambda: self.js("document.readyState") == "complete", url)
+
+    def text(self) -> str:
+        """The page's text, with that of its frames (the UI renders summaries in same-origin iframes)."""
+        return str(self.js("[document.body.innerText, ...[...document.querySelectorAll('iframe')].map("
+                           "f => (f.contentDocument && f.contentDocument.body || {}).innerText || '')].join('\\n')"))
+
+    def text_when(self, found: str, what: str) -> str:
+        """The page's text once ``found`` is in it (the UI renders after its API answers)."""
+        try:
+            return str(_wait(lambda: found in (text := self.text()) and text, what))
+        except AssertionError as err:  # say what the page showed instead
+            raise AssertionError(f"{err}: {self.text()!r}") from None
+
+    def screenshot(self, path: Path) -> None:
+        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"]))
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=20)
+        os.close(self._out)
+        os.close(self._in)
 
 
 def test_supervisor_finds_the_overdue_case_in_the_temporal_ui(stack: Stack, tmp_path: Path) -> None:
+    """docs/supervisors.md: the columns and time zone set, a view saved from its link, the overdue case
+    is read at a glance (who, until when, which rung); one click shows its Chinese summary and details."""
     if not (shutil.which("chromium") or shutil.which("chromium-browser")):
         if os.environ.get("PDW_REQUIRE_BROWSER"):
             pytest.fail("PDW_REQUIRE_BROWSER is set but no chromium is installed (apt-get install chromium)")
-        pytest.skip("没有浏览器：安装 Debian 的 chromium（apt-get install chromium）后此测试才会运行")
+        pytest.skip("没有浏览器：安装 Debian 的 chromium（apt-get install chromium fonts-noto-cjk）后此测试才会运行")
+    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout if shutil.which("fc-list") else ""
+    if not fonts.strip() and os.environ.get("PDW_REQUIRE_BROWSER"):
+        pytest.fail("PDW_REQUIRE_BROWSER is set but no CJK font is installed (apt-get install fonts-noto-cjk)")
     long_ago = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
     fresh = stack.pdw("correction", "report", "--resource", "RES-SCJGJ-002", "--item", "有效期", "--found", "有效期有误",
                         "--expected", "2029-06-30", "--as", "jyj.panxiaoyu").stdout.splitlines()[0]
@@ -486,16 +611,43 @@ def test_supervisor_finds_the_overdue_case_in_the_temporal_ui(stack: Stack, tmp_
                         "--as", "scjgj.jinlei").stdout.splitlines()[0]
     late = stack.pdw("catalog-update", "start", "--resource", "RES-MZJ-001", "--note", "逾期的案件",
                      "--changed-at", long_ago, "--as", "mzj.caibin").stdout.splitlines()[0]
-    _wait(lambda: [w for w in stack.temporal("workflow", "list", "--query", "PdwEscalation >= 2")
-                   if w["execution"]["workflowId"] == late], "the overdue case in visibility")
-    url = f"{stack.ui}/namespaces/default/workflows?query={quote('PdwEscalation >= 2')}"
+    found = _wait(lambda: [w for w in stack.temporal("workflow", "list", "--query", "PdwEscalation >= 3")
+                           if w["execution"]["workflowId"] == late], "the escalated case in visibility")
+    due_at = json.loads(stack.pdw("show", late, "--json").stdout)["state"]["deadlines"]["catalog_update.submit"]["due_at"]
+    due = datetime.fromisoformat(due_at.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+
     ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "ui-overdue.png"
-    chromium(f"--screenshot={shot}", url, profile=tmp_path / "shot")
-    assert shot.exists() and shot.stat().st_size > 10_000
-    dom = chromium("--dump-dom", url, profile=tmp_path / "dom").stdout
-    assert late in dom and "PdwEscalation" in dom
-    assert on_time not in dom and fresh not in dom  # the filter holds: cases on time are not listed
+    snippet, link = from_the_docs()
+    browser = Browser(tmp_path / "profile")
+    try:
+        # As docs/supervisors.md says: its console snippet on the UI's page, then its view's link.
+        browser.open(f"{stack.ui}/namespaces/default/workflows")
+        browser.js(snippet.replace("location.reload();", ""))
+        browser.open(link.replace("http://127.0.0.1:8233", stack.ui))
+        browser.text_when(late, "the overdue case listed")
+        saved = json.loads(browser.js("localStorage.getItem('saved-workflow-queries')") or "{}")
+        assert [(v["name"], v["query"]) for v in saved.get("default", [])] == [OVERDUE_VIEW]
+        assert json.loads(browser.js("localStorage.getItem('timeFormat')")) == "China Standard Time"
+        headers = browser.js("[...document.querySelectorAll('thead th')].map(h => h.innerText.trim()).filter(Boolean)")
+        assert [h for h in headers if h in UI_COLUMNS] == UI_COLUMNS
+        row = browser.js(f"[...document.querySelectorAll('tbody tr')].map(r => r.innerText).find(t => t.includes({late!r}))")
+        # What the case is and who is awaited at which rung, in Chinese; until when (24:00 of the last
+        # working day, shown as 00:00 GMT+8 of the next); its step: the list reads at a glance.
+        assert "目录更新 RES-MZJ-001（县民政局）" in row and "县民政局（督办）" in row and "overdue" in row, row
+        assert any(day in row for day in (f"{due:%b} {due.day}, {due.year}", f"{due.year}年{due.month}月{due.day}日")), row
+        assert "00:00:00" in row and "GMT+8" in row, row  # 24-hour, Asia/Shanghai
+        assert on_time not in browser.text() and fresh not in browser.text()  # the view holds: on time, not listed
+        browser.screenshot(ARTIFACTS / "ui-overdue.png")
+        # One click: the case's Chinese summary and current details (what, who, until when, which rung).
+        run_id = found[0]["execution"]["runId"]
+        browser.open(f"{stack.ui}/namespaces/default/workflows/{late}/{run_id}/user-metadata")
+        page = browser.text_when("【督办】等待县民政局更新目录条目", "the case's current details")
+        assert "目录更新 RES-MZJ-001（县民政局）" in page and f"{due.year}年" in page
+        browser.screenshot(ARTIFACTS / "ui-overdue-case.png")
+    finally:
+        browser.close()
+    for shot in ("ui-overdue.png", "ui-overdue-case.png"):
+        assert (ARTIFACTS / shot).stat().st_size > 10_000
 
 
 def test_worker_stops_cleanly_on_sigterm(stack: Stack) -> None:

@@ -11,9 +11,10 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from activities.catalog import current_version
 from activities.share import check_share_request, list_grants, revoke_grant, write_grant
-from activities.store import StoreError, resolve_actor, session
+from activities.store import StoreError, insert_ignore, resolve_actor, session
 from models.calendar import Deadline
 from models.cases import DeadlineMiss
+from models.catalog import CatalogVersion, DataResource
 from models.dispute import OPEN_ATTRIBUTE, DisputeInput
 from models.share import GrantRequest
 from tests.helpers import (
@@ -57,7 +58,7 @@ async def test_art20_restricted_data_needs_joint_approval_in_either_order(env, w
     await handle.execute_update("decide", decision("approve", first))
     state = await handle.query("state")
     assert state["status"] == "under_review" and grant_of(handle.id) is None  # one approval is not enough
-    with pytest.raises(WorkflowUpdateFailedError, match="") as again:
+    with pytest.raises(WorkflowUpdateFailedError) as again:
         await handle.execute_update("decide", decision("approve", first))
     assert "不能重复审批" in str(again.value.cause)
     await handle.execute_update("decide", decision("approve", second))
@@ -151,31 +152,152 @@ async def test_art21_batch_mode_needs_the_center_and_the_source(env, worker) -> 
 
 
 async def _refused_and_disputed(env, worker, by: str = "jyj.panxiaoyu"):  # type: ignore[no-untyped-def]
+    """县教育局 asks 县公安局 for vehicle data; the source refuses and a department asks the center to
+    coordinate (Art. 20 ¶2)."""
     handle = await start_share(env, worker, resource="RES-GAJ-002", items=["号牌号码"], by="jyj.panxiaoyu")
     await wait_status(handle, "under_review")
-    await handle.execute_update("decide", decision("refuse", "dsj.zhouwei", **REFUSE))
+    await handle.execute_update("decide", decision("refuse", "gaj.lijun", **REFUSE))
     await wait_status(handle, "refused")
     with pytest.raises(WorkflowUpdateFailedError) as outsider:
         await handle.execute_update("decide", decision("dispute", "wjj.maqiang", reasons="无关部门"))
     assert "由使用部门或数源部门申请" in str(outsider.value.cause)
     await handle.execute_update("decide", decision("dispute", by, reasons="校车管理为本局法定职责"))
     await wait_status(handle, "in_dispute")
-    dispute = env.client.get_workflow_handle(f"dispute-{handle.id}")
+    dispute = _dispute_of(env, handle)
     await wait_status(dispute, "coordinating")
     return handle, dispute
 
 
-async def test_art20_dispute_settled_by_the_center_grants(env, worker, histories) -> None:
+def _dispute_of(env, handle):  # type: ignore[no-untyped-def]
+    """The share case's dispute child; ended with the test's cases if left running (conftest)."""
+    STARTED.append(f"dispute-{handle.id}")
+    return env.client.get_workflow_handle(f"dispute-{handle.id}")
+
+
+async def _rejected(handle, d, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update("decide", d)
+    assert message in str(err.value.cause), str(err.value.cause)
+
+
+PROPOSE = {"reasons": "双方同意仅提供号牌号码", "data": {"outcome": "share"}}
+
+
+async def test_art20_2_coordination_is_an_agreement_only_when_both_departments_agree(env, worker, histories) -> None:
     handle, dispute = await _refused_and_disputed(env, worker)
-    with pytest.raises(WorkflowUpdateFailedError) as county_too_early:
-        await dispute.execute_update("decide", decision("decide", "xzf.xujing", reasons="x", data={"outcome": "share"}))
-    assert "现在不能作出决定" in str(county_too_early.value.cause)
-    await dispute.execute_update(
-        "decide", decision("settle", "dsj.zhouwei", reasons="双方同意仅提供号牌号码", data={"outcome": "share"})
-    )
-    assert (await dispute.result())["decided_by"] == "center"
+    await _rejected(dispute, decision("decide", "xzf.xujing", reasons="x", data={"outcome": "share"}), "现在不能作出决定")
+    await _rejected(dispute, decision("agree", "jyj.panxiaoyu"), "现在不能同意协调意见")  # nothing proposed yet
+    await _rejected(dispute, decision("propose", "gaj.lijun", **PROPOSE), "此步由县大数据管理中心作出")
+    await dispute.execute_update("decide", decision("settle", "dsj.zhouwei", **PROPOSE))  # settle: the old name
+    state = await wait_status(dispute, "agreement")
+    assert sorted(state["awaiting"]) == ["gaj", "jyj"] and state["proposed_outcome"] == "share"
+    assert {"dispute.requester_agreement", "dispute.source_agreement"} <= set(state["deadlines"])
+    told = {(n.dept_code, n.step) for n in notices_of(dispute.id)}
+    assert {("jyj", "dispute.proposal"), ("gaj", "dispute.proposal")} <= told
+    # Only the two departments in dispute answer: not a third one, not the center for them.
+    await _rejected(dispute, decision("agree", "wjj.maqiang"), "由争议双方（县教育局、县公安局）作出")
+    await _rejected(dispute, decision("agree", "dsj.zhouwei"), "由争议双方")
+    await dispute.execute_update("decide", decision("agree", "jyj.panxiaoyu"))
+    await _rejected(dispute, decision("agree", "jyj.liuyang"), "县教育局已同意协调意见")
+    # The center's proposal with one agreement decides nothing: no grant, the source still awaited.
+    state = await dispute.query("state")
+    assert state["status"] == "agreement" and state["awaiting"] == ["gaj"] and state["answers"] == {"jyj": "agree"}
+    assert (await handle.query("state"))["status"] == "in_dispute" and grant_of(handle.id) is None
+    await dispute.execute_update("decide", decision("agree", "gaj.lijun", reasons="同意仅提供号牌号码"))
+    result = await dispute.result()
+    assert (result["decided_by"], result["outcome"]) == ("center", "share")
+    assert [(a["action"], a["actor"]["dept_code"]) for a in result["agreements"]] == [("agree", "jyj"), ("agree", "gaj")]
     assert (await handle.result())["status"] == "granted"
+    # Art. 20 ¶2: the agreement stands in the share case too: the proposal and both departments' agreement.
+    assert [(d.action, d.person_id) for d in decisions_of(handle.id)][-3:] == [
+        ("propose", "dsj.zhouwei"), ("agree", "jyj.panxiaoyu"), ("agree", "gaj.lijun")]
+    assert "协调一致" in (await dispute.query("state"))["timeline"][-1]["text"]
     histories += [await handle.fetch_history(), await dispute.fetch_history()]
+
+
+async def test_art20_2_a_department_that_disagrees_ends_coordination_and_the_center_reports(env, worker) -> None:
+    handle, dispute = await _refused_and_disputed(env, worker)
+    await dispute.execute_update("decide", decision("propose", "dsj.zhouwei", reasons="不予共享", data={"outcome": "refuse"}))
+    await wait_status(dispute, "agreement")
+    await dispute.execute_update("decide", decision("agree", "gaj.lijun"))
+    await _rejected(dispute, decision("disagree", "jyj.panxiaoyu"), "不同意协调意见须写明理由（reasons）")
+    await dispute.execute_update("decide", decision("disagree", "jyj.panxiaoyu", reasons="校车安全确需车辆信息"))
+    state = await wait_status(dispute, "reporting")
+    assert state["awaiting"] == ["dsj"] and state["deadlines"]["dispute.report"]["article"] == "第二十条"
+    # Coordination has failed: no new proposal, no late agreement; only the center's report remains.
+    await _rejected(dispute, decision("propose", "dsj.zhouwei", **PROPOSE), "现在不能提出协调意见")
+    await _rejected(dispute, decision("escalate", "jyj.panxiaoyu", reasons="x"), "此步由县大数据管理中心作出")
+    assert (await handle.query("state"))["status"] == "in_dispute" and grant_of(handle.id) is None
+    await dispute.execute_update("decide", decision("escalate", "dsj.zhouwei", reasons="县教育局不同意协调意见"))
+    await wait_status(dispute, "county_decision")
+    sent = [n for n in notices_of(dispute.id) if n.step == "dispute.to_county"]
+    assert sent and "县教育局不同意协调意见" in sent[0].body and "校车安全确需车辆信息" in sent[0].body
+    await dispute.execute_update("decide", decision("decide", "xzf.wuminghui", reasons="予以共享", data={"outcome": "share"}))
+    assert (await dispute.result())["agreements"] == []  # one agreement is no agreement
+    assert (await handle.result())["status"] == "granted"
+
+
+async def test_art20_2_silence_is_not_consent_the_silent_department_climbs_the_ladder(env, worker) -> None:
+    handle, dispute = await _refused_and_disputed(env, worker)
+    await dispute.execute_update("decide", decision("propose", "dsj.zhouwei", **PROPOSE))
+    state = await wait_status(dispute, "agreement")
+    await dispute.execute_update("decide", decision("agree", "jyj.panxiaoyu"))
+    deadline = Deadline.model_validate(state["deadlines"]["dispute.source_agreement"])
+    assert not deadline.statutory and deadline.article == "第二十条"  # a local default
+    await env.sleep(deadline.escalate_at - await env.get_current_time() + timedelta(hours=1))
+    state = await dispute.query("state")
+    assert state["status"] == "agreement" and state["awaiting"] == ["gaj"] and state["escalation"] == 3
+    assert grant_of(handle.id) is None and (await handle.query("state"))["status"] == "in_dispute"
+    assert {n.person_id for n in notices_of(dispute.id) if n.level == 3} == {"gaj.wanghaitao", "xzf.huangzhiqiang"}
+    with session() as s:
+        misses = s.exec(select(DeadlineMiss).where(DeadlineMiss.case_id == dispute.id)).all()
+    assert [(m.dept_code, m.statutory) for m in misses] == [("gaj", False)]
+    # The center may report a coordination that does not conclude.
+    await dispute.execute_update("decide", decision("escalate", "dsj.zhouwei", reasons="县公安局逾期未表示意见"))
+    await wait_status(dispute, "county_decision")
+
+
+@pytest.mark.parametrize("asker", ["jyj.panxiaoyu", "gaj.lijun"])
+async def test_art20_2_local_rule_either_department_may_ask_for_the_county(env, worker, asker) -> None:
+    handle, dispute = await _refused_and_disputed(env, worker)
+    state = await dispute.query("state")
+    assert any(f.startswith("本地规则") and "ask_county" in f for f in state["facts"])
+    await _rejected(dispute, decision("ask_county", "wjj.maqiang", reasons="x"), "由争议双方")
+    await _rejected(dispute, decision("ask_county", asker), "须写明理由（reasons）")
+    await dispute.execute_update("decide", decision("ask_county", asker, reasons="分歧在于法定职责，请县政府决定"))
+    state = await wait_status(dispute, "reporting")
+    assert state["county_asked_by"] == asker.split(".")[0] and state["awaiting"] == ["dsj"]
+    assert any("本地规则" in t["text"] for t in state["timeline"])
+    await _rejected(dispute, decision("propose", "dsj.zhouwei", **PROPOSE), "现在不能提出协调意见")
+    await dispute.execute_update("decide", decision("escalate", "dsj.zhouwei", reasons="应部门请求报请县政府决定"))
+    await wait_status(dispute, "county_decision")
+    await dispute.execute_update("decide", decision("decide", "xzf.wuminghui", reasons="不予共享", data={"outcome": "refuse"}))
+    assert (await handle.result())["status"] == "refused_final"
+
+
+async def test_art20_2_local_rule_a_dispute_over_the_centers_own_refusal_goes_straight_to_the_county(env, worker) -> None:
+    handle = await start_share(env, worker, resource="RES-GAJ-002", items=["号牌号码"], by="jyj.panxiaoyu")
+    await wait_status(handle, "under_review")
+    await handle.execute_update("decide", decision("refuse", "dsj.zhouwei", **REFUSE))
+    state = await wait_status(handle, "refused")
+    assert state["refused_by"] == "dsj"
+    told = [n for n in notices_of(handle.id) if n.step == "share.refused"]
+    assert "直接报请县人民政府决定（本地规则" in told[0].body
+    await handle.execute_update("decide", decision("dispute", "jyj.panxiaoyu", reasons="校车管理为本局法定职责"))
+    state = await wait_status(handle, "in_dispute")
+    assert any(f.startswith("本地规则：拒绝由县大数据管理中心作出") for f in state["facts"])
+    dispute = _dispute_of(env, handle)
+    state = await wait_status(dispute, "county_decision")
+    assert state["awaiting"] == ["xzf"] and "dispute.coordinate" not in state["deadlines"]
+    assert any(t["text"].startswith("本地规则") for t in state["timeline"])
+    # The center cannot coordinate, nor report, a dispute over its own decision.
+    for action in ("propose", "escalate"):
+        await _rejected(dispute, decision(action, "dsj.zhouwei", **PROPOSE), "由县人民政府直接决定（本地规则")
+    await dispute.execute_update("decide", decision("decide", "xzf.wuminghui", reasons="予以共享", data={"outcome": "share"}))
+    assert (await dispute.result())["decided_by"] == "county_gov"
+    assert (await handle.result())["status"] == "granted"
+    assert [d.action for d in decisions_of(handle.id)] == ["refuse", "dispute", "decide"]
+    assert {n.dept_code for n in notices_of(dispute.id) if n.step == "dispute.outcome"} == {"jyj", "dsj"}
 
 
 @pytest.mark.parametrize(("outcome", "status"), [("share", "granted"), ("refuse", "refused_final")])
@@ -323,3 +445,56 @@ async def test_art20_joint_approval_keeps_each_awaited_department_with_its_own_l
     with session() as s:
         misses = s.exec(select(DeadlineMiss).where(DeadlineMiss.case_id == handle.id)).all()
     assert [m.dept_code for m in misses] == ["gaj"]  # the center acted in time
+
+
+def _center_owned_resource() -> str:
+    """A restricted resource the center itself owns (Art. 7: the center builds base databases)."""
+    rid = "RES-DSJ-T01"
+    with session() as s:
+        if insert_ignore(s, DataResource, {"id": rid, "owner_code": "dsj", "current_version": 1, "collected": True,
+                                           "items": ["证照名称", "证照编号", "持证主体"],
+                                           "share_modes": ["verification", "query", "batch"]}, ["id"]):
+            s.add(CatalogVersion(resource_id=rid, version=1, is_current=True, name="电子证照归集信息",
+                                 content="证照名称、证照编号、持证主体", encoding_format="JSON", provider_code="dsj",
+                                 share_attribute="restricted", open_attribute="forbidden", update_frequency="daily",
+                                 share_reason="含持证主体身份信息", share_basis="《中华人民共和国个人信息保护法》"))
+    return rid
+
+
+@pytest.mark.parametrize("action", ["approve", "refuse"])
+async def test_art20_restricted_data_the_center_owns_is_decided_by_the_center_in_both_capacities(
+    env, worker, action
+) -> None:
+    """No dead end (issue 10 item 9): the center as 数源部门 decides once, as the center and as the source."""
+    handle = await start_share(env, worker, resource=_center_owned_resource(), items=["证照编号"], by="jyj.panxiaoyu")
+    state = await wait_status(handle, "under_review")
+    assert state["approvers"] == {"source": "share.source_review"} and state["awaiting"] == ["dsj"]
+    assert any("既是审批单位又是数源部门" in f for f in state["facts"])
+    await _rejected(handle, decision("approve", "gaj.lijun"), "无权审批：本申请由县大数据管理中心审批")
+    await handle.execute_update("decide", decision(action, "dsj.zhouwei", **(REFUSE if action == "refuse" else {})))
+    if action == "approve":
+        assert (await handle.result())["status"] == "granted"
+        return
+    # Its refusal is the center's own: a dispute over it goes straight to the county (local rule).
+    await wait_status(handle, "refused")
+    await handle.execute_update("decide", decision("dispute", "jyj.panxiaoyu", reasons="证照核验为本局法定职责"))
+    await wait_status(handle, "in_dispute")
+    dispute = _dispute_of(env, handle)
+    await wait_status(dispute, "county_decision")
+    await dispute.execute_update("decide", decision("decide", "xzf.wuminghui", reasons="不予共享", data={"outcome": "refuse"}))
+    assert (await handle.result())["status"] == "refused_final"
+
+
+async def test_art4_escalation_of_the_centers_overdue_step_reaches_the_big_data_bureau(env, worker) -> None:
+    """Art. 4: 县大数据发展管理局 is the center's competent authority; the center's own overdue step
+    is escalated (督办) to its leader, not only to the center's."""
+    handle = await start_share(env, worker, resource="RES-SCJGJ-001", items=["名称"], by="gaj.zhangfang")
+    state = await wait_status(handle, "under_review")
+    deadline = Deadline.model_validate(state["deadlines"]["share.center_review"])
+    await env.sleep(deadline.escalate_at - await env.get_current_time() + timedelta(hours=1))
+    escalated = [n for n in notices_of(handle.id) if n.level == 3]
+    assert sorted(n.person_id for n in escalated) == ["dsj.chenjianguo", "dsjj.shaojun"]
+    to_bureau = next(n for n in escalated if n.person_id == "dsjj.shaojun")
+    assert to_bureau.dept_code == "dsjj" and "请责成县大数据管理中心立即办理" in to_bureau.body
+    await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
+    assert (await handle.result())["status"] == "granted"

@@ -4,38 +4,48 @@ and recording a decision. A workflow class inherits ``CaseWorkflow`` and reads l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import compute_deadline, extend_deadline
+    from activities.calendar import compute_deadline, extend_deadline, recompute_deadlines
     from activities.cases import record_decision, verify_actor
     from activities.notices import send_case_notice
     from models import search
-    from models.calendar import Deadline, DeadlineRequest, ExtensionRequest
+    from models.calendar import CalendarChange, Deadline, DeadlineRequest, ExtensionRequest, RecomputeRequest
     from models.cases import (
         ACTION_ZH,
         LEVEL_URGED,
         LEVEL_ZH,
         CaseState,
         DecisionInput,
+        DecisionOutcome,
         DecisionRecord,
         TimelineEntry,
     )
+    from models.departments import PersonRole
     from models.notices import CaseNotice
-    from models.processes import STATE_QUERY
-    from models.steps import step_rule
+    from models.processes import CALENDAR_SIGNAL, END_UPDATE, STATE_QUERY
+    from models.steps import STEP_RULES, step_rule
 
 from workflows.deadline import ACTIVITY, DeadlineLadder
 
-__all__ = ["ACTIVITY", "CaseWorkflow", "due_zh"]
+__all__ = ["ACTIVITY", "HEADS", "CaseWorkflow", "due_zh"]
 OVERDUE = "overdue"
+R = TypeVar("R")
+# A department's 负责人 (Art. 23 and elsewhere): its 主要负责人 or its 分管领导.
+HEADS = frozenset({PersonRole.first_responsible.value, PersonRole.leader_in_charge.value})
+# Local rule (the measures have none): the starter withdraws while nobody else has decided; the
+# center's leaders cancel a case registered in error, except while it is before the county
+# government or the city bureau.
+ENDED_ZH = {"withdrawn": "已撤回", "cancelled": "已撤销"}
 
 
 def due_zh(deadline: Deadline) -> str:
@@ -53,8 +63,13 @@ class CaseWorkflow:
     status_zh: ClassVar[dict[str, str]]
     escalate_to: ClassVar[str] = "center"
 
-    def open_case(self, state: CaseState) -> None:
+    def open_case(self, state: CaseState, *, starter_dept: str | None = None) -> None:
+        """``starter_dept``: the department that started the case and may withdraw it; None for a
+        case the public started (only the center may end it, by cancelling)."""
         self.state = state
+        self.starter_dept = starter_dept
+        self.ending: DecisionRecord | None = None
+        self.closed = False
         self.ladders: dict[str, DeadlineLadder] = {}
         self.waiting: list[str] = []
         self.busy = False  # a decision is being recorded; validators refuse a second meanwhile
@@ -104,6 +119,9 @@ class CaseWorkflow:
                 search.AWAITING.value_set(st.awaiting[0]),  # the soonest due
                 search.AWAITING_ALL.value_set(st.awaiting),
                 search.AWAITING_LEVELS.value_set([f"{code}:{level}" for code, level in levels.items()]),
+                search.AWAITING_ZH.value_set("；".join(
+                    self.dept_name(code) + (f"（{LEVEL_ZH[level]}）" if level else "") for code, level in levels.items()
+                )),
                 search.DUE_AT.value_set(soonest.deadline.due_at),
                 search.ESCALATION.value_set(st.escalation),
                 search.PROVISIONAL_DUE.value_set(any(ladder.deadline.provisional for ladder in ladders)),
@@ -121,7 +139,9 @@ class CaseWorkflow:
         ]
 
     def close(self, status: str, text_zh: str) -> None:
-        self.state.status, self.state.status_zh = status, self.status_zh[status]
+        self.closed = True
+        self.waiting.clear()
+        self.state.status, self.state.status_zh = status, {**ENDED_ZH, **self.status_zh}[status]
         self.state.awaiting, self.state.escalation = [], 0
         self.note(text_zh)
         workflow.upsert_search_attributes(
@@ -132,15 +152,20 @@ class CaseWorkflow:
     @staticmethod
     def _unset_awaiting() -> list[SearchAttributeUpdate[Any]]:
         return [search.AWAITING.value_unset(), search.AWAITING_ALL.value_unset(),
-                search.AWAITING_LEVELS.value_unset(), search.DUE_AT.value_unset()]
+                search.AWAITING_LEVELS.value_unset(), search.AWAITING_ZH.value_unset(), search.DUE_AT.value_unset()]
 
     # ---- steps under a deadline --------------------------------------------------------------------
 
-    async def start_step(self, step: str, dept: str, *, event_at: datetime | None = None) -> Deadline:
+    async def start_step(
+        self, step: str, dept: str, *, event_at: datetime | None = None, remaining: int | None = None
+    ) -> Deadline:
         """``dept`` now owes ``step``: compute its deadline from ``event_at`` (default now), once, and
-        tell the department (待办) what it owes, under which article, by when."""
+        tell the department (待办) what it owes, under which article, by when. ``remaining``: the
+        working days left of the period when the file came back (Art. 11), not the rule's."""
         deadline = await workflow.execute_activity(
-            compute_deadline, DeadlineRequest(step=step, event_at=event_at or workflow.now()), **ACTIVITY
+            compute_deadline,
+            DeadlineRequest(step=step, event_at=event_at or workflow.now(), remaining_working_days=remaining),
+            **ACTIVITY,
         )
         if step in self.ladders:  # a step awaited again afresh (a new review round) is a new deadline
             deadline = deadline.model_copy(update={"attempt": self.ladders[step].deadline.attempt + 1})
@@ -157,14 +182,44 @@ class CaseWorkflow:
         await self.ladders[step].announce()
         return deadline
 
-    async def extend_step(self, step: str, original: Deadline, extra_working_days: int) -> Deadline:
-        """Move a step's deadline ``extra_working_days`` past ``original``; the ladder starts again."""
+    async def extend_step(self, step: str, extra_working_days: int) -> Deadline:
+        """Move a step's deadline to ``extra_working_days`` past its original one (the whole
+        extension); the rungs ahead are timed from it, those reached stay reached."""
         deadline = await workflow.execute_activity(
-            extend_deadline, ExtensionRequest(original=original, extra_working_days=extra_working_days), **ACTIVITY
+            extend_deadline,
+            ExtensionRequest(original=self.state.deadlines[step], extra_working_days=extra_working_days),
+            **ACTIVITY,
         )
         self.state.deadlines[step] = deadline
         self.ladders[step].move(deadline)
         return deadline
+
+    @workflow.signal(name=CALENDAR_SIGNAL)
+    async def calendar_changed(self, change: CalendarChange) -> None:
+        """The working-day calendar changed (a county override, an official year loaded): every
+        deadline the changed days can move is counted again and its ladder moved; a rung already
+        reached stays reached. The same change told twice moves nothing twice."""
+        if change.key in self.state.calendar_changes:
+            return
+        self.state.calendar_changes.append(change.key)
+        steps = list(self.state.deadlines)
+        if not steps:
+            return
+        before = [self.state.deadlines[s] for s in steps]
+        counted = await workflow.execute_activity(
+            recompute_deadlines, RecomputeRequest(deadlines=before, first=change.first, last=change.last), **ACTIVITY
+        )
+        for step, old, new in zip(steps, before, counted, strict=True):
+            if new == old or self.state.deadlines[step] is not old:  # unchanged, or extended meanwhile
+                continue
+            self.state.deadlines[step] = new
+            if step in self.ladders:
+                self.ladders[step].move(new)
+            self.deadline_moved(step, new)
+            flag = "（暂定）" if new.provisional else ""
+            self.note(f"工作日历变更（{change.source_zh}，{change.by}）：{step_rule(new.step).zh}期限由 "
+                      f"{old.due_date} 改为 {new.due_date}{flag}")
+        self.refresh()
 
     async def await_step(self, step: str, done: Callable[[], bool]) -> None:
         """Wait until ``done()`` under the step's deadline ladder. Awaiting a step again (a returned
@@ -174,6 +229,9 @@ class CaseWorkflow:
         await self.ladders[step].wait(done)
         self.waiting.remove(step)
         self.refresh()
+
+    def deadline_moved(self, step: str, deadline: Deadline) -> None:
+        """A calendar change moved ``step``'s deadline: a process that shows it elsewhere follows."""
 
     # ---- periods in which a party may act ------------------------------------------------------
 
@@ -190,12 +248,20 @@ class CaseWorkflow:
         acted. Its handler calls ``claim_window`` before any ``await`` after ``deciding`` has
         verified the actor, so nothing slips in late."""
         window = self.state.deadlines.get(step) or await self.open_window(step)
-        try:
-            await workflow.wait_condition(lambda: self.window_claimed, timeout=window.due_at - workflow.now())
-        except TimeoutError:
-            self.window_open = False
-            return False
+        while not self.window_claimed:
+            left = window.due_at - workflow.now()
+            if left.total_seconds() <= 0:
+                self.window_open = False
+                return False
+            try:  # a calendar change may move the window's end meanwhile
+                await workflow.wait_condition(self._claimed_or_moved(step, window), timeout=left)
+            except TimeoutError:
+                pass
+            window = self.state.deadlines[step]
         return True
+
+    def _claimed_or_moved(self, step: str, window: Deadline) -> Callable[[], bool]:
+        return lambda: self.window_claimed or self.state.deadlines[step] is not window
 
     def window_is_open(self) -> bool:
         return self.window_open and not self.window_claimed
@@ -207,10 +273,79 @@ class CaseWorkflow:
             raise ApplicationError("提出期限已届满，本案已按期满继续办理，不能再提出", type="TooLate")
         self.window_claimed = True
 
+    # ---- ending a case before its outcome (local rule) ----------------------------------------------
+
+    async def run_case(self, body: Coroutine[Any, Any, R]) -> R | None:
+        """Run the process until its outcome, or until it is withdrawn or cancelled: then every step
+        and ladder stops where it stands, the parties are told, and None is returned."""
+        task = asyncio.ensure_future(body)
+        await workflow.wait_condition(lambda: task.done() or self.ending is not None)
+        if task.done():
+            return task.result()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        ending = self.ending
+        assert ending is not None
+        status = "withdrawn" if ending.action == "withdraw" else "cancelled"
+        await self.record_end(status)
+        text = f"{ENDED_ZH[status]}：{ending.actor.label()}{ACTION_ZH[ending.action]}，理由：{ending.reasons}"
+        for dept in self.state.parties:
+            await self.tell(dept, f"{self.case_type}.{status}", "outcome", f"案件{ENDED_ZH[status]}", text, "本地规定")
+        self.close(status, f"案件{ENDED_ZH[status]}")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return None
+
+    async def record_end(self, status: str) -> None:
+        """Write the case's own row as withdrawn or cancelled; each process says how."""
+        raise NotImplementedError
+
+    def end_blocked_zh(self) -> str | None:
+        """Why the case cannot be cancelled now (it is before the county or the city), or None."""
+        return None
+
+    @workflow.update(name=END_UPDATE)
+    async def end(self, d: DecisionInput) -> DecisionOutcome:
+        async with self.deciding(d):
+            if self.closed or self.ending is not None:
+                raise ApplicationError(f"案件已{self.state.status_zh}，不能再{ACTION_ZH[d.action]}", type="BadInput")
+            self.ending = await self.record(d, f"case.{d.action}")
+        return DecisionOutcome(case_id=self.state.case_id, action=d.action, status=self.state.status,
+                               message=f"案件{ENDED_ZH['withdrawn' if d.action == 'withdraw' else 'cancelled']}，"
+                               "各方将收到通知")
+
+    @end.validator
+    def check_end(self, d: DecisionInput) -> None:
+        """Local rule: who may withdraw or cancel, and when."""
+        st = self.state
+        self.refuse_if_busy()
+        if type(self).record_end is CaseWorkflow.record_end:
+            raise ValueError(f"{self.end_blocked_zh() or '本类案件随其所属案件办理'}，不能撤回或撤销（本地规定）")
+        if self.closed or self.ending is not None:
+            raise ValueError(f"案件已{st.status_zh}，不能再{ACTION_ZH.get(d.action, d.action)}")
+        if not (d.reasons or "").strip():
+            raise ValueError(f"{ACTION_ZH.get(d.action, d.action)}须写明理由（reasons）（本地规定）")
+        if d.action == "withdraw":
+            if self.starter_dept is None or d.actor.dept_code != self.starter_dept:
+                raise PermissionError(f"{d.actor.label()}无权撤回：只有提出本案的部门可以撤回（本地规定）")
+            if any(r.actor.dept_code != self.starter_dept for r in st.decisions):
+                raise ValueError("已有其他部门作出决定，不能撤回：可请县大数据管理中心撤销（本地规定）")
+        elif d.action == "cancel":
+            if d.actor.dept_kind != "center" or not HEADS & set(d.actor.roles):
+                raise PermissionError(f"{d.actor.label()}无权撤销：须由县大数据管理中心的主要负责人或分管领导撤销（本地规定）")
+            blocked = self.end_blocked_zh()
+            if blocked:
+                raise ValueError(f"{blocked}，现在不能撤销（本地规定）")
+        else:
+            raise ValueError(f"操作“{d.action}”无效：结束案件的操作为 withdraw（撤回）、cancel（撤销）")
+
     # ---- decisions -------------------------------------------------------------------------------
 
     async def record(self, d: DecisionInput, step: str) -> DecisionRecord:
-        """Write a decision (once, keyed by case and sequence) and put it in the case's story."""
+        """Write a decision (once, keyed by case and sequence) and put it in the case's story.
+        ``step``: a step of models/steps.py, or ``case.withdraw`` / ``case.cancel``."""
         record = DecisionRecord(
             case_id=self.state.case_id,
             seq=len(self.state.decisions) + 1,
@@ -221,7 +356,7 @@ class CaseWorkflow:
             decided_at=workflow.now(),
             reasons=d.reasons,
             basis=d.basis,
-            article=step_rule(step).article,
+            article=step_rule(step).article if step in STEP_RULES else "本地规定",
         )
         self.state.decisions.append(record)
         await workflow.execute_activity(record_decision, record, **ACTIVITY)

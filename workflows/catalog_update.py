@@ -3,23 +3,30 @@
 Art. 10: a catalog entry describes a data resource's basic elements. Art. 11 ¶2: when an element
 changes, the owning department updates the entry within 5 working days. Art. 11 ¶1: the center
 supervises and reviews (监督审核): it approves the update, which becomes the entry's new current
-version, or returns it with reasons; the department then revises it under the same deadline (the
-statutory clock does not restart).
+version, or returns it with reasons; the department then revises it.
+
+Whoever holds the file holds the clock. The days the file is with the center count against the
+center's review, not the department's 5 working days: after a return the department has what
+remains of them. Where less remains than the local minimum (``PDW_RETURNED_MIN_WORKING_DAYS``), it
+gets the minimum, and that period is a local one: a miss of it is recorded as local, not statutory.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.calendar import count_working_days
     from activities.catalog import (
         check_catalog_elements,
         open_catalog_update_case,
         publish_catalog_changes,
         update_catalog_case,
     )
-    from models.calendar import Deadline
+    from models.calendar import Deadline, WorkingDaysRequest
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import (
         CaseStatusUpdate,
@@ -29,8 +36,9 @@ with workflow.unsafe.imports_passed_through():
         CatalogUpdateState,
         PublishRequest,
     )
+    from models.steps import step_rule
 
-from workflows.case import ACTIVITY, CaseWorkflow
+from workflows.case import ACTIVITY, CaseWorkflow, due_zh
 
 SUBMIT, REVIEW = "catalog_update.submit", "catalog_update.review"
 ACTIONS = ("submit", "approve", "return")
@@ -57,15 +65,24 @@ class CatalogUpdateWorkflow(CaseWorkflow):
                 change_note=inp.change_note,
                 changed_elements=inp.changed_elements,
                 changed_at=inp.changed_at,
-            )
+            ),
+            starter_dept=inp.started_by.dept_code,
         )
         self.state: CatalogUpdateState
         self.center_code = ""
         self.revision: CatalogElements | None = None
         self.review: DecisionRecord | None = None
+        self.submitted_at: datetime | None = None
 
     @workflow.run
     async def run(self, inp: CatalogUpdateInput) -> CatalogUpdateResult:
+        done = await self.run_case(self._process(inp))
+        return done or CatalogUpdateResult(case_id=self.state.case_id, status=self.state.status, approved_version=None)
+
+    async def record_end(self, status: str) -> None:
+        await self._record_status(status, closed=True)
+
+    async def _process(self, inp: CatalogUpdateInput) -> CatalogUpdateResult:
         st = self.state
         opened = await workflow.execute_activity(open_catalog_update_case, inp, **ACTIVITY)
         st.owner_code, st.owner_name, st.current = opened.owner_code, opened.owner_name, opened.current
@@ -80,6 +97,10 @@ class CatalogUpdateWorkflow(CaseWorkflow):
             self.set_status("awaiting_submission")
             await self._record_status("awaiting_submission", due=due)
             await self.await_step(SUBMIT, lambda: self.revision is not None)
+            assert self.submitted_at is not None
+            st.used_working_days += await workflow.execute_activity(
+                count_working_days, WorkingDaysRequest(start=due.event_at, end=self.submitted_at), **ACTIVITY
+            )
 
             # Art. 11 ¶1: the center reviews; the measures set no time (local default).
             await self.start_step(REVIEW, self.center_code)
@@ -90,10 +111,11 @@ class CatalogUpdateWorkflow(CaseWorkflow):
             assert review is not None
             if review.action == "approve":
                 break
-            await self.tell(st.owner_code, f"catalog_update.returned#{st.rounds + 1}", "returned", "已退回修改",
-                            f"理由：{review.reasons}。请在原期限内修改后重新提交（第十一条）。", "第十一条")
-            self.revision = self.review = None
+            self.revision = self.review = self.submitted_at = None
             st.rounds += 1
+            due = await self._back_with_the_department(review)
+            await self.tell(st.owner_code, f"catalog_update.returned#{st.rounds}", "returned", "已退回修改",
+                            f"理由：{review.reasons}。请在{due_zh(due)}前修改后重新提交（第十一条）。", "第十一条")
 
         assert self.revision is not None
         current = st.current.model_dump() if st.current else {}
@@ -112,6 +134,17 @@ class CatalogUpdateWorkflow(CaseWorkflow):
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CatalogUpdateResult(case_id=st.case_id, status=st.status, approved_version=version)
 
+    async def _back_with_the_department(self, review: DecisionRecord) -> Deadline:
+        """Art. 11 ¶2: after a return the department has the working days of its 5 it has not used;
+        the local minimum gives it more where fewer remain, and those are a local period."""
+        st = self.state
+        remaining = step_rule(SUBMIT).working_days - st.used_working_days
+        due = await self.start_step(SUBMIT, st.owner_code, event_at=review.decided_at, remaining=remaining)
+        used = f"已用 {st.used_working_days} 个工作日，法定期限剩余 {max(remaining, 0)} 个"
+        local = "" if due.statutory else f"；不足本地最低期限，按 {due.working_days} 个工作日的本地期限计（本地规定）"
+        self.note(f"退回后由{st.owner_name}修改：{used}{local}，期限 {due_zh(due)}")
+        return due
+
     # ---- people decide ---------------------------------------------------------------------------
 
     @workflow.update
@@ -124,7 +157,8 @@ class CatalogUpdateWorkflow(CaseWorkflow):
                     await workflow.execute_activity(check_catalog_elements, elements, **ACTIVITY)
                 except ActivityError as err:  # bad input only the store can see: refuse the update
                     raise ApplicationError(getattr(err.cause, "message", str(err)), type="BadInput") from err
-                await self.record(d, SUBMIT)
+                submitted = await self.record(d, SUBMIT)
+                self.submitted_at = submitted.decided_at
                 self.revision = self.state.revision = elements
                 message = "目录更新已提交，等待大数据管理中心审核"
             else:

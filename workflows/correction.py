@@ -15,7 +15,6 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import SHANGHAI
     from activities.correction import open_correction_case, update_correction_case
-    from models.calendar import Deadline
     from models.cases import ACTION_ZH, DecisionInput, DecisionOutcome, DecisionRecord
     from models.correction import (
         MAX_EXTENSION_WORKING_DAYS,
@@ -26,11 +25,8 @@ with workflow.unsafe.imports_passed_through():
         CorrectionState,
         CorrectionUpdate,
     )
-    from models.departments import PersonRole
 
-from workflows.case import ACTIVITY, CaseWorkflow
-
-HEADS = {PersonRole.first_responsible.value, PersonRole.leader_in_charge.value}  # 数源部门负责人
+from workflows.case import ACTIVITY, HEADS, CaseWorkflow
 
 FORWARD, VERIFY = "correction.forward", "correction.verify"
 ACTIONS = ("forward", "extend", "correct", "confirm")
@@ -55,16 +51,23 @@ class DataCorrectionWorkflow(CaseWorkflow):
                 resource_id=inp.resource_id, reporter_code=inp.reported_by.dept_code, items=inp.items,
                 found=inp.found, expected=inp.expected, evidence=inp.evidence, proof_provided=inp.proof_provided,
                 must_proceed=PROCEED_NOTICE if inp.proof_provided else None,
-            )
+            ),
+            starter_dept=inp.reported_by.dept_code,
         )
         self.state: CorrectionState
         self.forwarded: DecisionRecord | None = None
         self.outcome: DecisionRecord | None = None
-        self.original: Deadline | None = None
         self._data: dict[str, object] = {}
 
     @workflow.run
     async def run(self, inp: CorrectionInput) -> CorrectionResult:
+        done = await self.run_case(self._process(inp))
+        return done or CorrectionResult(case_id=self.state.case_id, outcome=self.state.status)
+
+    async def record_end(self, status: str) -> None:
+        await self._record(status, closed_at=workflow.now())
+
+    async def _process(self, inp: CorrectionInput) -> CorrectionResult:
         st = self.state
         opened = await workflow.execute_activity(open_correction_case, inp, **ACTIVITY)
         st.source_code = opened.source_code
@@ -86,7 +89,7 @@ class DataCorrectionWorkflow(CaseWorkflow):
 
         # Art. 23: the source verifies within 5 working days of receipt.
         st.received_at = self.forwarded.decided_at
-        self.original = await self.start_step(VERIFY, opened.source_code, event_at=st.received_at)
+        await self.start_step(VERIFY, opened.source_code, event_at=st.received_at)
         await self._record("verifying", received_at=st.received_at)
         self.set_status("verifying")
         await self.await_step(VERIFY, lambda: self.outcome is not None)
@@ -127,9 +130,8 @@ class DataCorrectionWorkflow(CaseWorkflow):
                 self.forwarded = record
                 message = "已转交数源部门，校核期限自收到之日起计算（第二十三条）"
             elif d.action == "extend":
-                assert self.original is not None
                 st.extension_days += int(d.data["working_days"])
-                deadline = await self.extend_step(VERIFY, self.original, st.extension_days)
+                deadline = await self.extend_step(VERIFY, st.extension_days)
                 await self._record("verifying", extension_days=st.extension_days)
                 message = f"校核期限延长至 {deadline.due_date}（共延长 {st.extension_days} 个工作日）"
             else:

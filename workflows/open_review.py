@@ -64,6 +64,23 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
 
     @workflow.run
     async def run(self, inp: OpenApplyInput) -> OpenResult:
+        return await self.run_case(self._process(inp)) or OpenResult(case_id=self.state.case_id,
+                                                                     outcome=self.state.status)
+
+    async def record_end(self, status: str) -> None:
+        await workflow.execute_activity(
+            update_open_case,
+            OpenCaseUpdate(case_id=self.state.case_id, table="open_application",
+                           fields={"status": status, "outcome": status, "closed_at": workflow.now().isoformat()}),
+            **ACTIVITY,
+        )
+
+    def end_blocked_zh(self) -> str | None:
+        if self.state.status == "city_review":
+            return "本申请已报市大数据发展管理局审核（第二十八条第二款）"
+        return None
+
+    async def _process(self, inp: OpenApplyInput) -> OpenResult:
         st = self.state
         opened = await workflow.execute_activity(open_open_application, inp, **ACTIVITY)
         self.opened = opened
@@ -119,7 +136,7 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
             **ACTIVITY,
         )
         if status == "approved":  # the source provides the data through the platform
-            await self.tell(self.opened.source_code, "open.approved", "city_decision", "受限开放申请已获同意", text,
+            await self.tell(self.opened.source_code, "open.approved", "city_decision", "已获同意", text,
                             "第二十八条")
         self.close(status, text)
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -8,8 +8,16 @@ A using department applies for a catalog resource's data items, stating purpose,
 - not yet collected: the source replies within 7 working days (Art. 20);
 - batch mode: the center's and the source's review, whatever the class (Art. 21).
 A refusal carries reasons and a basis (Art. 20). Either department may then ask the center to
-coordinate (Art. 20 ¶2); the case waits for that dispute and carries out its outcome. An approval
-writes a grant, usable only for the grantee's duties (Art. 22).
+coordinate (Art. 20 ¶2); the case waits for that dispute (workflows/dispute.py) and carries out its
+outcome: an agreement both departments recorded, or the county government's decision, each of which
+stands among this case's decisions too. Local rule: a dispute over the center's own refusal goes
+straight to the county government. An approval writes a grant, usable only for the grantee's duties
+(Art. 22).
+
+When the center itself owns the resource (it is the 数源部门 too), it acts in both capacities with
+one decision: the source's step is the one awaited (its rules are the stricter: the 7-day reply,
+desensitised-only provision), and the center's decision on it counts as the center's approval as
+well. Otherwise no center person could ever act as the source, and the request could never be decided.
 """
 
 from __future__ import annotations
@@ -18,9 +26,12 @@ import asyncio
 from collections.abc import Callable
 
 from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
+    from activities.calendar import SHANGHAI
     from activities.share import close_share_case, open_share_case, write_grant
+    from models import search
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import SHARE_ATTRIBUTES
     from models.departments import Actor
@@ -44,10 +55,19 @@ CENTER_REVIEW, SOURCE_REVIEW, SOURCE_REPLY = "share.center_review", "share.sourc
 NONSHARED_REVIEW, BATCH_CENTER, BATCH_SOURCE = "share.nonshared_review", "share.batch_center_review", "share.batch_source_review"
 DISPUTE_WINDOW = "share.dispute_window"
 ACTIONS = ("approve", "approve_desensitised", "refuse", "dispute")
+LOCAL_CENTER_REFUSAL = "本地规则：拒绝由县大数据管理中心作出，中心不能协调对自己决定的争议，争议直接报请县人民政府决定"
 
 
-def approval_steps(share_attribute: str, collected: bool, mode: str) -> dict[str, str]:
-    """Who must approve, each under which step (Art. 15, 17, 20, 21)."""
+def approval_steps(share_attribute: str, collected: bool, mode: str, center_is_source: bool = False) -> dict[str, str]:
+    """Who must approve, each under which step (Art. 15, 17, 20, 21). A center that owns the
+    resource decides once, under the source's step, in both capacities (module docstring)."""
+    steps = _approval_steps(share_attribute, collected, mode)
+    if center_is_source and SOURCE in steps:
+        return {SOURCE: steps[SOURCE]}
+    return steps
+
+
+def _approval_steps(share_attribute: str, collected: bool, mode: str) -> dict[str, str]:
     if not collected:
         # Art. 20: data not yet collected — the source replies within 7 working days;
         # Art. 21: in batch mode the center reviews too.
@@ -80,22 +100,41 @@ class ShareApprovalWorkflow(CaseWorkflow):
                 case_id=inp.case_id, status="opening", status_zh=self.status_zh["opening"],
                 resource_id=inp.resource_id, requester_code=inp.requested_by.dept_code, items=inp.items,
                 purpose=inp.purpose, scope=inp.scope, mode=inp.mode, months=inp.months,
-            )
+            ),
+            starter_dept=inp.requested_by.dept_code,
         )
         self.state: ShareState
         self.requester = inp.requested_by
         self.refusal: DecisionRecord | None = None
         self.dispute: DecisionRecord | None = None
+        self.codes: dict[str, str] = {}  # center | source -> department code, once the case has opened
 
     @workflow.run
     async def run(self, inp: ShareRequestInput) -> ShareResult:
+        return await self.run_case(self._process(inp)) or ShareResult(case_id=self.state.case_id,
+                                                                      status=self.state.status)
+
+    async def record_end(self, status: str) -> None:
+        await workflow.execute_activity(
+            close_share_case, ShareClosing(case_id=self.state.case_id, status=status, outcome=status,
+                                           reasons=self.ending.reasons if self.ending else None,
+                                           closed_at=workflow.now()),
+            **ACTIVITY,
+        )
+
+    def end_blocked_zh(self) -> str | None:
+        if self.state.status == "in_dispute":
+            return "本案争议正在协调或已报请县人民政府决定（第二十条第二款）"
+        return None
+
+    async def _process(self, inp: ShareRequestInput) -> ShareResult:
         st = self.state
         opened = await workflow.execute_activity(open_share_case, inp, **ACTIVITY)
         st.source_code, st.share_attribute, st.collected = opened.source_code, opened.share_attribute, opened.collected
         st.parties = {inp.requested_by.dept_code: inp.requested_by.dept_name, opened.source_code: opened.source_name,
                       opened.center_code: opened.center_name}
         self.codes = {CENTER: opened.center_code, SOURCE: opened.source_code}
-        st.approvers = approval_steps(st.share_attribute, st.collected, st.mode)
+        st.approvers = approval_steps(st.share_attribute, st.collected, st.mode, self._center_is_source())
         st.facts = [
             f"申请部门：{inp.requested_by.dept_name}；数源部门：{opened.source_name}",
             f"数据资源：{inp.resource_id} {opened.resource_name}（{SHARE_ATTRIBUTES.get(st.share_attribute)}，"
@@ -104,6 +143,8 @@ class ShareApprovalWorkflow(CaseWorkflow):
             f"共享用途：{inp.purpose}；使用范围：{inp.scope}",
             "审批：" + "、".join(f"{st.parties[self.codes[p]]}（{step_rule(s).article}）" for p, s in st.approvers.items()),
         ]
+        if self._center_is_source():
+            st.facts.append(f"{opened.center_name}既是审批单位又是数源部门：其一项决定同时作为中心审批和数源部门意见")
         self.note(f"{inp.requested_by.label()}提出共享申请")
 
         # Every approver's step runs at once, each under its own deadline; a refusal ends them all.
@@ -121,12 +162,15 @@ class ShareApprovalWorkflow(CaseWorkflow):
 
         refusal = self.refusal
         st.refusal_reasons, st.refusal_basis = refusal.reasons, refusal.basis
+        st.refused_by = refusal.actor.dept_code
         # Art. 20 ¶2: either department may ask the center to coordinate. The measures set no time
         # for asking; the local window is told with the refusal, so no refusal becomes final unsaid.
         window = await self.open_window(DISPUTE_WINDOW)
+        route = ("申请协调：因拒绝由县大数据管理中心作出，争议直接报请县人民政府决定（本地规则，第二十条第二款）"
+                 if self._center_refused() else "申请县大数据管理中心协调（第二十条第二款）")
         await self._tell(inp.requested_by.dept_code, "share.refused", "未获同意",
                          f"理由：{refusal.reasons}；依据：{refusal.basis}。如有异议，任一方可在{due_zh(window)}前"
-                         "申请县大数据管理中心协调（第二十条第二款）；逾期未申请的，拒绝决定生效。", refusal.article)
+                         f"{route}；逾期未申请的，拒绝决定生效。", refusal.article)
         self.set_status("refused")
         if not await self.await_window(DISPUTE_WINDOW):
             return await self._refuse_final(refusal.reasons, refusal.basis, "未在协调期内申请协调，拒绝决定生效")
@@ -134,20 +178,30 @@ class ShareApprovalWorkflow(CaseWorkflow):
         assert self.dispute is not None
         st.dispute_case_id = f"dispute-{st.case_id}"
         self.set_status("in_dispute")
-        self.note(f"争议协调案件 {st.dispute_case_id} 已开始")
+        # The dispute is between the requester and whoever refused: the source, or the center.
+        other = st.refused_by if self._center_refused() else st.source_code
+        if self._center_refused():
+            st.facts.append(LOCAL_CENTER_REFUSAL)
+            self.note(f"争议协调案件 {st.dispute_case_id} 已开始；{LOCAL_CENTER_REFUSAL}")
+        else:
+            self.note(f"争议协调案件 {st.dispute_case_id} 已开始")
+        summary = f"共享争议 {st.case_id}（{st.parties[st.requester_code]} 与 {st.parties[other]}）"
         result: DisputeResult = await workflow.execute_child_workflow(
             DisputeWorkflow.run,
             DisputeInput(
                 case_id=st.dispute_case_id, kind=SHARE, resource_id=st.resource_id, raised_by=self.dispute.actor,
-                parties=[st.requester_code, st.source_code], claim=self.dispute.reasons or "",
-                parent_case_id=st.case_id,
+                parties=[st.requester_code, other], claim=self.dispute.reasons or "",
+                parent_case_id=st.case_id, center_refused=self._center_refused(),
             ),
             id=st.dispute_case_id,
-            static_summary=f"共享争议 {st.case_id}（{st.parties[st.requester_code]} 与 {st.parties[st.source_code]}）",
+            static_summary=summary,
+            search_attributes=TypedSearchAttributes([SearchAttributePair(search.SUMMARY, summary)]),
         )
-        who = "县大数据管理中心协调" if result.decided_by == "center" else "县人民政府决定"
-        if result.decision is not None:  # Art. 20 ¶2: the outcome stands among this case's decisions
-            await self.adopt(result.decision)
+        who = "经县大数据管理中心协调，双方同意" if result.decided_by == "center" else "县人民政府决定"
+        # Art. 20 ¶2: the outcome stands among this case's decisions: the county's decision, or the
+        # center's proposal together with both departments' agreement to it.
+        for decided in ([result.decision] if result.decision is not None else []) + result.agreements:
+            await self.adopt(decided)
         if result.outcome == "share":
             self.note(f"{who}：予以共享")
             # Non-shared data is provided only desensitised, whoever decides to share it (Art. 15, 17).
@@ -179,7 +233,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
             **ACTIVITY,
         )
         desensitised = "（经脱敏、脱密处理）" if st.desensitised else ""
-        text = f"共享授权 {grant_id}：{'、'.join(st.items)}{desensitised}，{SHARE_MODES[st.mode]}方式，有效期至 {until:%Y-%m-%d}"
+        text = f"共享授权 {grant_id}：{'、'.join(st.items)}{desensitised}，{SHARE_MODES[st.mode]}方式，有效期至 {until.astimezone(SHANGHAI):%Y-%m-%d}"
         await self._tell(st.requester_code, "share.granted", "已同意共享",
                          f"{text}。共享数据只能用于本部门履行职责需要（第二十二条）。", "第二十条")
         self.close("granted", text)
@@ -205,9 +259,16 @@ class ShareApprovalWorkflow(CaseWorkflow):
 
     # ---- people decide ---------------------------------------------------------------------------
 
+    def _center_is_source(self) -> bool:
+        return self.codes.get(CENTER) == self.state.source_code
+
+    def _center_refused(self) -> bool:
+        return self.state.refused_by is not None and self.state.refused_by == self.codes.get(CENTER)
+
     def _party(self, actor: Actor) -> str | None:
         if actor.dept_kind == "center":
-            return CENTER
+            # The center that owns the resource acts as the source too, with one decision.
+            return SOURCE if self._center_is_source() and SOURCE in self.state.approvers else CENTER
         return SOURCE if actor.dept_code == self.state.source_code else None
 
     @workflow.update
@@ -217,7 +278,8 @@ class ShareApprovalWorkflow(CaseWorkflow):
             if d.action == "dispute":
                 self.claim_window()
                 self.dispute = await self.record(d, DISPUTE_WINDOW)
-                message = "已申请县大数据管理中心协调（第二十条第二款）"
+                message = ("已申请协调：争议涉及县大数据管理中心自身的拒绝决定，直接报请县人民政府决定（本地规则，第二十条第二款）"
+                           if self._center_refused() else "已申请县大数据管理中心协调（第二十条第二款）")
             else:
                 party = self._party(d.actor)
                 assert party is not None

@@ -21,6 +21,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from codec import KEY_FILE, CodecConfigError, codec_for, ensure_dev_key
 from logs import configure_logging
 from models import search
 from runtime import connect
@@ -53,10 +54,17 @@ def dev_server_command(settings: Settings, db_file: Path, host: str, port: int, 
         find_binary("temporal"), "server", "start-dev",
         "--db-filename", str(db_file), "--ip", host, "--port", str(port), "--ui-port", str(ui_port),
         "--namespace", settings.namespace, "--log-level", "warn",
+        # The UI decrypts payloads in the browser through the API's codec endpoint (api/codec.py).
+        "--ui-codec-endpoint", codec_endpoint_url(settings),
     ]
     for key in search.ALL:
         cmd += ["--search-attribute", f"{key.name}={_CLI_TYPE[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
     return cmd
+
+
+def codec_endpoint_url(settings: Settings) -> str:
+    host = "127.0.0.1" if settings.hook_host in ("0.0.0.0", "::") else settings.hook_host
+    return f"http://{host}:{settings.hook_port}/codec"
 
 
 async def register_search_attributes(client: Client, namespace: str) -> list[str]:
@@ -136,6 +144,12 @@ async def wait_for_server(settings: Settings, timeout: float = 60) -> None:
             await asyncio.sleep(0.5)
 
 
+def codec_source(settings: Settings) -> str:
+    if settings.codec_keys:
+        return "PDW_CODEC_KEYS"
+    return f"开发密钥 {settings.home / KEY_FILE}（生产环境须设置 PDW_CODEC_KEYS 并备份）"
+
+
 def host_of(settings: Settings) -> str:
     return settings.temporal_address.rpartition(":")[0]
 
@@ -167,6 +181,8 @@ async def run_dev(settings: Settings) -> None:
         raise SystemExit(f"错误：端口 {'、'.join(busy)} 已被占用：是否已有 pdw dev 在运行？"
                          "先停止它，或设置 PDW_TEMPORAL_ADDRESS、PDW_UI_PORT、PDW_HOOK_PORT")
     settings.home.mkdir(parents=True, exist_ok=True)
+    ensure_dev_key(settings)
+    codec_for(settings)  # keys that do not parse: one line now, not a worker that cannot start
     upgrade()
     depts, entries = seed_demo_county()
     tokens = dev_tokens(settings.home)
@@ -193,6 +209,7 @@ async def run_dev(settings: Settings) -> None:
             f"  HTTP 接口：http://{settings.hook_host}:{settings.hook_port}/docs\n"
             f"  数据库：{db}（示例县 {depts} 个部门，{entries} 条目录）\n"
             f"  开发令牌：{tokens}（pdw --as 人员编号 即以该人员身份办理）\n"
+            f"  载荷加密：{codec_source(settings)}；Web 界面经 {codec_endpoint_url(settings)} 解密\n"
             f"  日志：{settings.home / 'temporal.log'}\n"
             f"按 Ctrl-C 停止。",
             flush=True,
@@ -238,6 +255,8 @@ def main() -> None:
     except OperationalError as err:  # one line, whatever is down (the trace goes to the log)
         log.error("dev_database_unavailable", error=type(err.orig or err).__name__)
         raise SystemExit("错误：数据库无法连接：请检查 PDW_DATABASE_URL 并确认数据库已启动") from err
+    except CodecConfigError as err:
+        raise SystemExit(f"错误：{err}") from err
     except RuntimeError as err:
         log.error("dev_temporal_unavailable", error=str(err))
         raise SystemExit(f"错误：Temporal 开发服务器未能启动（{settings.temporal_address}）："
@@ -260,6 +279,13 @@ def setup_command(seed: bool, admin: str | None, dev_tokens: bool) -> dict[str, 
     except OperationalError as err:
         raise SystemExit("错误：数据库无法连接：请检查 PDW_DATABASE_URL 并确认数据库已启动") from err
     result: dict[str, Any] = {"migrated": True}
+    written = ensure_dev_key(settings)  # only where PDW_CODEC_KEYS is not set (docs/operations.md)
+    if written:
+        result["codec_dev_key"] = str(written)
+    try:
+        codec_for(settings)
+    except CodecConfigError as err:
+        raise SystemExit(f"错误：{err}") from err
     if seed:
         from activities.seed import seed_demo_county
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import admin, cases, public, records
+from api import admin, cases, codec, public, records
 from api.errors import BodyLimit, install_errors, quiet_server_errors
 from service.context import Services
 from settings import get_settings
@@ -32,8 +32,10 @@ def create_app(services: Services | None = None) -> FastAPI:
     if services is not None:
         app.state.services = services
     app.add_middleware(BodyLimit)
+    # The Temporal UI (in a browser at settings.ui_url) calls /codec; nothing else is cross-origin.
+    app.add_middleware(codec.CodecCors, ui_origin=codec.origin_of((services.settings if services else get_settings()).ui_url))
     install_errors(app)
-    for module in (cases, public, records, admin):
+    for module in (cases, public, records, admin, codec):
         app.include_router(module.router)
     return app
 
@@ -41,10 +43,15 @@ def create_app(services: Services | None = None) -> FastAPI:
 def serve() -> None:
     import uvicorn
 
+    from codec import CodecConfigError, codec_for
     from logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    try:
+        codec_for(settings)  # no keys: one line at start, not a 503 on every case
+    except CodecConfigError as err:
+        raise SystemExit(f"错误：{err}") from err
     quiet_server_errors()
     uvicorn.run(app, host=settings.hook_host, port=settings.hook_port, log_level="warning")
 

@@ -14,16 +14,18 @@ if TYPE_CHECKING:
 
 
 async def connect(settings: Settings, *, patient: bool = True) -> Client:
-    """A Temporal client with the pydantic data converter every workflow's payloads need. The
+    """A Temporal client with the pydantic data converter every workflow's payloads need, carrying
+    the payload codec (codec.py: ciphertext in history; CodecConfigError without keys). The
     worker is patient with a server that is restarting; the API (``patient=False``) gives up within
     about two seconds, so a person waiting on ``pdw`` hears at once that Temporal is down."""
     from temporalio.client import Client
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.service import RetryConfig
+
+    from codec import data_converter
 
     retry = RetryConfig() if patient else RetryConfig(max_elapsed_time_millis=2000, max_retries=3)
     return await Client.connect(
-        settings.temporal_address, namespace=settings.namespace, data_converter=pydantic_data_converter,
+        settings.temporal_address, namespace=settings.namespace, data_converter=data_converter(settings),
         retry_config=retry,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,13 @@ class HookKey(BaseModel):
     secret: str
     departments: list[str] = Field(default_factory=list)
     actions: list[str] | None = None
+
+
+class CodecKey(BaseModel):
+    """One payload-encryption key: base64 of 32 bytes for AES-256-GCM, 16 bytes for SM4-GCM."""
+
+    key: str
+    cipher: Literal["aes-256-gcm", "sm4-gcm"] = "aes-256-gcm"
 
 
 class Settings(BaseSettings):
@@ -66,6 +74,14 @@ class Settings(BaseSettings):
     # Art. 32: public requests for a dataset not in the open catalog that start the source's review.
     open_request_threshold: int = 5
     log_level: str = "INFO"
+    # Payload encryption (codec.py, docs/operations.md): every key still needed to read old
+    # histories, by id; new payloads use codec_key_id (or the only key). Empty: the key file
+    # $PDW_HOME/codec-keys.json that pdw dev / pdw setup write for a dev machine.
+    codec_keys: dict[str, CodecKey] = Field(default_factory=dict)
+    codec_key_id: str | None = None
+    # Who may call the API's /codec endpoint (the Temporal UI's remote codec): "loopback" (dev),
+    # "open" (production, behind the UI's own authentication), "off".
+    codec_endpoint: Literal["loopback", "open", "off"] = "loopback"
 
     @property
     def sqlalchemy_url(self) -> str:

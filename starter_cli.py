@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from commands import auth, calendar, cases, catalog, correction, dept, local, notices, share
+from commands import audit, auth, calendar, cases, catalog, correction, dept, local, notices, share
 from commands import open as open_data
 from commands._client import PdwGroup, plain_coercion
 
@@ -24,6 +24,7 @@ app = typer.Typer(
     "先 pdw login 登录；开发环境可用 --as 示例人员。",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,  # typer's completion installer speaks English and edits ~/.bashrc
     rich_markup_mode=None,
 )
 
@@ -43,11 +44,12 @@ for group, name in (
     (calendar.app, "calendar"),
     (notices.app, "notices"),
     (auth.token_app, "token"),
+    (audit.app, "audit"),
 ):
     app.add_typer(group, name=name)
 # Cases first, then the processes, the records, the account, and the local administration.
 PdwGroup.order = ("show", "decide", "inbox", "overdue", "stuck", "catalog-update", "share", "dispute", "correction",
-                  "open", "catalog", "grant", "dept", "calendar", "notices", "login", "logout", "token", "dev",
+                  "open", "catalog", "grant", "dept", "calendar", "notices", "audit", "login", "logout", "token", "dev",
                   "setup", "hook")
 
 

@@ -24,6 +24,8 @@ from activities import (
     open_data,
     share,
 )
+from activities.failures import BadDataInterceptor
+from codec import CodecConfigError
 from logs import configure_logging
 from runtime import connect, exit_now
 from settings import Settings, get_settings
@@ -89,6 +91,7 @@ def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) 
         activities=ACTIVITIES,
         activity_executor=executor,
         max_concurrent_activities=16,
+        interceptors=[BadDataInterceptor()],  # bad data fails at once, in Chinese (activities/failures.py)
     )
 
 
@@ -116,6 +119,9 @@ def main() -> None:
 
     try:
         asyncio.run(_main())
+    except CodecConfigError as err:  # no keys, or bad ones: say which, in one line
+        print(f"错误：{err}", file=sys.stderr)
+        exit_now(1)
     except RuntimeError as err:  # Temporal not reachable: one line, not a traceback
         log.error("worker_cannot_connect", address=settings.temporal_address, error=str(err))
         print(f"错误：无法连接 Temporal 服务 {settings.temporal_address}：请检查 PDW_TEMPORAL_ADDRESS", file=sys.stderr)

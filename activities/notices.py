@@ -286,15 +286,20 @@ async def send_digest(client: Client, today: date, task_queue: str, *, force: bo
         # Each department hears of its own overdue steps only: not of another's in a joint approval.
         overdue += [{"case_id": wf.id, "dept": dept, "case_type": sa.get(search.CASE_TYPE) or "", "level": level,
                      "due": sa.get(search.DUE_AT)} for dept, level in levels.items() if level >= 2]
-    if not overdue:
+    # A step that keeps failing (PdwStuck) needs a person: the center's leader hears of it too.
+    stuck = [{"case_id": wf.id, "case_type": wf.typed_search_attributes.get(search.CASE_TYPE) or ""}
+             async for wf in client.list_workflows("PdwStuck = true AND ExecutionStatus = 'Running'")]
+    if not overdue and not stuck:
         return 0
-    written = await asyncio.to_thread(_write_digest, today, overdue)
+    written = await asyncio.to_thread(_write_digest, today, overdue, stuck)
     await start_deliveries(client, await asyncio.to_thread(pending, f"digest-{today.isoformat()}"), task_queue)
     return written
 
 
-def _write_digest(today: date, overdue: list[dict[str, Any]]) -> int:
+def _write_digest(today: date, overdue: list[dict[str, Any]], stuck: list[dict[str, Any]] | None = None) -> int:
     case_id, written, at = f"digest-{today.isoformat()}", 0, utcnow()
+    stuck = [{**c, "case_type_zh": CASE_TYPE_ZH.get(c["case_type"], ""), "url": case_url(c["case_id"])}
+             for c in sorted(stuck or [], key=lambda c: c["case_id"])]
     with session() as s:
         the_center = dept_of_kind(s, "center")
         names = {c["dept"]: get_department(s, c["dept"]).name for c in overdue if c["dept"]}
@@ -304,18 +309,18 @@ def _write_digest(today: date, overdue: list[dict[str, Any]]) -> int:
              "level_zh": LEVEL_ZH.get(c["level"], ""), "url": case_url(c["case_id"])}
             for c in sorted(overdue, key=lambda c: (c["dept"], c["case_id"]))
         ]
-        readers: list[tuple[Department, str, list[dict[str, Any]]]] = [
-            (the_center, PersonRole.first_responsible, lines)
+        readers: list[tuple[Department, str, list[dict[str, Any]], list[dict[str, Any]]]] = [
+            (the_center, PersonRole.first_responsible, lines, stuck)
         ]
         for code in sorted(names):
             dept = get_department(s, code)
             mine = [c for c in lines if c["dept"] == code]
-            readers += [(dept, PersonRole.first_responsible, mine), (dept, PersonRole.leader_in_charge, mine)]
-        for dept, role, cases in readers:
+            readers += [(dept, PersonRole.first_responsible, mine, []), (dept, PersonRole.leader_in_charge, mine, [])]
+        for dept, role, cases, stuck_cases in readers:
             for person in holders(s, dept.code, role):
                 body = TEMPLATES.get_template("digest.txt.j2").render(
-                    day_zh=day_zh(today), cases=cases, person_name=person.name, dept_name_of_person=dept.name,
-                    role_zh=ROLE_ZH[PersonRole(role)],
+                    day_zh=day_zh(today), cases=cases, stuck=stuck_cases, person_name=person.name,
+                    dept_name_of_person=dept.name, role_zh=ROLE_ZH[PersonRole(role)],
                 )
                 written += _write(s, case_id=case_id, step="digest", level=0, dept=dept, role=role, person=person,
                                   subject=body.splitlines()[0], body=body, case_time=at)

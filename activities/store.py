@@ -3,17 +3,18 @@ the activities share. Nothing else in pdw opens a database connection."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
-from models.audit import AuditEvent, AuditRecord
+from models.audit import GENESIS, AuditEvent, AuditRecord, chain_hash
 from models.cases import CaseCounter
 from models.departments import Actor, Department, Person, RoleAssignment
 from settings import get_settings
@@ -225,6 +226,23 @@ def update_case_record(model: type[SQLModel], case_id: str, fields: dict[str, An
         s.add(row)
 
 
+AUDIT_LOCK = 0x7064775F61756469  # pg_advisory_xact_lock's key for the audit chain ("pdw_audi")
+
+
 def record_audit(s: Session, rec: AuditRecord) -> None:
-    """An action taken outside any workflow (a revocation, a change of registered people), once."""
-    insert_ignore(s, AuditEvent, rec.model_dump(), ["case_id", "key"])
+    """An action taken outside any workflow (a revocation, a change of registered people), once,
+    chained to the row before it (models.audit.chain_hash)."""
+    from models.types import utcnow
+
+    if s.get_bind().dialect.name == "postgresql":
+        # Two writers reading the same last row would fork the chain: one at a time, until commit.
+        # (A row lock on the last row would not do: a waiter would still see the old last row.)
+        s.connection().execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+    else:  # SQLite: a write that changes nothing takes the one write lock before the last row is read
+        s.connection().execute(text("UPDATE audit_event SET id = id WHERE 0 = 1"))
+    last = s.exec(select(AuditEvent.row_hash).order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    # What the database gives back, so that the hash written is the hash verify computes.
+    values = {**rec.model_dump(), "detail": json.loads(json.dumps(rec.detail, ensure_ascii=False)),
+              "recorded_at": utcnow(), "prev_hash": last or GENESIS}
+    values["row_hash"] = chain_hash(values, values["prev_hash"])
+    insert_ignore(s, AuditEvent, values, ["case_id", "key"])

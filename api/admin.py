@@ -1,5 +1,6 @@
 """Administration (the center's; docs/api.md gives who may take each action): registered people,
-grants, notices, the calendar, personal tokens. A system's key does no administration."""
+grants, notices, the calendar, personal tokens, the audit chain's check. A system's key does no
+administration."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from models.requests import (
     TokenRevokeRequest,
     YearRequest,
 )
-from service import admin, auth
+from service import admin, audit, auth
 from service.context import db
 
 router = APIRouter(prefix="/v1", responses=PROBLEMS)
@@ -70,3 +71,8 @@ async def tokens(cred: Cred) -> list[dict[str, Any]]:
 @router.post("/tokens/{token_id}/revoke", summary="吊销个人令牌")
 async def revoke_token(token_id: RowId, body: TokenRevokeRequest, cred: Cred) -> dict[str, Any]:
     return await db(auth.revoke_token, (await staff_only(cred, body.as_)).person(), token_id, body.reason)
+
+
+@router.get("/audit/verify", summary="核验审计链：是否有审计记录被改动、删除或插入")
+async def verify_audit(cred: Cred) -> dict[str, Any]:
+    return await db(audit.verify, (await staff_only(cred)).person())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import AsParam, CaseId, Cred, Credential, DeptQuery, Svc, audit_system_call, person
@@ -69,12 +69,25 @@ async def start_dispute(body: OpenAttributeDisputeRequest, request: Request, cre
                          lambda cid: starts.start_open_attribute_dispute(services, who.person(), body, cid))
 
 
-@router.post("/cases/{case_id}/decisions", summary="在案件中作出决定")
-async def decide(case_id: CaseId, body: DecisionRequest, cred: Cred, services: Svc) -> dict[str, Any]:
+@router.post("/cases/{case_id}/decisions", summary="在案件中作出决定",
+             responses={202: {"description": "已提交，尚未确认（可能仍会被拒绝）：用 check 所示的命令按决定编号查看"}})
+async def decide(case_id: CaseId, body: DecisionRequest, cred: Cred, services: Svc,
+                 response: Response) -> dict[str, Any]:
     who = await person(cred, body.as_, "decide")
     outcome = await cases.decide(services, who.person(), case_id, body)
-    await db(audit_system_call, who, cred, case_id, f"decide {body.action}")
+    if not outcome.get("confirmed"):  # submitted, answer not yet come: 202, not an error
+        response.status_code = 202
+    await db(audit_system_call, who, cred, case_id, f"decide {body.action} {outcome.get('decision_id', '')}")
     return outcome
+
+
+DecisionIdPath = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+
+
+@router.get("/cases/{case_id}/decisions/{decision_id}", summary="按决定编号查看决定是否已被采纳")
+async def decision_status(case_id: CaseId, decision_id: DecisionIdPath, cred: Cred, services: Svc,
+                          as_: AsParam = None) -> dict[str, Any]:
+    return await cases.decision_status(services, await person(cred, as_, "read"), case_id, decision_id)
 
 
 @router.get("/cases/{case_id}", summary="案件的全过程")
@@ -93,7 +106,7 @@ async def overdue(cred: Cred, services: Svc, as_: AsParam = None) -> list[dict[s
     return await lists.overdue(services, await person(cred, as_, "read"))
 
 
-@router.get("/stuck", summary="卡住的案件：工作流任务反复失败，或多日没有进展")
+@router.get("/stuck", summary="卡住的案件：某一步骤反复失败（PdwStuck）、工作流任务反复失败，或多日没有进展")
 async def stuck(cred: Cred, services: Svc, idle_days: Annotated[int, Query(ge=0, le=3650)] = 10,
                 as_: AsParam = None) -> list[dict[str, Any]]:
     return await lists.stuck(services, await person(cred, as_, "read"), idle_days)

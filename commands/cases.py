@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 
 import typer
@@ -15,12 +16,19 @@ app = typer.Typer()
 def show(
     case_id: Annotated[str, typer.Argument(help="案件编号")],
     as_: Annotated[str | None, AS_OPT] = None,
+    decision: Annotated[str | None, typer.Option("--decision", help="只查看这项决定（决定编号）是否已被采纳")] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """案件的全过程：环节、期限、决定、通知、时间线。
 
+    \b
     例：pdw show share-2026-000001 --json
+    例：pdw show share-2026-000001 --decision d-3f2a9c01b4e5d6f7
     """
+    if decision is not None:  # pdw decide's "已提交，尚未确认" names this check
+        answer = call("GET", f"/v1/cases/{path_part(case_id)}/decisions/{path_part(decision)}", as_=as_)
+        emit(answer, as_json, lambda: f"{case_id} 决定 {decision}：{answer.get('message', '')}")
+        return
     story = call("GET", f"/v1/cases/{path_part(case_id)}", as_=as_)
     emit(story, as_json, lambda: render_story(story))
 
@@ -28,15 +36,20 @@ def show(
 @app.command()
 def decide(
     case_id: Annotated[str, typer.Argument(help="案件编号")],
-    action: Annotated[str, typer.Argument(help="操作，如 submit、approve、return")],
+    action: Annotated[str, typer.Argument(help="操作，如 submit、approve、return；撤回 withdraw、撤销 cancel")],
     as_: Annotated[str | None, AS_OPT] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="理由")] = None,
     basis: Annotated[str | None, typer.Option("--basis", help="依据")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="数据项 KEY=VALUE，可重复")] = [],  # noqa: B006 - never mutated
     input_: Annotated[str | None, typer.Option("--input", help="数据项 JSON 文件（- 为标准输入）")] = None,
+    decision_id: Annotated[str | None, typer.Option(
+        "--decision-id", help="决定编号：重新提交同一决定时用原编号，不会成为第二项决定（默认新生成）")] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """在案件中作出决定。
+
+    未及时得到答复时，决定已提交但尚未确认（可能仍会被拒绝）：
+    按所示命令 pdw show 案件编号 --decision 决定编号 查看结果。
 
     \b
     例：pdw decide catalog-2026-000001 approve --as dsj.zhouwei
@@ -44,6 +57,8 @@ def decide(
           --reason "编码格式与实际不符"
     例：pdw decide correction-2026-000001 extend --as scjgj.yangguang \\
           --reason "需调取档案" --set working_days=5
+    例：pdw decide catalog-2026-000001 withdraw --as jyj.panxiaoyu \\
+          --reason "误登记"
     """
     data = read_input(input_)
     for item in set_:
@@ -56,7 +71,15 @@ def decide(
         body["reasons"] = reason
     if basis is not None:
         body["basis"] = basis
-    result = call("POST", f"/v1/cases/{path_part(case_id)}/decisions", body=body, as_=as_)
+    # The id is the case's update id: sent again with it, the decision is the same one, not a second.
+    body["decision_id"] = decision_id or f"d-{secrets.token_hex(8)}"
+    try:
+        result = call("POST", f"/v1/cases/{path_part(case_id)}/decisions", body=body, as_=as_)
+    except CliError as err:
+        if not str(err).startswith("无法连接"):  # a refusal is an answer; only a lost answer leaves doubt
+            raise
+        raise CliError(f"{err}；若要重新提交，请加 --decision-id {body['decision_id']}（同一编号不会成为第二项决定），"
+                       f"或用 pdw show {case_id} --decision {body['decision_id']} 查看") from err
     emit(result, as_json, lambda: f"{result.get('case_id', case_id)}：{result.get('message', '')}")
 
 
@@ -103,7 +126,7 @@ def stuck(
     as_: Annotated[str | None, AS_OPT] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
-    """卡住的案件：工作流任务反复失败，或多日没有进展。
+    """卡住的案件：某一步骤反复失败（PdwStuck，列出原因）、工作流任务反复失败，或多日没有进展。
 
     例：pdw stuck --idle-days 5
     """

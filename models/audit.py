@@ -1,8 +1,14 @@
-"""Audit events: what happened in a case, written once each (keyed by case and event key)."""
+"""Audit events: what happened in a case, written once each (keyed by case and event key).
+
+The rows form a hash chain in id order across the whole table: each carries the hash of the row
+before it (``prev_hash``) and its own (``row_hash``, over its fields and ``prev_hash``), so an edited,
+deleted or inserted row breaks the chain from there on (``pdw audit verify``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -25,6 +31,26 @@ class AuditEvent(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     detail: dict[str, Any] = json_column()
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)
+
+
+GENESIS = "0" * 64  # the prev_hash of the first row
+CHAINED = ("case_id", "key", "event", "person_id", "at", "detail", "recorded_at")
+
+
+def _instant(value: Any) -> str:
+    # Microseconds and UTC: what PostgreSQL and SQLite both give back for what was written.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def chain_hash(fields: dict[str, Any], prev_hash: str) -> str:
+    """sha256 of the canonical JSON (sorted keys, no blanks) of a row's CHAINED fields and prev_hash.
+    The id is left out: the chain's order (by id) and prev_hash already fix where a row stands."""
+    body = {name: fields.get(name) for name in CHAINED}
+    body.update(at=_instant(body["at"]), recorded_at=_instant(body["recorded_at"]), prev_hash=prev_hash)
+    canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class AuditRecord(BaseModel):

@@ -153,6 +153,7 @@ class CaseState(BaseModel):
     decisions: list[DecisionRecord] = []
     timeline: list[TimelineEntry] = []
     calendar_changes: list[str] = []  # the calendar changes this case has counted its deadlines on
+    stuck_zh: str | None = None  # why a step keeps failing (PdwStuck), while it does
 
 
 class MissRecord(BaseModel):

@@ -42,6 +42,8 @@ Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_no
 Short = Annotated[str, StringConstraints(max_length=SHORT_MAX), AfterValidator(_no_control)]
 Code = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9._:\-]*$")]
 Items = Annotated[list[Short], Field(max_length=100)]
+# A decision's id, the Temporal update id: letters, digits and ._:- (the case id's alphabet).
+DecisionId = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9._:\-]*$")]
 
 # The Chinese name of each field, for errors that name it.
 FIELD_ZH = {
@@ -53,6 +55,7 @@ FIELD_ZH = {
     "case_id": "案件编号", "action": "操作", "reasons": "理由", "basis": "依据", "data": "数据项",
     "role": "角色", "person_id": "人员编号", "note": "依据", "day": "日期", "workday": "是否工作日",
     "days": "有效天数", "label": "说明", "older_than_minutes": "分钟数", "force": "强制",
+    "decision_id": "决定编号",
 }
 
 
@@ -143,6 +146,8 @@ class DecisionRequest(Acting):
     reasons: Text | None = None
     basis: Text | None = None
     data: Annotated[dict[str, Any], AfterValidator(_clean_data)] = {}
+    decision_id: DecisionId | None = Field(
+        default=None, description="决定编号（8–64 个字母、数字或 ._:-）：重新提交同一决定时用同一编号，不会成为第二项决定；不填则由服务生成")
 
 
 class RoleAssignRequest(Acting):

@@ -18,6 +18,9 @@ DEPARTMENTS = SearchAttributeKey.for_keyword_list("PdwDepartments")
 DUE_AT = SearchAttributeKey.for_datetime("PdwDueAt")
 ESCALATION = SearchAttributeKey.for_int("PdwEscalation")  # 0 none, 1 warned, 2 urged, 3 escalated
 PROVISIONAL_DUE = SearchAttributeKey.for_bool("PdwProvisionalDue")
+# An activity of the case refused for bad data or still failing after its bounded attempts
+# (workflows/deadline.py run_activity): pdw stuck, the digest and the UI find it by this alone.
+STUCK = SearchAttributeKey.for_bool("PdwStuck")
 # In Chinese, for the Temporal UI's list, whose columns can show search attributes but not the
 # summary: what the case is, and who is awaited with each one's rung ("县公安局（催办）；县大数据管理中心").
 SUMMARY = SearchAttributeKey.for_keyword("PdwSummary")
@@ -25,7 +28,7 @@ AWAITING_ZH = SearchAttributeKey.for_keyword("PdwAwaitingZh")
 
 ALL: list[SearchAttributeKey[Any]] = [
     CASE_TYPE, STATUS, AWAITING, AWAITING_ALL, AWAITING_LEVELS, DEPARTMENTS, DUE_AT, ESCALATION, PROVISIONAL_DUE,
-    SUMMARY, AWAITING_ZH,
+    SUMMARY, AWAITING_ZH, STUCK,
 ]
 
 

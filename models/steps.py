@@ -43,8 +43,8 @@ STEP_RULES: dict[str, StepRule] = {
         # Art. 20 ¶2: coordination succeeds only when both departments agree to the center's
         # proposal, each under its own local deadline (silence is not consent); coordination that
         # fails, or that a department asks to end (local rule), the center reports to the county.
-        StepRule("dispute.requester_agreement", "确认是否同意协调意见", 5, False, "第二十条"),
-        StepRule("dispute.source_agreement", "确认是否同意协调意见", 5, False, "第二十条"),
+        StepRule("dispute.requester_agreement", "确认是否同意协调意见（使用部门）", 5, False, "第二十条"),
+        StepRule("dispute.source_agreement", "确认是否同意协调意见（数源部门）", 5, False, "第二十条"),
         StepRule("dispute.report", "将协调未成的争议报请县人民政府决定", 3, False, "第二十条"),
         # Art. 28 ¶3: a disputed open attribute — the expert committee's opinion, then the county decides.
         StepRule("dispute.expert_opinion", "对开放属性争议提出意见", 10, False, "第二十八条"),

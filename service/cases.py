@@ -4,6 +4,7 @@ decisions and notices from the records, with the Chinese labels ``pdw`` prints."
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.calendar import SHANGHAI
 from activities.open_data import check_applicant, record_objector
 from activities.store import session
+from models import search
 from models.cases import Decision, DecisionInput
 from models.departments import Actor, Department
 from models.labels import labelled, zh
@@ -70,30 +72,112 @@ async def opened_state(handle: WorkflowHandle[Any, Any], case_id: str, wait: flo
 
 
 async def decide(services: Services, actor: Actor, case_id: str, req: DecisionRequest) -> dict[str, Any]:
-    """One decision; the workflow's validator says whether this person may take it now."""
+    """One decision; the workflow's validator says whether this person may take it now. Its id
+    (the caller's, or a new one) is the Temporal update id: the same decision sent again with the
+    same id is the same update, never a second decision."""
     handle = (await services.temporal()).get_workflow_handle(case_id)
     await opened_state(handle, case_id)
     return await send_decision(handle, case_id, DecisionInput(
-        action=req.action, actor=actor, reasons=req.reasons, basis=req.basis, data=req.data))
+        action=req.action, actor=actor, reasons=req.reasons, basis=req.basis, data=req.data),
+        req.decision_id or new_decision_id())
 
 
-async def send_decision(handle: WorkflowHandle[Any, Any], case_id: str, decision: DecisionInput) -> dict[str, Any]:
+def new_decision_id() -> str:
+    return f"d-{secrets.token_hex(8)}"
+
+
+def check_command(case_id: str, decision_id: str) -> str:
+    return f"pdw show {case_id} --decision {decision_id}"
+
+
+def submitted(case_id: str, action: str, decision_id: str) -> dict[str, Any]:
+    """The answer did not come in time: the case may still take the decision (a worker coming back,
+    a server that had accepted it before restarting), or refuse it. Not a failure."""
+    return {"case_id": case_id, "action": action, "decision_id": decision_id, "status": SUBMITTED,
+            "confirmed": False, "check": check_command(case_id, decision_id),
+            "message": f"已提交，尚未确认（可能仍会被拒绝）：用 {check_command(case_id, decision_id)} 查看结果；"
+                       "重新提交须用同一决定编号（decision_id）"}
+
+
+# An answer lost on the way (a timeout, a server restarting): the update may have been accepted.
+MAYBE_ACCEPTED = {RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE,
+                  RPCStatusCode.UNKNOWN, RPCStatusCode.INTERNAL, RPCStatusCode.ABORTED}
+SUBMITTED = "submitted"
+DECISION_WAIT = timedelta(seconds=30)  # then "submitted, not confirmed": the case may take it later
+
+
+async def send_decision(handle: WorkflowHandle[Any, Any], case_id: str, decision: DecisionInput,
+                        decision_id: str) -> dict[str, Any]:
     try:
         update = END_UPDATE if decision.action in END_ACTIONS else DECIDE_UPDATE  # withdraw, cancel: any case
-        outcome = await handle.execute_update(update, decision, rpc_timeout=timedelta(seconds=30))
-    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-        raise unavailable(f"案件“{case_id}”暂时无法办理：没有 worker 响应（make dev 或 pdw-worker）") from err
+        outcome = await handle.execute_update(update, decision, id=decision_id, rpc_timeout=DECISION_WAIT)
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return submitted(case_id, decision.action, decision_id)
     except WorkflowUpdateFailedError as err:
-        cause: Any = err.cause
-        while getattr(cause, "cause", None) is not None:  # the innermost failure says why
-            cause = cause.cause
-        message = getattr(cause, "message", None) or str(cause)
-        if getattr(cause, "type", None) in ("Forbidden", "PermissionError"):  # not this person's to decide
-            raise forbidden(message) from err
-        raise bad_input(message) from err
+        raise refusal(err) from err
+    except RPCError as err:
+        if err.status in MAYBE_ACCEPTED and "already completed" not in err.message.lower():
+            return submitted(case_id, decision.action, decision_id)
+        raise temporal_error(case_id, err) from err
+    return confirmed(outcome, decision_id)
+
+
+def confirmed(outcome: Any, decision_id: str) -> dict[str, Any]:
+    answer = outcome if isinstance(outcome, dict) else outcome.model_dump(mode="json")
+    return {**answer, "decision_id": decision_id, "confirmed": True}
+
+
+def refusal(err: WorkflowUpdateFailedError) -> ServiceError:
+    """The case refused the decision: the innermost failure says why, in Chinese."""
+    cause: Any = err.cause
+    while getattr(cause, "cause", None) is not None:
+        cause = cause.cause
+    message = getattr(cause, "message", None) or str(cause)
+    if getattr(cause, "type", None) in ("Forbidden", "PermissionError"):  # not this person's to decide
+        return forbidden(message)
+    return bad_input(message)
+
+
+async def decision_status(services: Services, principal: Principal, case_id: str, decision_id: str) -> dict[str, Any]:
+    """Where a decision sent earlier stands, by its id (``result``): ``confirmed`` (with the
+    ``outcome``), ``refused`` (with the ``reason``), ``submitted`` (not yet taken: no worker has
+    answered), or ``not_found`` (the case never accepted it: refused by its checks, or lost before
+    it reached the case)."""
+    client = await services.temporal()
+    handle = client.get_workflow_handle(case_id)
+    # The parties from visibility, not the state query: this check must answer with no worker running.
+    require_case_reader(principal, case_id, await departments_of(client, case_id))
+    base = {"case_id": case_id, "decision_id": decision_id, "check": check_command(case_id, decision_id)}
+    try:
+        # result() polls until an outcome: ask briefly, and say "not yet" rather than wait on.
+        outcome = await asyncio.wait_for(handle.get_update_handle(decision_id).result(
+            rpc_timeout=timedelta(seconds=5)), timeout=6)
+    except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
+        return {**base, "result": SUBMITTED, "confirmed": False,
+                "message": "已提交，尚未确认（可能仍会被拒绝）：案件尚未处理该决定，请稍后再查"}
+    except WorkflowUpdateFailedError as err:
+        reason = refusal(err).message
+        return {**base, "result": "refused", "confirmed": False, "reason": reason, "message": f"未被采纳：{reason}"}
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND and "update" in err.message.lower():
+            return {**base, "result": "not_found", "confirmed": False,
+                    "message": "案件中没有这项决定：它未被受理（被案件的检查拒绝，或在送达前丢失）；"
+                               "可用同一决定编号重新提交，以得知结果"}
+        raise temporal_error(case_id, err) from err
+    answer = confirmed(outcome, decision_id)
+    return {**base, "result": "confirmed", "confirmed": True, "outcome": answer,
+            "message": f"已确认：{answer.get('message', '')}"}
+
+
+async def departments_of(client: Client, case_id: str) -> list[str]:
+    """The case's departments (``PdwDepartments``), read raw: search attributes pass no codec."""
+    try:
+        raw = await client.workflow_service.describe_workflow_execution(DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=case_id)))
     except RPCError as err:
         raise temporal_error(case_id, err) from err
-    return outcome if isinstance(outcome, dict) else outcome.model_dump(mode="json")
+    field = raw.workflow_execution_info.search_attributes.indexed_fields.get(search.DEPARTMENTS.name)
+    return [str(code) for code in json.loads(field.data)] if field is not None and field.data else []
 
 
 async def object_to_answer(services: Services, req: ObjectionRequest) -> dict[str, Any]:
@@ -112,7 +196,7 @@ async def object_to_answer(services: Services, req: ObjectionRequest) -> dict[st
     # reference for this objection, by which its row gets the name and contact the case never holds.
     ref = secrets.token_hex(8)
     outcome = await send_decision(handle, req.case_id, DecisionInput(
-        action="object", actor=public, reasons=req.reason, data={"ref": ref}))
+        action="object", actor=public, reasons=req.reason, data={"ref": ref}), f"objection-{ref}")
     await db(record_objector, req.case_id, ref, req.name, contact)
     return outcome
 
@@ -149,7 +233,8 @@ async def execution_status(client: Client, case_id: str) -> tuple[str, str | Non
         raise temporal_error(case_id, err) from err
     status = WorkflowExecutionStatus(raw.workflow_execution_info.status).name
     payload = raw.execution_config.user_metadata.summary
-    summary = client.data_converter.payload_converter.from_payloads([payload])[0] if payload.data else None
+    # Through the codec too (the summary is encrypted like every payload), then the payload converter.
+    summary = (await client.data_converter.decode([payload]))[0] if payload.data else None
     return status, summary
 
 

@@ -92,14 +92,28 @@ async def overdue(services: Services, principal: Principal) -> list[dict[str, An
 
 
 async def stuck(services: Services, principal: Principal, idle_days: int) -> list[dict[str, Any]]:
-    """Workflow tasks failing (TemporalReportedProblems), or no progress for ``idle_days``."""
+    """A step that keeps failing (``PdwStuck``: bad data, or an activity failing past its bounded
+    attempts), workflow tasks failing (TemporalReportedProblems), or no progress for ``idle_days``."""
     scope = _scope(principal)
-    failing = await list_cases(services, f"TemporalReportedProblems IS NOT NULL AND {RUNNING}{scope}")
-    for c in failing:
-        c["why"] = "工作流任务反复失败，请查看 Temporal 界面中的错误"
-    seen = {c["case_id"] for c in failing}
     client = await services.temporal()
     gate = asyncio.Semaphore(8)
+    marked = await list_cases(services, f"PdwStuck = true AND {RUNNING}{scope}")
+
+    async def why_stuck(c: dict[str, Any]) -> dict[str, Any]:
+        async with gate:  # the reason is in the case's state; the list names only the case
+            try:
+                state = await client.get_workflow_handle(c["case_id"]).query(
+                    STATE_QUERY, rpc_timeout=timedelta(seconds=10))
+            except Exception:  # noqa: BLE001 - still listed, with the generic reason
+                state = {}
+        return {**c, "why": state.get("stuck_zh") or "某一步骤反复失败（PdwStuck），原因见 pdw show 的时间线"}
+
+    failing = list(await asyncio.gather(*(why_stuck(c) for c in marked)))
+    seen = {c["case_id"] for c in failing}
+    for c in await list_cases(services, f"TemporalReportedProblems IS NOT NULL AND {RUNNING}{scope}"):
+        if c["case_id"] not in seen:
+            failing.append({**c, "why": "工作流任务反复失败，请查看 Temporal 界面中的错误"})
+    seen = {c["case_id"] for c in failing}
 
     async def idle_for(c: dict[str, Any]) -> dict[str, Any] | None:
         async with gate:

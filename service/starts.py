@@ -75,7 +75,7 @@ async def exists(services: Services, case_id: str) -> bool:
 
 async def start_case(
     services: Services, process: Process, inp: Any, *, case_id: str, awaiting: str, departments: set[str],
-    summary: str, details: str,
+    summary: str, details: str, listed_as: str | None = None,
 ) -> None:
     """Start a case; one started before with the same id (a retried start) counts as started."""
     client = await services.temporal()
@@ -87,7 +87,8 @@ async def start_case(
             task_queue=services.task_queue,
             search_attributes=TypedSearchAttributes([
                 SearchAttributePair(search.CASE_TYPE, process.case_type),
-                SearchAttributePair(search.SUMMARY, summary),
+                # Search attributes are not encrypted (the summary is): no personal data in them.
+                SearchAttributePair(search.SUMMARY, listed_as or summary),
                 SearchAttributePair(search.STATUS, "opening"),
                 SearchAttributePair(search.DEPARTMENTS, sorted(departments)),
                 *([SearchAttributePair(search.AWAITING, awaiting)] if awaiting else []),
@@ -256,7 +257,7 @@ async def start_open_application(
     inp = OpenApplyInput(case_id=case_id, resource_id=req.resource_id, applicant_label=label, scope=req.scope.strip(),
                          purpose=req.purpose.strip(), access_way=req.access_way)
     await start_case(services, process, inp, case_id=case_id, awaiting="", departments=set(),
-                     summary=f"开放申请 {req.resource_id}（{label}）",
+                     summary=f"开放申请 {req.resource_id}（{label}）", listed_as=f"开放申请 {req.resource_id}（公众申请）",
                      details=f"使用范围：{inp.scope}；用途：{inp.purpose}（第二十八条）")
     return {"case_id": case_id, "resource_id": req.resource_id, "applicant": label}
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import sys
 import uuid
@@ -12,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from tests.pg import fresh_database
@@ -35,6 +36,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.exit(str(err), returncode=2)
     os.environ["PDW_DATABASE_URL"] = url
     os.environ["PDW_HOME"] = str(tmp_path_factory.mktemp("pdw-home"))
+    # Payloads encrypted as in production; the subprocesses of the end-to-end tests inherit the keys.
+    os.environ.setdefault("PDW_CODEC_KEYS", json.dumps(TEST_CODEC_KEYS))
+    os.environ.setdefault("PDW_CODEC_KEY_ID", "test-aes")
     from settings import get_settings
 
     get_settings.cache_clear()
@@ -52,10 +56,21 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         cm.__exit__(None, None, None)
 
 
+# Fixed test keys (one per cipher), so a run's histories stay readable for the replay test.
+TEST_CODEC_KEYS = {
+    "test-aes": {"key": base64.b64encode(b"pdw-test-aes-256-gcm-key-32bytes").decode(), "cipher": "aes-256-gcm"},
+    "test-sm4": {"key": base64.b64encode(b"pdw-test-sm4-16b").decode(), "cipher": "sm4-gcm"},
+}
+
+
 @pytest.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+async def env(database_url: str) -> AsyncIterator[WorkflowEnvironment]:
+    from codec import data_converter
+    from settings import get_settings
+
+    # The same converter as every client and worker (runtime.connect): the codec and encoded failures.
     async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(get_settings()),
         test_server_existing_path=venv_binary("temporal-test-server"),
     ) as environment:
         from devstack import register_search_attributes

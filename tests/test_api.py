@@ -17,6 +17,7 @@ from sqlmodel import func, select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import session
+from models import search
 from models.audit import AuditEvent
 from models.auth import ApiToken
 from models.cases import Decision
@@ -296,7 +297,9 @@ async def test_with_the_database_down_the_api_answers_503_in_one_line(api: httpx
         settings.database_url = previous
 
 
-async def test_art28_the_public_applies_without_a_credential_and_a_signing_system_may_too(api: httpx.AsyncClient) -> None:
+async def test_art28_the_public_applies_without_a_credential_and_a_signing_system_may_too(
+    api: httpx.AsyncClient, env: WorkflowEnvironment
+) -> None:
     body = {"resource_id": "RES-MZJ-001", "name": "孙琳", "id_number": "330324197707071116", "contact": "13600000000",
             "scope": "研究", "purpose": "政策评估", "access_way": "api"}
     anonymous = await api.post("/v1/public/open-applications", json=body)
@@ -309,6 +312,10 @@ async def test_art28_the_public_applies_without_a_credential_and_a_signing_syste
     assert track(first.json()["case_id"]).startswith("open-20") and first.json()["applicant"].startswith("孙*")
     bad = await api.post("/v1/public/open-applications", json={**body, "id_number": "330324197707071111"})
     assert bad.status_code == 400 and "GB 11643" in bad.json()["detail"]
+    # Search attributes are not encrypted: the list's summary names no applicant.
+    desc = await env.client.get_workflow_handle(first.json()["case_id"]).describe()
+    listed = desc.typed_search_attributes.get(search.SUMMARY) or ""
+    assert listed.startswith("开放申请 RES-MZJ-001") and "孙" not in listed and "1116" not in listed
 
 
 async def test_art4_a_clerk_hands_out_no_credential_or_role_beyond_routine_work(

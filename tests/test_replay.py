@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.helpers import decision, start_catalog_update, wait_status
@@ -21,7 +20,7 @@ async def test_replay_histories_the_suite_produced(env, worker, histories) -> No
     await handle.result()
     all_histories = [*histories, await handle.fetch_history()]
 
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=env.client.data_converter)
     replayed = 0
     async with replayer.workflow_replay_iterator(iter_histories(all_histories)) as results:
         async for result in results:

@@ -3,6 +3,7 @@ Art. 28 ¶3), with the real activities against PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -183,13 +184,23 @@ async def _rejected(handle, d, message: str) -> None:  # type: ignore[no-untyped
 PROPOSE = {"reasons": "双方同意仅提供号牌号码", "data": {"outcome": "share"}}
 
 
+async def both_owe_an_answer(dispute):  # type: ignore[no-untyped-def]
+    """The proposal's steps are under way: both departments awaited, each under its deadline."""
+    for _ in range(100):
+        state = await dispute.query("state")
+        if state["status"] == "agreement" and len(state["awaiting"]) == 2:
+            return state
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"still {state['status']}, awaiting {state['awaiting']}")
+
+
 async def test_art20_2_coordination_is_an_agreement_only_when_both_departments_agree(env, worker, histories) -> None:
     handle, dispute = await _refused_and_disputed(env, worker)
     await _rejected(dispute, decision("decide", "xzf.xujing", reasons="x", data={"outcome": "share"}), "现在不能作出决定")
     await _rejected(dispute, decision("agree", "jyj.panxiaoyu"), "现在不能同意协调意见")  # nothing proposed yet
     await _rejected(dispute, decision("propose", "gaj.lijun", **PROPOSE), "此步由县大数据管理中心作出")
     await dispute.execute_update("decide", decision("settle", "dsj.zhouwei", **PROPOSE))  # settle: the old name
-    state = await wait_status(dispute, "agreement")
+    state = await both_owe_an_answer(dispute)
     assert sorted(state["awaiting"]) == ["gaj", "jyj"] and state["proposed_outcome"] == "share"
     assert {"dispute.requester_agreement", "dispute.source_agreement"} <= set(state["deadlines"])
     told = {(n.dept_code, n.step) for n in notices_of(dispute.id)}
@@ -215,10 +226,29 @@ async def test_art20_2_coordination_is_an_agreement_only_when_both_departments_a
     histories += [await handle.fetch_history(), await dispute.fetch_history()]
 
 
+async def test_art20_2_departments_may_answer_the_proposal_the_moment_it_is_made(env, worker) -> None:
+    """No waiting for the case to catch up: a department that answers right after the center's
+    proposal is heard (an answer refused as "too early" would leave coordination without it)."""
+    handle, dispute = await _refused_and_disputed(env, worker)
+    await dispute.execute_update("decide", decision("propose", "dsj.zhouwei", **PROPOSE))
+    await dispute.execute_update("decide", decision("disagree", "gaj.lijun", reasons="仍涉及车主个人信息"))
+    state = await wait_status(dispute, "reporting")
+    assert state["answers"] == {"gaj": "disagree"} and state["awaiting"] == ["dsj"]
+    # The department that answered at once is owed nothing: no 待办 for its step.
+    assert not [n for n in notices_of(dispute.id) if n.step.startswith("dispute.source_agreement")]
+
+    handle, dispute = await _refused_and_disputed(env, worker)
+    await dispute.execute_update("decide", decision("propose", "dsj.zhouwei", **PROPOSE))
+    await dispute.execute_update("decide", decision("agree", "jyj.panxiaoyu"))
+    await dispute.execute_update("decide", decision("agree", "gaj.lijun"))
+    assert (await dispute.result())["decided_by"] == "center"
+    assert (await handle.result())["status"] == "granted"
+
+
 async def test_art20_2_a_department_that_disagrees_ends_coordination_and_the_center_reports(env, worker) -> None:
     handle, dispute = await _refused_and_disputed(env, worker)
     await dispute.execute_update("decide", decision("propose", "dsj.zhouwei", reasons="不予共享", data={"outcome": "refuse"}))
-    await wait_status(dispute, "agreement")
+    await both_owe_an_answer(dispute)
     await dispute.execute_update("decide", decision("agree", "gaj.lijun"))
     await _rejected(dispute, decision("disagree", "jyj.panxiaoyu"), "不同意协调意见须写明理由（reasons）")
     await dispute.execute_update("decide", decision("disagree", "jyj.panxiaoyu", reasons="校车安全确需车辆信息"))
@@ -240,7 +270,7 @@ async def test_art20_2_a_department_that_disagrees_ends_coordination_and_the_cen
 async def test_art20_2_silence_is_not_consent_the_silent_department_climbs_the_ladder(env, worker) -> None:
     handle, dispute = await _refused_and_disputed(env, worker)
     await dispute.execute_update("decide", decision("propose", "dsj.zhouwei", **PROPOSE))
-    state = await wait_status(dispute, "agreement")
+    state = await both_owe_an_answer(dispute)
     await dispute.execute_update("decide", decision("agree", "jyj.panxiaoyu"))
     deadline = Deadline.model_validate(state["deadlines"]["dispute.source_agreement"])
     assert not deadline.statutory and deadline.article == "第二十条"  # a local default

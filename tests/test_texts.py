@@ -181,7 +181,9 @@ def _contexts(template: str) -> list[dict[str, Any]]:
         cases = [{"case_id": f"{p.prefix}-2026-00000{i}", "case_type_zh": p.zh, "dept_name": NAMES["gaj"],
                   "due_zh": "2026年11月20日", "level_zh": zh("level", 2 + i % 2), "url": base["case_url"]}
                  for i, p in enumerate(PROCESSES)]
-        out = [{**base, "day_zh": "2026年12月1日", "cases": cases}]
+        stuck = [{"case_id": "share-2026-000009", "case_type_zh": "共享申请", "url": base["case_url"]}]
+        out = [{**base, "day_zh": "2026年12月1日", "cases": cases, "stuck": stuck},
+               {**base, "day_zh": "2026年12月1日", "cases": cases, "stuck": []}]
     return out
 
 

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.calendar_change import CasePage, tell_running_cases
     from models.calendar import CalendarChange
 
-from workflows.deadline import ACTIVITY
+from workflows.deadline import run_activity
 
 PAGES_PER_RUN = 50  # then continue as new, so the history stays small however many cases run
 
@@ -33,8 +33,8 @@ class CalendarChangeWorkflow:
         """How many running cases were told."""
         token, told = inp.page_token, inp.told
         for _ in range(PAGES_PER_RUN):
-            page = await workflow.execute_activity(
-                tell_running_cases, CasePage(change=inp.change, page_token=token), **ACTIVITY
+            page = await run_activity(
+                tell_running_cases, CasePage(change=inp.change, page_token=token),
             )
             told += page.told
             token = page.next_token

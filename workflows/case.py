@@ -35,9 +35,9 @@ with workflow.unsafe.imports_passed_through():
     from models.processes import CALENDAR_SIGNAL, END_UPDATE, STATE_QUERY
     from models.steps import STEP_RULES, step_rule
 
-from workflows.deadline import ACTIVITY, DeadlineLadder
+from workflows.deadline import ACTIVITY, STUCK_MARK, DeadlineLadder, run_activity
 
-__all__ = ["ACTIVITY", "HEADS", "CaseWorkflow", "due_zh"]
+__all__ = ["ACTIVITY", "HEADS", "CaseWorkflow", "due_zh", "run_activity"]
 OVERDUE = "overdue"
 R = TypeVar("R")
 # A department's 负责人 (Art. 23 and elsewhere): its 主要负责人 or its 分管领导.
@@ -89,6 +89,14 @@ class CaseWorkflow:
     def note(self, text: str) -> None:
         self.state.timeline.append(TimelineEntry(at=workflow.now(), text=text))
 
+    def activity_stuck(self, text: str, stuck: bool) -> None:
+        """``run_activity``: a step keeps failing (or has recovered). Staff read why in the timeline
+        and ``pdw stuck``; supervisors find the case by ``PdwStuck`` and its current details."""
+        self.note(text)
+        if not stuck or text.startswith(STUCK_MARK):  # another step's recovery leaves this one's reason
+            self.state.stuck_zh = text if stuck else None
+        self.refresh()
+
     def dept_name(self, code: str) -> str:
         return self.state.parties.get(code, code)
 
@@ -108,7 +116,7 @@ class CaseWorkflow:
                     search.ESCALATION.value_set(0),
                 ]
             )
-            workflow.set_current_details(st.status_zh)
+            workflow.set_current_details(self._stuck_flag() + st.status_zh)
             return
         soonest = ladders[0]
         st.article = soonest.deadline.article
@@ -127,9 +135,12 @@ class CaseWorkflow:
                 search.PROVISIONAL_DUE.value_set(any(ladder.deadline.provisional for ladder in ladders)),
             ]
         )
-        flag = f"【{LEVEL_ZH[st.escalation]}】" if st.escalation else ""
+        flag = self._stuck_flag() + (f"【{LEVEL_ZH[st.escalation]}】" if st.escalation else "")
         what = "；".join(f"{self.dept_name(ladder.dept_code)}{ladder.step_zh}" for ladder in ladders)
         workflow.set_current_details(f"{flag}等待{what}，期限 {due_zh(soonest.deadline)}")
+
+    def _stuck_flag(self) -> str:
+        return f"{self.state.stuck_zh}\n" if self.state.stuck_zh else ""
 
     def _identity(self) -> list[SearchAttributeUpdate[Any]]:
         """The case type and every department involved, whoever started the case (a child too)."""
@@ -162,10 +173,9 @@ class CaseWorkflow:
         """``dept`` now owes ``step``: compute its deadline from ``event_at`` (default now), once, and
         tell the department (待办) what it owes, under which article, by when. ``remaining``: the
         working days left of the period when the file came back (Art. 11), not the rule's."""
-        deadline = await workflow.execute_activity(
+        deadline = await run_activity(
             compute_deadline,
             DeadlineRequest(step=step, event_at=event_at or workflow.now(), remaining_working_days=remaining),
-            **ACTIVITY,
         )
         if step in self.ladders:  # a step awaited again afresh (a new review round) is a new deadline
             deadline = deadline.model_copy(update={"attempt": self.ladders[step].deadline.attempt + 1})
@@ -185,10 +195,9 @@ class CaseWorkflow:
     async def extend_step(self, step: str, extra_working_days: int) -> Deadline:
         """Move a step's deadline to ``extra_working_days`` past its original one (the whole
         extension); the rungs ahead are timed from it, those reached stay reached."""
-        deadline = await workflow.execute_activity(
+        deadline = await run_activity(
             extend_deadline,
             ExtensionRequest(original=self.state.deadlines[step], extra_working_days=extra_working_days),
-            **ACTIVITY,
         )
         self.state.deadlines[step] = deadline
         self.ladders[step].move(deadline)
@@ -202,12 +211,16 @@ class CaseWorkflow:
         if change.key in self.state.calendar_changes:
             return
         self.state.calendar_changes.append(change.key)
-        steps = list(self.state.deadlines)
+        # Only what still runs: a step awaited now, or a period (no ladder) not yet over. A step
+        # already done keeps the deadline it was done under.
+        now = workflow.now()
+        steps = [key for key, d in self.state.deadlines.items()
+                 if key in self.waiting or (key not in self.ladders and d.due_at > now)]
         if not steps:
             return
         before = [self.state.deadlines[s] for s in steps]
-        counted = await workflow.execute_activity(
-            recompute_deadlines, RecomputeRequest(deadlines=before, first=change.first, last=change.last), **ACTIVITY
+        counted = await run_activity(
+            recompute_deadlines, RecomputeRequest(deadlines=before, first=change.first, last=change.last),
         )
         for step, old, new in zip(steps, before, counted, strict=True):
             if new == old or self.state.deadlines[step] is not old:  # unchanged, or extended meanwhile
@@ -217,7 +230,8 @@ class CaseWorkflow:
                 self.ladders[step].move(new)
             self.deadline_moved(step, new)
             flag = "（暂定）" if new.provisional else ""
-            self.note(f"工作日历变更（{change.source_zh}，{change.by}）：{step_rule(new.step).zh}期限由 "
+            who = self.dept_name(self.ladders[step].dept_code) if step in self.ladders else ""
+            self.note(f"工作日历变更（{change.source_zh}，{change.by}）：{who}{step_rule(new.step).zh}期限由 "
                       f"{old.due_date} 改为 {new.due_date}{flag}")
         self.refresh()
 
@@ -237,8 +251,8 @@ class CaseWorkflow:
 
     async def open_window(self, step: str) -> Deadline:
         """Compute, from now, a period in which a party may act, so that it can be told its end."""
-        window = await workflow.execute_activity(
-            compute_deadline, DeadlineRequest(step=step, event_at=workflow.now()), **ACTIVITY
+        window = await run_activity(
+            compute_deadline, DeadlineRequest(step=step, event_at=workflow.now()),
         )
         self.state.deadlines[step] = window
         return window
@@ -359,7 +373,7 @@ class CaseWorkflow:
             article=step_rule(step).article if step in STEP_RULES else "本地规定",
         )
         self.state.decisions.append(record)
-        await workflow.execute_activity(record_decision, record, **ACTIVITY)
+        await run_activity(record_decision, record)
         reasons = f"，理由：{d.reasons}" if d.reasons else ""
         basis = f"，依据：{d.basis}" if d.basis else ""
         self.note(f"{d.actor.label()}{ACTION_ZH.get(d.action, d.action)}{reasons}{basis}")
@@ -370,17 +384,16 @@ class CaseWorkflow:
         it): it stands among this case's decisions too, once."""
         record = decided.model_copy(update={"case_id": self.state.case_id, "seq": len(self.state.decisions) + 1})
         self.state.decisions.append(record)
-        await workflow.execute_activity(record_decision, record, **ACTIVITY)
+        await run_activity(record_decision, record)
         reasons = f"，理由：{decided.reasons}" if decided.reasons else ""
         self.note(f"{decided.actor.label()}在案件 {decided.case_id} 中{ACTION_ZH.get(decided.action, decided.action)}{reasons}")
 
     async def tell(self, dept: str, key: str, kind: str, headline: str, detail: str, article: str) -> None:
         """A department hears of a decision (templates/decision/<kind>), once per case and key."""
-        await workflow.execute_activity(
+        await run_activity(
             send_case_notice,
             CaseNotice(case_id=self.state.case_id, case_type=self.case_type, key=key, kind=kind, dept_code=dept,
                        headline=headline, detail=detail, article=article, at=workflow.now()),
-            **ACTIVITY,
         )
 
     @asynccontextmanager
@@ -392,7 +405,7 @@ class CaseWorkflow:
         self.busy = True
         try:
             try:
-                await workflow.execute_activity(verify_actor, d, **ACTIVITY)
+                await run_activity(verify_actor, d)
             except ActivityError as err:
                 raise ApplicationError(getattr(err.cause, "message", str(err)), type="Forbidden") from err
             yield

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.steps import step_rule
 
-from workflows.case import ACTIVITY, CaseWorkflow, due_zh
+from workflows.case import CaseWorkflow, due_zh, run_activity
 
 SUBMIT, REVIEW = "catalog_update.submit", "catalog_update.review"
 ACTIONS = ("submit", "approve", "return")
@@ -84,7 +84,7 @@ class CatalogUpdateWorkflow(CaseWorkflow):
 
     async def _process(self, inp: CatalogUpdateInput) -> CatalogUpdateResult:
         st = self.state
-        opened = await workflow.execute_activity(open_catalog_update_case, inp, **ACTIVITY)
+        opened = await run_activity(open_catalog_update_case, inp)
         st.owner_code, st.owner_name, st.current = opened.owner_code, opened.owner_name, opened.current
         self.center_code = opened.center_code
         st.parties = {opened.owner_code: opened.owner_name, opened.center_code: opened.center_name}
@@ -98,8 +98,8 @@ class CatalogUpdateWorkflow(CaseWorkflow):
             await self._record_status("awaiting_submission", due=due)
             await self.await_step(SUBMIT, lambda: self.revision is not None)
             assert self.submitted_at is not None
-            st.used_working_days += await workflow.execute_activity(
-                count_working_days, WorkingDaysRequest(start=due.event_at, end=self.submitted_at), **ACTIVITY
+            st.used_working_days += await run_activity(
+                count_working_days, WorkingDaysRequest(start=due.event_at, end=self.submitted_at),
             )
 
             # Art. 11 ¶1: the center reviews; the measures set no time (local default).
@@ -120,11 +120,10 @@ class CatalogUpdateWorkflow(CaseWorkflow):
         assert self.revision is not None
         current = st.current.model_dump() if st.current else {}
         changes = {k: v for k, v in self.revision.model_dump().items() if current.get(k) != v}
-        version = await workflow.execute_activity(
+        version = await run_activity(
             publish_catalog_changes,
             PublishRequest(case_id=st.case_id, resource_id=st.resource_id, changes=changes,
                            approved_at=review.decided_at),
-            **ACTIVITY,
         )
         st.approved_version = version
         self.close("approved", f"目录条目 {st.resource_id} 第 {version} 版发布为现行版本（第十一条）")
@@ -154,7 +153,7 @@ class CatalogUpdateWorkflow(CaseWorkflow):
                 elements, _ = self._revised(d.data)
                 assert elements is not None
                 try:
-                    await workflow.execute_activity(check_catalog_elements, elements, **ACTIVITY)
+                    await run_activity(check_catalog_elements, elements)
                 except ActivityError as err:  # bad input only the store can see: refuse the update
                     raise ApplicationError(getattr(err.cause, "message", str(err)), type="BadInput") from err
                 submitted = await self.record(d, SUBMIT)
@@ -206,7 +205,7 @@ class CatalogUpdateWorkflow(CaseWorkflow):
     async def _record_status(
         self, status: str, *, due: Deadline | None = None, closed: bool = False, version: int | None = None
     ) -> None:
-        await workflow.execute_activity(
+        await run_activity(
             update_catalog_case,
             CaseStatusUpdate(
                 case_id=self.state.case_id,
@@ -215,5 +214,4 @@ class CatalogUpdateWorkflow(CaseWorkflow):
                 closed_at=workflow.now() if closed else None,
                 approved_version=version,
             ),
-            **ACTIVITY,
         )

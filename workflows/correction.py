@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         CorrectionUpdate,
     )
 
-from workflows.case import ACTIVITY, HEADS, CaseWorkflow
+from workflows.case import HEADS, CaseWorkflow, run_activity
 
 FORWARD, VERIFY = "correction.forward", "correction.verify"
 ACTIONS = ("forward", "extend", "correct", "confirm")
@@ -69,7 +69,7 @@ class DataCorrectionWorkflow(CaseWorkflow):
 
     async def _process(self, inp: CorrectionInput) -> CorrectionResult:
         st = self.state
-        opened = await workflow.execute_activity(open_correction_case, inp, **ACTIVITY)
+        opened = await run_activity(open_correction_case, inp)
         st.source_code = opened.source_code
         st.parties = {inp.reported_by.dept_code: inp.reported_by.dept_name, opened.source_code: opened.source_name,
                       opened.center_code: opened.center_name}
@@ -115,8 +115,8 @@ class DataCorrectionWorkflow(CaseWorkflow):
         return CorrectionResult(case_id=st.case_id, outcome=status)
 
     async def _record(self, status: str, **fields: object) -> None:
-        await workflow.execute_activity(
-            update_correction_case, CorrectionUpdate(case_id=self.state.case_id, status=status, **fields), **ACTIVITY
+        await run_activity(
+            update_correction_case, CorrectionUpdate(case_id=self.state.case_id, status=status, **fields),
         )
 
     # ---- people decide ---------------------------------------------------------------------------

@@ -8,16 +8,20 @@ not end a case.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.cases import record_deadline_miss
+    from activities.failures import BAD_DATA as BAD_DATA_TYPE
     from activities.notices import send_ladder_notice
+    from models import search
     from models.calendar import Deadline
     from models.cases import LEVEL_ESCALATED, LEVEL_NONE, LEVEL_URGED, LEVEL_WARNED, MissRecord
     from models.notices import LadderNotice
@@ -29,11 +33,84 @@ class ActivityOptions(TypedDict):
     retry_policy: RetryPolicy
 
 
+R = TypeVar("R")
+A = TypeVar("A")
 # Store activities are quick; a database that is down is retried, bad input is not (non_retryable).
+# Attempts are bounded (about 5 minutes of them): ``run_activity`` then marks the case stuck.
+STUCK_AFTER_ATTEMPTS = 10
 ACTIVITY: ActivityOptions = {
     "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1)),
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=STUCK_AFTER_ATTEMPTS),
 }
+# The activity interceptor's type for data the store or the database refuses.
+BAD_DATA = BAD_DATA_TYPE
+STUCK_RETRY_FIRST, STUCK_RETRY_MAX = timedelta(minutes=30), timedelta(hours=6)
+STUCK_MARK = "【卡住】"
+
+
+def _stuck_failure(err: ActivityError) -> str | None:
+    """Why the activity is stuck, in Chinese, or None for a refusal the workflow handles itself
+    (BadInput, Forbidden…: non-retryable by design, raised to the caller)."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.non_retryable and cause.type != BAD_DATA:
+        return None
+    if isinstance(cause, ApplicationError) and cause.type == BAD_DATA:
+        return cause.message
+    message = getattr(cause, "message", "") or type(cause).__name__
+    return f"已连续失败 {STUCK_AFTER_ATTEMPTS} 次（{message[:200]}）"
+
+
+def _flag_stuck(delta: int, text: str) -> None:
+    """Count the workflow's stuck activities, keep ``PdwStuck`` true while any is, and tell the case
+    (its timeline and current details) when it has one (``CaseWorkflow.activity_stuck``)."""
+    inst = workflow.instance()
+    count = max(0, getattr(inst, "stuck_activities", 0) + delta)
+    inst.stuck_activities = count
+    workflow.upsert_search_attributes([search.STUCK.value_set(count > 0)])
+    hook = getattr(inst, "activity_stuck", None)
+    if callable(hook):
+        hook(text, count > 0)
+
+
+@overload
+async def run_activity(activity: Callable[[A], Awaitable[R]], arg: A) -> R: ...
+@overload
+async def run_activity(activity: Callable[[A], R], arg: A) -> R: ...
+async def run_activity(activity: Callable[[A], Any], arg: A) -> Any:
+    """``workflow.execute_activity(activity, arg, **ACTIVITY)``, but never silently stuck: an
+    activity refused for bad data, or still failing after ``STUCK_AFTER_ATTEMPTS``, marks the case
+    (``PdwStuck``, the timeline, in Chinese) and is tried again later (30 minutes, doubling to 6
+    hours): the case is neither lost nor hidden, and goes on by itself once the data or the
+    database is mended. A refusal the workflow handles (non-retryable BadInput…) is raised as before."""
+    name = getattr(activity, "__name__", str(activity))
+    wait, stuck = STUCK_RETRY_FIRST, False
+    while True:
+        try:
+            result = await workflow.execute_activity(activity, arg, **ACTIVITY)
+        except ActivityError as err:
+            why = _stuck_failure(err)
+            if why is None:
+                if stuck:
+                    _flag_stuck(-1, f"{name} 不再重试：{getattr(err.cause, 'message', '')}")
+                raise
+            if not stuck:  # noted once, not at every retry: a long-stuck case's history stays small
+                stuck = True
+                _flag_stuck(+1, f"{STUCK_MARK}{name} 失败：{why}；{_minutes(wait)}后自动重试，须人工核查")
+            try:
+                await workflow.sleep(wait)
+            except asyncio.CancelledError:  # the case ended meanwhile (withdrawn, cancelled)
+                _flag_stuck(-1, f"{name} 不再重试")
+                raise
+            wait = min(wait * 2, STUCK_RETRY_MAX)
+            continue
+        if stuck:
+            _flag_stuck(-1, f"{name} 已恢复，案件继续办理")
+        return result
+
+
+def _minutes(wait: timedelta) -> str:
+    minutes = int(wait.total_seconds() // 60)
+    return f"{minutes // 60} 小时" if minutes % 60 == 0 else f"{minutes} 分钟"
 
 
 class DeadlineLadder:
@@ -98,7 +175,7 @@ class DeadlineLadder:
         self.level = level
         self.on_level(level)
         if level >= LEVEL_URGED:
-            await workflow.execute_activity(
+            await run_activity(
                 record_deadline_miss,
                 MissRecord(
                     case_id=self.case_id,
@@ -108,7 +185,6 @@ class DeadlineLadder:
                     statutory=deadline.statutory,
                     article=deadline.article,
                 ),
-                **ACTIVITY,
             )
         await self._notify(level, deadline)
 
@@ -117,7 +193,7 @@ class DeadlineLadder:
         await self._notify(LEVEL_NONE, self.deadline)
 
     async def _notify(self, level: int, deadline: Deadline) -> None:
-        await workflow.execute_activity(
+        await run_activity(
             send_ladder_notice,
             LadderNotice(
                 case_id=self.case_id,
@@ -129,5 +205,4 @@ class DeadlineLadder:
                 at=workflow.now(),
                 escalate_to=self.escalate_to,
             ),
-            **ACTIVITY,
         )

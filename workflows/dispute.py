@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.steps import step_rule
 
-from workflows.case import ACTIVITY, CaseWorkflow, due_zh
+from workflows.case import CaseWorkflow, due_zh, run_activity
 
 COORDINATE, COUNTY, REPORT = "dispute.coordinate", "dispute.county_decision", "dispute.report"
 AGREE_REQUESTER, AGREE_SOURCE = "dispute.requester_agreement", "dispute.source_agreement"
@@ -105,7 +105,7 @@ class DisputeWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, inp: DisputeInput) -> DisputeResult:
         st = self.state
-        opened = await workflow.execute_activity(open_dispute_case, inp, **ACTIVITY)
+        opened = await run_activity(open_dispute_case, inp)
         st.parties = opened.parties
         self.opened = opened
         self.note(f"{inp.raised_by.label()}申请协调：{inp.claim}")
@@ -161,15 +161,19 @@ class DisputeWorkflow(CaseWorkflow):
             proposal = self.proposal
             outcome = SHARE_OUTCOMES[st.proposed_outcome or ""]
             # Both departments answer, each under its own deadline; silence is not consent.
-            for dept, step in self.answer_steps.items():
+            self.set_status("agreement")
+            # A department may answer at once, before its step is even started: it owes nothing more.
+            owing = {dept: step for dept, step in self.answer_steps.items() if dept not in st.answers}
+            for dept, step in owing.items():
+                if self._failed() or dept in st.answers:
+                    continue
                 deadline = await self.start_step(step, dept)
                 await self._tell(dept, "dispute.proposal", "outcome", f"县大数据管理中心提出协调意见：{outcome}",
                                  f"理由：{proposal.reasons}。请于{due_zh(deadline)}前表示同意（agree）或不同意"
                                  "（disagree，须写明理由）；双方均同意方为协调一致，任一方不同意的，由中心报请县人民政府决定。",
                                  COORDINATE)
-            self.set_status("agreement")
             await asyncio.gather(*(self.await_step(step, self._answered(dept))
-                                   for dept, step in self.answer_steps.items()))
+                                   for dept, step in owing.items() if step in self.ladders))
             if not self._failed():
                 return proposal
         if self.report is None:
@@ -199,20 +203,18 @@ class DisputeWorkflow(CaseWorkflow):
         elif inp.kind == OPEN_ATTRIBUTE and self.outcome == self.opened.current_open_attribute:
             text = f"县人民政府决定开放属性维持为{decided}，目录条目不变"
         elif inp.kind == OPEN_ATTRIBUTE:
-            version = await workflow.execute_activity(
+            version = await run_activity(
                 publish_catalog_changes,
                 PublishRequest(case_id=st.case_id, resource_id=st.resource_id, changes={"open_attribute": self.outcome},
                                approved_at=record.decided_at),
-                **ACTIVITY,
             )
             text = f"开放属性定为{decided}，目录条目 {st.resource_id} 第 {version} 版发布"
         else:
             text = f"{'协调一致' if status == 'settled' else '县人民政府决定'}：{SHARE_OUTCOMES[self.outcome]}"
-        await workflow.execute_activity(
+        await run_activity(
             close_dispute_case,
             DisputeClosing(case_id=st.case_id, status=status, outcome=self.outcome, decided_by=decided_by,
                            reasons=record.reasons, closed_at=workflow.now()),
-            **ACTIVITY,
         )
         kind = "county_decision" if decided_by == "county_gov" else "outcome"
         for party in inp.parties:
@@ -247,6 +249,8 @@ class DisputeWorkflow(CaseWorkflow):
             record = await self.record(d.model_copy(update={"action": action}), self._step_of(action, dept))
             if action == "propose":
                 self.proposal, st.proposed_outcome = record, str(d.data.get("outcome"))
+                # The departments may answer from now on, not only once their steps are under way.
+                self.set_status("agreement")
             elif action == "escalate":
                 self.report = record
             elif action == "agree":
@@ -282,11 +286,12 @@ class DisputeWorkflow(CaseWorkflow):
                                   "由县人民政府直接决定（本地规则，第二十条第二款）")
         # Once coordination has failed, only the center's report remains (Art. 20 ¶2).
         late = action in ("propose", "agree", "disagree", "ask_county") and self._failed()
-        if st.status not in ACTION_STATUS[action] or not self.waiting or late:
+        between_steps = not self.waiting and action not in ("agree", "disagree", "ask_county")
+        if st.status not in ACTION_STATUS[action] or between_steps or late:
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{ACTION_ZH.get(action, action)}")
         self._check_actor(d, action)
         if not (d.reasons or "").strip() and action != "agree":
-            raise ValueError(f"{ACTION_ZH[action]}须写明理由（reasons）（{step_rule(self.waiting[0]).article}）")
+            raise ValueError(f"{ACTION_ZH[action]}须写明理由（reasons）（{self._article()}）")
         if action in ("propose", "decide"):
             if st.kind == SHARE:
                 if d.data.get("outcome") not in SHARE_OUTCOMES:
@@ -295,8 +300,11 @@ class DisputeWorkflow(CaseWorkflow):
                 choices = "、".join(f"{k}（{v}）" for k, v in OPEN_ATTRIBUTES.items())
                 raise ValueError(f"须在 data.open_attribute 中写明决定的开放属性：{choices}（第二十八条）")
 
+    def _article(self) -> str:
+        return step_rule(self.waiting[0]).article if self.waiting else step_rule(COORDINATE).article
+
     def _check_actor(self, d: DecisionInput, action: str) -> None:
-        kind, article = ACTION_KIND[action], step_rule(self.waiting[0]).article
+        kind, article = ACTION_KIND[action], self._article()
         if kind != PARTY:
             if d.actor.dept_kind != kind:
                 raise PermissionError(f"{d.actor.label()}无权{ACTION_ZH[action]}：此步由{WHO_ZH[kind]}作出（{article}）")

@@ -12,7 +12,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.notices import daily_digest, deliver_notice, mark_notice_failed
 
-from workflows.deadline import ACTIVITY
+from workflows.deadline import run_activity
 
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=30), backoff_coefficient=2, maximum_interval=timedelta(minutes=30),
@@ -29,7 +29,7 @@ class NoticeDeliveryWorkflow:
                 deliver_notice, notice_id, start_to_close_timeout=timedelta(minutes=3), retry_policy=DELIVERY_RETRY
             )
         except ActivityError:
-            await workflow.execute_activity(mark_notice_failed, notice_id, **ACTIVITY)
+            await run_activity(mark_notice_failed, notice_id)
             return "failed"
 
 

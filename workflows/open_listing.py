@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.steps import step_rule
 
-from workflows.case import ACTIVITY, CaseWorkflow, due_zh
+from workflows.case import CaseWorkflow, due_zh, run_activity
 from workflows.deadline import DeadlineLadder
 from workflows.dispute import DisputeWorkflow
 
@@ -121,7 +121,7 @@ class OpenListingReviewWorkflow(CaseWorkflow):
 
     async def _process(self, inp: ListingReviewInput) -> OpenResult:
         st = self.state
-        opened = await workflow.execute_activity(open_listing_review, inp, **ACTIVITY)
+        opened = await run_activity(open_listing_review, inp)
         self.opened = opened
         st.parties = {opened.source_code: opened.source_name, opened.center_code: opened.center_name}
         st.facts = [f"数据资源：{inp.resource_id} {opened.resource_name}（未列入开放目录）",
@@ -187,8 +187,8 @@ class OpenListingReviewWorkflow(CaseWorkflow):
         await self.record(d, WINDOW)
         # Its own deadline, key and ladder: the first is the step itself, a later one "…#n" as
         # notices and missed-deadline records know a step awaited afresh.
-        deadline = await workflow.execute_activity(
-            compute_deadline, DeadlineRequest(step=OBJECTION, event_at=obj.received_at), **ACTIVITY)
+        deadline = await run_activity(
+            compute_deadline, DeadlineRequest(step=OBJECTION, event_at=obj.received_at))
         deadline = deadline.model_copy(update={"attempt": obj.seq - 1})
         key, obj.due_at = deadline.key, deadline.due_at
         st.deadlines[key] = deadline
@@ -240,7 +240,7 @@ class OpenListingReviewWorkflow(CaseWorkflow):
 
     async def _save(self, obj: ObjectionView) -> None:
         record = ObjectionRecord(case_id=self.state.case_id, ref=self.refs[obj.seq], **obj.model_dump())
-        await workflow.execute_activity(save_listing_objection, record, **ACTIVITY)
+        await run_activity(save_listing_objection, record)
 
     # ---- Art. 28 ¶3: the source answers the center's proposal ---------------------------------
 
@@ -313,11 +313,10 @@ class OpenListingReviewWorkflow(CaseWorkflow):
         concur = self.concurrence
         st.concurred_by = concur.actor.label()
         await self._update({"concurred_by": concur.actor.person_id, "concurred_at": concur.decided_at.isoformat()})
-        version = await workflow.execute_activity(
+        version = await run_activity(
             publish_catalog_changes,
             PublishRequest(case_id=st.case_id, resource_id=st.resource_id, changes={"open_attribute": attribute},
                            approved_at=concur.decided_at),
-            **ACTIVITY,
         )
         return "listed", (f"{how}（{OPEN_ATTRIBUTES[attribute]}），经本部门保密审查、县大数据管理中心会同确认，"
                           f"目录条目 {st.resource_id} 第 {version} 版发布")
@@ -349,9 +348,8 @@ class OpenListingReviewWorkflow(CaseWorkflow):
             self.set_status(status)
 
     async def _update(self, fields: dict[str, str | int | None]) -> None:
-        await workflow.execute_activity(
+        await run_activity(
             update_open_case, OpenCaseUpdate(case_id=self.state.case_id, table="listing_review", fields=fields),
-            **ACTIVITY,
         )
 
     @staticmethod

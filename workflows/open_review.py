@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         OpenReviewState,
     )
 
-from workflows.case import ACTIVITY, CaseWorkflow
+from workflows.case import CaseWorkflow, run_activity
 
 CENTER_REVIEW, CITY_REVIEW = "open.center_review", "open.city_review"
 WHO = {"center_review": ("center", "县大数据管理中心"), "city_review": ("city_bureau", "市大数据发展管理局")}
@@ -68,11 +68,10 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
                                                                      outcome=self.state.status)
 
     async def record_end(self, status: str) -> None:
-        await workflow.execute_activity(
+        await run_activity(
             update_open_case,
             OpenCaseUpdate(case_id=self.state.case_id, table="open_application",
                            fields={"status": status, "outcome": status, "closed_at": workflow.now().isoformat()}),
-            **ACTIVITY,
         )
 
     def end_blocked_zh(self) -> str | None:
@@ -82,7 +81,7 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
 
     async def _process(self, inp: OpenApplyInput) -> OpenResult:
         st = self.state
-        opened = await workflow.execute_activity(open_open_application, inp, **ACTIVITY)
+        opened = await run_activity(open_open_application, inp)
         self.opened = opened
         st.open_attribute = opened.open_attribute
         st.parties = {opened.source_code: opened.source_name, opened.center_code: opened.center_name,
@@ -128,12 +127,11 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
     async def _finish(self, status: str, text: str) -> OpenResult:
         st = self.state
         st.outcome = status
-        await workflow.execute_activity(
+        await run_activity(
             update_open_case,
             OpenCaseUpdate(case_id=st.case_id, table="open_application",
                            fields={"status": status, "outcome": status, "access_mode": st.access_mode,
                                    "reasons": text, "closed_at": workflow.now().isoformat()}),
-            **ACTIVITY,
         )
         if status == "approved":  # the source provides the data through the platform
             await self.tell(self.opened.source_code, "open.approved", "city_decision", "已获同意", text,

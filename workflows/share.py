@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.steps import step_rule
 
-from workflows.case import ACTIVITY, CaseWorkflow, due_zh
+from workflows.case import CaseWorkflow, due_zh, run_activity
 from workflows.dispute import DisputeWorkflow
 
 CENTER, SOURCE = "center", "source"
@@ -115,11 +115,10 @@ class ShareApprovalWorkflow(CaseWorkflow):
                                                                       status=self.state.status)
 
     async def record_end(self, status: str) -> None:
-        await workflow.execute_activity(
+        await run_activity(
             close_share_case, ShareClosing(case_id=self.state.case_id, status=status, outcome=status,
                                            reasons=self.ending.reasons if self.ending else None,
                                            closed_at=workflow.now()),
-            **ACTIVITY,
         )
 
     def end_blocked_zh(self) -> str | None:
@@ -129,7 +128,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
 
     async def _process(self, inp: ShareRequestInput) -> ShareResult:
         st = self.state
-        opened = await workflow.execute_activity(open_share_case, inp, **ACTIVITY)
+        opened = await run_activity(open_share_case, inp)
         st.source_code, st.share_attribute, st.collected = opened.source_code, opened.share_attribute, opened.collected
         st.parties = {inp.requested_by.dept_code: inp.requested_by.dept_name, opened.source_code: opened.source_name,
                       opened.center_code: opened.center_name}
@@ -216,21 +215,19 @@ class ShareApprovalWorkflow(CaseWorkflow):
     async def _grant(self) -> ShareResult:
         st, now = self.state, workflow.now()
         until = add_months(now, st.months)
-        grant_id = await workflow.execute_activity(
+        grant_id = await run_activity(
             write_grant,
             GrantRequest(
                 case_id=st.case_id, grantee_code=st.requester_code, resource_id=st.resource_id,
                 source_code=st.source_code, items=st.items, purpose=st.purpose, scope=st.scope, mode=st.mode,
                 desensitised=st.desensitised, valid_from=now, valid_until=until,
             ),
-            **ACTIVITY,
         )
         st.grant_id = grant_id
-        await workflow.execute_activity(
+        await run_activity(
             close_share_case,
             ShareClosing(case_id=st.case_id, status="granted", outcome="granted",
                          dispute_case_id=st.dispute_case_id, closed_at=now),
-            **ACTIVITY,
         )
         desensitised = "（经脱敏、脱密处理）" if st.desensitised else ""
         text = f"共享授权 {grant_id}：{'、'.join(st.items)}{desensitised}，{SHARE_MODES[st.mode]}方式，有效期至 {until.astimezone(SHANGHAI):%Y-%m-%d}"
@@ -242,11 +239,10 @@ class ShareApprovalWorkflow(CaseWorkflow):
 
     async def _refuse_final(self, reasons: str | None, basis: str | None, text: str) -> ShareResult:
         st = self.state
-        await workflow.execute_activity(
+        await run_activity(
             close_share_case,
             ShareClosing(case_id=st.case_id, status="refused_final", outcome="refused", reasons=reasons, basis=basis,
                          dispute_case_id=st.dispute_case_id, closed_at=workflow.now()),
-            **ACTIVITY,
         )
         if st.dispute_case_id:
             await self._tell(st.requester_code, "share.refused_final", "不予共享", f"{text}。理由：{reasons}", "第二十条")

@@ -64,24 +64,38 @@ def check_applicant(id_type: str, id_number: str, contact: str) -> tuple[str, st
     return normalise_id_number(id_type, id_number), _valid_contact(contact)
 
 
-def register_open_application(
-    case_id: str, *, resource_id: str, name: str, id_type: str, id_number: str, contact: str, scope: str,
-    purpose: str, access_way: str,
-) -> str:
-    """Check and record an application for open data (Art. 28 ¶2, Art. 31); returns its masked label."""
+def check_open_application(
+    *, resource_id: str, name: str, id_type: str, id_number: str, contact: str, scope: str, purpose: str,
+    access_way: str,
+) -> tuple[str, str, str]:
+    """Everything an application for open data is checked for, writing nothing: the start checks it
+    before it takes a case number. Returns the name, identity number and contact, normalised."""
     name = _required(name, "name", "申请人名称", "第二十八条")
     id_number = _required(id_number, "id_number", "证件号码", "第二十八条")
     contact = _required(contact, "contact", "联系方式", "第二十八条")
-    scope = _required(scope, "scope", "使用范围", "第二十八条第二款")
-    purpose = _required(purpose, "purpose", "使用用途", "第二十八条第二款")
+    _required(scope, "scope", "使用范围", "第二十八条第二款")
+    _required(purpose, "purpose", "使用用途", "第二十八条第二款")
     if access_way not in ACCESS_WAYS:
         raise StoreError(
             f"获取方式（access_way）“{access_way}”无效，应为：{'、'.join(f'{k}（{v}）' for k, v in ACCESS_WAYS.items())}（第三十一条）"
         )
     id_number, contact = check_applicant(id_type, id_number, contact)
-    label = masked(name, id_type, id_number)
     with session() as s:
         get_resource(s, resource_id)
+    return name, id_number, contact
+
+
+def register_open_application(
+    case_id: str, *, resource_id: str, name: str, id_type: str, id_number: str, contact: str, scope: str,
+    purpose: str, access_way: str,
+) -> str:
+    """Check and record an application for open data (Art. 28 ¶2, Art. 31); returns its masked label."""
+    name, id_number, contact = check_open_application(
+        resource_id=resource_id, name=name, id_type=id_type, id_number=id_number, contact=contact, scope=scope,
+        purpose=purpose, access_way=access_way)
+    scope, purpose = scope.strip(), purpose.strip()
+    label = masked(name, id_type, id_number)
+    with session() as s:
         insert_ignore(
             s,
             OpenApplication,

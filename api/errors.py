@@ -153,6 +153,8 @@ def validation_line(error: Any) -> tuple[str, str | None]:
     field = ".".join(loc) or None
     if kind == "string_too_long":
         rule = f"不能超过 {ctx.get('max_length')} 个字符"
+    elif kind == "string_too_short":
+        rule = "不能为空" if ctx.get("min_length") == 1 else f"不能少于 {ctx.get('min_length')} 个字符"
     elif kind == "too_long":
         rule = f"最多 {ctx.get('max_length')} 项"
     elif kind in ("greater_than_equal", "less_than_equal"):

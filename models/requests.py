@@ -25,8 +25,10 @@ def _clean_data(value: dict[str, Any]) -> dict[str, Any]:
     if len(value) > 50:
         raise ValueError("最多 50 项")
     for key, item in value.items():
-        if len(key) > 64 or _CONTROL.search(key):
-            raise ValueError(f"项名“{key[:64]}”无效")
+        if _CONTROL.search(key):  # not echoed: a control character in an answer reaches a terminal
+            raise ValueError("项名不能含控制字符")
+        if len(key) > 64:
+            raise ValueError(f"项名“{key[:20]}…”超过 64 个字符")
         if isinstance(item, str):
             if len(item) > TEXT_MAX:
                 raise ValueError(f"{key} 不能超过 {TEXT_MAX} 个字符")
@@ -41,6 +43,8 @@ def _clean_data(value: dict[str, Any]) -> dict[str, Any]:
 Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_no_control)]
 Short = Annotated[str, StringConstraints(max_length=SHORT_MAX), AfterValidator(_no_control)]
 Code = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9._:\-]*$")]
+# An id that names a record (a resource, a case, a person): never empty.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]*$")]
 Items = Annotated[list[Short], Field(max_length=100)]
 # A decision's id, the Temporal update id: letters, digits and ._:- (the case id's alphabet).
 DecisionId = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9._:\-]*$")]
@@ -55,7 +59,10 @@ FIELD_ZH = {
     "case_id": "案件编号", "action": "操作", "reasons": "理由", "basis": "依据", "data": "数据项",
     "role": "角色", "person_id": "人员编号", "note": "依据", "day": "日期", "workday": "是否工作日",
     "days": "有效天数", "label": "说明", "older_than_minutes": "分钟数", "force": "强制",
-    "decision_id": "决定编号",
+    "decision_id": "决定编号", "from": "起算日期", "working_days": "工作日数", "idle_days": "无进展天数",
+    "year": "年份", "dept": "部门代码", "code": "部门代码", "resource": "数据资源编号", "case": "案件编号",
+    "grant_id": "共享授权编号", "token_id": "令牌编号", "all": "全部", "title": "文件标题", "holidays": "放假安排",
+    "workdays": "调休上班日",
 }
 
 
@@ -72,7 +79,7 @@ class Acting(Body):
 class CatalogUpdateRequest(Acting):
     """Art. 11: a data element changed; the department updates its entry within 5 working days."""
 
-    resource_id: Code
+    resource_id: Id
     change_note: Text
     changed_at: Short | None = Field(default=None, description="要素变化的日期 YYYY-MM-DD 或 ISO 时间，默认现在")
     changed_elements: Annotated[list[Code], Field(max_length=10)] = []
@@ -81,7 +88,7 @@ class CatalogUpdateRequest(Acting):
 class ShareStartRequest(Acting):
     """Art. 13, 16, 20: a using department applies for data items."""
 
-    resource_id: Code
+    resource_id: Id
     items: Items
     purpose: Text
     scope: Text
@@ -92,7 +99,7 @@ class ShareStartRequest(Acting):
 class CorrectionRequest(Acting):
     """Art. 23: an error in shared data, reported through the center."""
 
-    resource_id: Code
+    resource_id: Id
     items: Items
     found: Text
     expected: Text
@@ -103,7 +110,7 @@ class CorrectionRequest(Acting):
 class OpenAttributeDisputeRequest(Acting):
     """Art. 28 ¶3: the center and the source disagree on an open attribute."""
 
-    resource_id: Code
+    resource_id: Id
     open_attribute: Code
     reason: Text
 
@@ -118,7 +125,7 @@ class Applicant(Body):
 class OpenApplicationRequest(Applicant):
     """Art. 28 ¶2, Art. 31: a citizen or organisation applies for restricted-open data."""
 
-    resource_id: Code
+    resource_id: Id
     scope: Text
     purpose: Text
     access_way: Code = "download"
@@ -127,7 +134,7 @@ class OpenApplicationRequest(Applicant):
 class OpenRequestRequest(Body):
     """Art. 32: the public asks for data not in the open catalog."""
 
-    resource_id: Code
+    resource_id: Id
     name: Short
     contact: Short
 
@@ -135,7 +142,7 @@ class OpenRequestRequest(Body):
 class ObjectionRequest(Applicant):
     """Art. 32: an objection to the source's answer, reviewed by the center within 3 working days."""
 
-    case_id: Code
+    case_id: Id
     reason: Text
 
 
@@ -154,7 +161,7 @@ class RoleAssignRequest(Acting):
     """Art. 43 ¶2: who holds a department's registered role from now on."""
 
     role: Code
-    person_id: Code
+    person_id: Id
     name: Short | None = None
     email: Short | None = None
     mobile: Short | None = None
@@ -193,7 +200,7 @@ class YearRequest(Acting):
 
 
 class TokenRequest(Acting):
-    person_id: Code
+    person_id: Id
     days: int | None = Field(default=None, ge=1, le=366)
     label: Short = ""
 

@@ -16,7 +16,7 @@ from activities.catalog import abandon_catalog_update, current_version, get_reso
 from activities.correction import check_correction_report
 from activities.open_data import (
     begin_listing_review,
-    check_applicant,
+    check_open_application,
     record_open_request,
     register_open_application,
     undo_listing_review,
@@ -37,6 +37,7 @@ from models.requests import (
     OpenAttributeDisputeRequest,
     OpenRequestRequest,
     ShareStartRequest,
+    field_label,
 )
 from models.share import ShareRequestInput
 from models.types import utcnow
@@ -107,7 +108,7 @@ def parse_moment(value: str, field: str) -> datetime:
     try:
         moment = start_of_day(date.fromisoformat(value)) if len(value) == 10 else datetime.fromisoformat(value)
     except ValueError as err:
-        raise bad_input(f"{field}“{value}”格式错误，应为 YYYY-MM-DD 或 ISO 时间", field) from err
+        raise bad_input(f"{field_label(field)}“{value}”格式错误，应为 YYYY-MM-DD 或 ISO 时间", field) from err
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
@@ -249,7 +250,10 @@ async def start_open_application(
     services: Services, req: OpenApplicationRequest, given_id: str | None = None
 ) -> dict[str, Any]:
     process = BY_ROUTE["open-application"]
-    await db(check_applicant, req.id_type, req.id_number, req.contact)
+    # Everything checked before the case number is taken: a refused application uses none.
+    await db(lambda: check_open_application(
+        resource_id=req.resource_id, name=req.name, id_type=req.id_type, id_number=req.id_number,
+        contact=req.contact, scope=req.scope, purpose=req.purpose, access_way=req.access_way))
     case_id = await chosen_id(process, given_id)
     label = await db(register_open_application, case_id, resource_id=req.resource_id, name=req.name,
                      id_type=req.id_type, id_number=req.id_number, contact=req.contact, scope=req.scope,

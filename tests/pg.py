@@ -44,10 +44,12 @@ def _pg_bin(name: str) -> str | None:
 
 @dataclass
 class Cluster:
-    """A PostgreSQL of the tests' own; ``stop()`` takes it down (a fault test), as at the end."""
+    """A PostgreSQL of the tests' own; ``stop()`` takes it down (a fault test), as at the end, and
+    ``start()`` brings it back on the same data and port."""
 
     url: str
     stop: Callable[[], None]
+    start: Callable[[], None] = lambda: None
 
 
 @contextmanager
@@ -73,17 +75,20 @@ def throwaway_cluster() -> Iterator[Cluster]:
         shutil.chown(root, "postgres")
     subprocess.run([*run_as, initdb, "-D", str(data), "-A", "trust", "-U", "postgres"], check=True,
                    capture_output=True)
-    subprocess.run(
-        [*run_as, pg_ctl, "-D", str(data), "-l", str(root / "log"), "-w", "-o",
-         f"-p {port} -k {root} -h 127.0.0.1", "start"],
-        check=True, capture_output=True,
-    )
+
+    def start() -> None:
+        subprocess.run(
+            [*run_as, pg_ctl, "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+             f"-p {port} -k {root} -h 127.0.0.1", "start"],
+            check=True, capture_output=True,
+        )
 
     def stop() -> None:
         subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
 
+    start()
     try:
-        yield Cluster(f"postgresql://postgres@127.0.0.1:{port}/postgres", stop)
+        yield Cluster(f"postgresql://postgres@127.0.0.1:{port}/postgres", stop, start)
     finally:
         stop()
         shutil.rmtree(root, ignore_errors=True)

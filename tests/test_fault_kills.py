@@ -265,52 +265,38 @@ def open_grants(stack: FaultStack, cases: list[str]) -> int:
     return len(cases) - (written[0] if written else 0)
 
 
-def test_worker_killed_twice_with_cases_in_flight(faults: FaultStack) -> None:
+def kill_twice(faults: FaultStack, label: str, kill: Callable[[], None], restart: Callable[[], None]) -> None:
+    """20 cases; a kill -9 while every case is opening and another once approvals are under way,
+    each followed by a restart; then every case finishes once, nothing doubled (``rows``)."""
     began, answers, in_flight = time.monotonic(), Counter[int](), []
     cases = faults.start_cases(CASES)
     in_flight.append(open_grants(faults, cases))  # every case is opening: its first activities run
-    faults.kill9(faults.worker)
-    faults.start_worker()
+    kill()
+    restart()
     faults.wait_under_review(cases)
 
     thread, confirmed = faults.approve_all(cases, answers)
     _wait(lambda: confirmed() >= 5, "the first approvals", timeout=60)
     in_flight.append(open_grants(faults, cases))
-    faults.kill9(faults.worker)  # grants, closings and notices of the approved cases under way
+    kill()  # grants, closings and notices of the approved cases under way
     time.sleep(2)
-    faults.start_worker()
+    restart()
     thread.join(timeout=120)
     faults.settle(cases, answers)
 
     figures = rows(faults, cases)
-    print(f"\n[worker kill -9] cases={len(cases)} kills=2 open_at_each_kill={in_flight} "
+    print(f"\n[{label}] cases={len(cases)} kills=2 open_at_each_kill={in_flight} "
           f"completed={completed(faults, cases)} failed=0 {figures} "
           f"approval_answers={dict(answers)} seconds={time.monotonic() - began:.0f}")
     assert min(in_flight) >= 5 and in_flight[0] == CASES
+
+
+def test_worker_killed_twice_with_cases_in_flight(faults: FaultStack) -> None:
+    kill_twice(faults, "worker kill -9", lambda: faults.kill9(faults.worker), faults.start_worker)
 
 
 def test_dev_server_killed_and_restarted_on_the_same_file(faults: FaultStack) -> None:
-    began, answers, in_flight = time.monotonic(), Counter[int](), []
-    cases = faults.start_cases(CASES)
-    in_flight.append(open_grants(faults, cases))
-    faults.kill9(faults.server)
-    faults.start_server()  # same port, same --db-filename
-    faults.wait_under_review(cases)
-
-    thread, confirmed = faults.approve_all(cases, answers)
-    _wait(lambda: confirmed() >= 5, "the first approvals", timeout=60)
-    in_flight.append(open_grants(faults, cases))
-    faults.kill9(faults.server)
-    time.sleep(1)
-    faults.start_server()
-    thread.join(timeout=120)
-    faults.settle(cases, answers)
-
-    figures = rows(faults, cases)
-    print(f"\n[dev server kill -9] cases={len(cases)} kills=2 open_at_each_kill={in_flight} "
-          f"completed={completed(faults, cases)} failed=0 {figures} "
-          f"approval_answers={dict(answers)} seconds={time.monotonic() - began:.0f}")
-    assert min(in_flight) >= 5 and in_flight[0] == CASES
+    kill_twice(faults, "dev server kill -9", lambda: faults.kill9(faults.server), faults.start_server)  # same file
 
 
 def test_postgresql_stopped_30_seconds_while_cases_run(faults: FaultStack) -> None:

@@ -43,7 +43,7 @@ def decide(
     set_: Annotated[list[str], typer.Option("--set", help="数据项 KEY=VALUE，可重复")] = [],  # noqa: B006 - never mutated
     input_: Annotated[str | None, typer.Option("--input", help="数据项 JSON 文件（- 为标准输入）")] = None,
     decision_id: Annotated[str | None, typer.Option(
-        "--decision-id", help="决定编号：重新提交同一决定时用原编号，不会成为第二项决定（默认新生成）")] = None,
+        "--decision-id", help="决定编号（8–64 个字母、数字或 ._:-）：重新提交同一决定时用原编号，不会成为第二项决定（默认新生成）")] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """在案件中作出决定。
@@ -94,7 +94,13 @@ def inbox(
     例：pdw inbox --dept jyj
     """
     cases = call("GET", "/v1/inbox", query={"dept": dept}, as_=as_)
-    emit(cases, as_json, lambda: "\n".join(case_lines(cases)) or f"{dept} 目前没有待办案件")
+    emit(cases, as_json, lambda: "\n".join(case_lines(cases)) or f"{dept_name(dept, as_)}目前没有待办案件")
+
+
+def dept_name(code: str, as_: str | None) -> str:
+    """A department's name for a line to staff (its code if the list cannot say)."""
+    rows = call("GET", "/v1/departments", as_=as_)
+    return next((str(r.get("name")) for r in rows if r.get("code") == code), code)
 
 
 @app.command()

@@ -452,6 +452,8 @@ def test_hook_starts_a_case_once_per_idempotency_key_and_refuses_bad_signatures(
     found = _wait(lambda: [c for c in json.loads(stack.pdw("inbox", "--dept", "dsj", "--json").stdout)
                            if c["case_id"] == first["case_id"]], "the case in the center's inbox")
     assert found[0]["case_type"] == "share"
+    # An inbox with nothing in it names the department, not its code.
+    assert stack.pdw("inbox", "--dept", "dsjj").stdout.strip() == "县大数据发展管理局目前没有待办案件"
 
     with session() as s:
         before = s.exec(select(func.count()).select_from(ShareRequest)).one()

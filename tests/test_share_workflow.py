@@ -291,7 +291,7 @@ async def test_art20_2_silence_is_not_consent_the_silent_department_climbs_the_l
 async def test_art20_2_local_rule_either_department_may_ask_for_the_county(env, worker, asker) -> None:
     handle, dispute = await _refused_and_disputed(env, worker)
     state = await dispute.query("state")
-    assert any(f.startswith("本地规则") and "ask_county" in f for f in state["facts"])
+    assert any(f.startswith("本地规则") and "均可请求将争议报请县人民政府决定" in f for f in state["facts"])
     await _rejected(dispute, decision("ask_county", "wjj.maqiang", reasons="x"), "由争议双方")
     await _rejected(dispute, decision("ask_county", asker), "须写明理由（reasons）")
     await dispute.execute_update("decide", decision("ask_county", asker, reasons="分歧在于法定职责，请县政府决定"))

@@ -132,6 +132,61 @@ async def ensure_digest_schedule(client: Client, settings: Settings) -> None:
         pass
 
 
+GRANT_EXPIRY_SCHEDULE = "pdw-grant-expiry"
+
+
+async def ensure_grant_expiry_schedule(client: Client, settings: Settings) -> None:
+    """Art. 22: grantees hear before their grants expire; a daily Schedule, left alone if it exists."""
+    from temporalio.client import (
+        Schedule,
+        ScheduleActionStartWorkflow,
+        ScheduleAlreadyRunningError,
+        ScheduleOverlapPolicy,
+        SchedulePolicy,
+        ScheduleSpec,
+    )
+
+    try:
+        await client.create_schedule(
+            GRANT_EXPIRY_SCHEDULE,
+            Schedule(
+                action=ScheduleActionStartWorkflow("GrantExpiry", id=GRANT_EXPIRY_SCHEDULE, task_queue=settings.task_queue),
+                spec=ScheduleSpec(cron_expressions=[settings.grant_expiry_cron], time_zone_name="Asia/Shanghai"),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        pass
+
+
+PURGE_SCHEDULE = "pdw-applicants-purge"
+
+
+async def ensure_purge_schedule(client: Client, settings: Settings) -> None:
+    """个人信息保护法: applicants' personal data past its retention period is erased daily (the
+    ApplicantsPurge workflow); a Schedule left alone if it exists."""
+    from temporalio.client import (
+        Schedule,
+        ScheduleActionStartWorkflow,
+        ScheduleAlreadyRunningError,
+        ScheduleOverlapPolicy,
+        SchedulePolicy,
+        ScheduleSpec,
+    )
+
+    try:
+        await client.create_schedule(
+            PURGE_SCHEDULE,
+            Schedule(
+                action=ScheduleActionStartWorkflow("ApplicantsPurge", id=PURGE_SCHEDULE, task_queue=settings.task_queue),
+                spec=ScheduleSpec(cron_expressions=[settings.purge_cron], time_zone_name="Asia/Shanghai"),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        pass
+
+
 async def wait_for_server(settings: Settings, timeout: float = 60) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -201,6 +256,8 @@ async def run_dev(settings: Settings) -> None:
         client = await connect(settings)
         await keep_closed_cases(client, settings.namespace)
         await ensure_digest_schedule(client, settings)
+        await ensure_purge_schedule(client, settings)
+        await ensure_grant_expiry_schedule(client, settings)
         db = "SQLite " + str(settings.home / "pdw.db") if not settings.database_url else "PostgreSQL"
         print(
             f"pdw 开发环境已启动\n"
@@ -296,6 +353,8 @@ def setup_command(seed: bool, admin: str | None, dev_tokens: bool) -> dict[str, 
         client = await connect(settings)
         added = await register_search_attributes(client, settings.namespace)
         await ensure_digest_schedule(client, settings)
+        await ensure_purge_schedule(client, settings)
+        await ensure_grant_expiry_schedule(client, settings)
         return added
 
     try:
@@ -303,6 +362,8 @@ def setup_command(seed: bool, admin: str | None, dev_tokens: bool) -> dict[str, 
     except RuntimeError as err:
         raise SystemExit(f"错误：无法连接 Temporal 服务 {settings.temporal_address}：请检查 PDW_TEMPORAL_ADDRESS") from err
     result["digest_schedule"] = True
+    result["purge_schedule"] = True  # 个人信息保护法
+    result["grant_expiry_schedule"] = True  # Art. 22
     if admin:
         actor = sync_db(auth.resolve_actor, admin)
         if actor.dept_kind != "center":

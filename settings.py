@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     webhook_url: str | None = None  # a DingTalk-style custom robot: https://…/robot/send?access_token=…
     webhook_secret: str | None = None  # 加签 secret
     digest_cron: str = "30 8 * * *"  # leaders' daily digest, Asia/Shanghai, sent on working days
+    # Art. 22: each grantee hears this many working days before a grant expires, once, with how to
+    # renew it; the pdw-grant-expiry Schedule looks daily (Asia/Shanghai).
+    grant_expiry_notice_working_days: int = 10
+    grant_expiry_cron: str = "0 9 * * *"
     # The API: each calling system's key id with its secret and the departments it is bound to;
     # signed requests older than the window are refused.
     hook_keys: dict[str, HookKey] = Field(default_factory=dict)
@@ -73,6 +77,27 @@ class Settings(BaseSettings):
     token_days: int = 90
     # Art. 32: public requests for a dataset not in the open catalog that start the source's review.
     open_request_threshold: int = 5
+    # Art. 32 counts people: the secret of the keyed hash (HMAC-SHA256) of a requester's identity
+    # number. Every API replica needs the same one, kept apart from the database; never change it
+    # while requests are being counted. Unset: $PDW_HOME/person-key, written on first use (dev).
+    person_key: str | None = None
+    # The public routes (issue 12): requests per client address and window, counted in the database
+    # so API replicas share them; receipt reads are counted apart. Behind a proxy, the header it
+    # sets with the client's address (e.g. "X-Forwarded-For": its first address is taken).
+    public_rate_limit: int = 20
+    receipt_rate_limit: int = 60
+    public_rate_window_seconds: int = 60
+    public_client_header: str | None = None
+    # Applicants' SMS notices: a gateway webhook taking a JSON POST {"mobile", "text"}; signed with
+    # X-Pdw-Timestamp / X-Pdw-Signature (HMAC-SHA256) when a secret is set. Unset: no SMS is sent.
+    sms_url: str | None = None
+    sms_secret: str | None = None
+    # 个人信息保护法: days after a case closed that applicants' names, identity numbers and contacts
+    # are kept, per kind; then the daily purge (pdw-applicants-purge) erases them.
+    retention_application_days: int = 180
+    retention_request_days: int = 180
+    retention_objection_days: int = 180
+    purge_cron: str = "0 3 * * *"  # Asia/Shanghai
     log_level: str = "INFO"
     # Payload encryption (codec.py, docs/operations.md): every key still needed to read old
     # histories, by id; new payloads use codec_key_id (or the only key). Empty: the key file

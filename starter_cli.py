@@ -11,7 +11,19 @@ import sys
 
 import typer
 
-from commands import audit, auth, calendar, cases, catalog, correction, dept, local, notices, share
+from commands import (
+    applicants,
+    audit,
+    auth,
+    calendar,
+    cases,
+    catalog,
+    correction,
+    dept,
+    local,
+    notices,
+    share,
+)
 from commands import open as open_data
 from commands._client import PdwGroup, plain_coercion
 
@@ -43,14 +55,16 @@ for group, name in (
     (dept.app, "dept"),
     (calendar.app, "calendar"),
     (notices.app, "notices"),
+    (applicants.app, "applicants"),
     (auth.token_app, "token"),
     (audit.app, "audit"),
+    (cases.case_app, "case"),
 ):
     app.add_typer(group, name=name)
 # Cases first, then the processes, the records, the account, and the local administration.
-PdwGroup.order = ("show", "decide", "inbox", "overdue", "stuck", "catalog-update", "share", "dispute", "correction",
-                  "open", "catalog", "grant", "dept", "calendar", "notices", "audit", "login", "logout", "token", "dev",
-                  "setup", "hook")
+PdwGroup.order = ("show", "decide", "case", "inbox", "overdue", "stuck", "catalog-update", "share", "dispute", "correction",
+                  "open", "catalog", "grant", "dept", "calendar", "notices", "applicants", "audit", "login", "logout",
+                  "token", "dev", "setup", "hook")
 
 
 def main() -> None:

@@ -14,25 +14,32 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import (
+    applicants,
     calendar,
     calendar_change,
     cases,
     catalog,
+    catalog_register,
     correction,
     dispute,
+    grants,
     notices,
     open_data,
     share,
+    transfer,
 )
 from activities.failures import BadDataInterceptor
 from codec import CodecConfigError
 from logs import configure_logging
 from runtime import connect, exit_now
 from settings import Settings, get_settings
+from workflows.applicants import ApplicantsPurgeWorkflow
 from workflows.calendar_change import CalendarChangeWorkflow
+from workflows.catalog_register import CatalogRegistrationWorkflow
 from workflows.catalog_update import CatalogUpdateWorkflow
 from workflows.correction import DataCorrectionWorkflow
 from workflows.dispute import DisputeWorkflow
+from workflows.grant_expiry import GrantExpiryWorkflow
 from workflows.notice_delivery import DailyDigestWorkflow, NoticeDeliveryWorkflow
 from workflows.open_listing import OpenListingReviewWorkflow
 from workflows.open_review import RestrictedOpenReviewWorkflow
@@ -40,6 +47,7 @@ from workflows.share import ShareApprovalWorkflow
 
 WORKFLOWS = [
     CatalogUpdateWorkflow,
+    CatalogRegistrationWorkflow,
     ShareApprovalWorkflow,
     DisputeWorkflow,
     DataCorrectionWorkflow,
@@ -48,6 +56,8 @@ WORKFLOWS = [
     NoticeDeliveryWorkflow,
     DailyDigestWorkflow,
     CalendarChangeWorkflow,
+    ApplicantsPurgeWorkflow,
+    GrantExpiryWorkflow,
 ]
 ACTIVITIES: list[Callable[..., Any]] = [
     calendar.compute_deadline,
@@ -64,9 +74,15 @@ ACTIVITIES: list[Callable[..., Any]] = [
     catalog.check_catalog_elements,
     catalog.update_catalog_case,
     catalog.publish_catalog_changes,
+    catalog_register.open_catalog_registration,
+    catalog_register.update_catalog_registration,
+    catalog_register.publish_new_entry,
+    transfer.check_transfer,
+    transfer.record_transfer,
     share.open_share_case,
     share.write_grant,
     share.close_share_case,
+    share.record_provision,
     dispute.open_dispute_case,
     dispute.close_dispute_case,
     open_data.open_open_application,
@@ -78,6 +94,9 @@ ACTIVITIES: list[Callable[..., Any]] = [
     notices.deliver_notice,
     notices.mark_notice_failed,
     notices.daily_digest,
+    applicants.tell_applicants,
+    applicants.purge_applicants_daily,
+    grants.send_grant_expiry_notices,
 ]
 
 log = structlog.get_logger("pdw.worker")

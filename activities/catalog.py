@@ -138,13 +138,20 @@ def publish_version(s: Session, req: PublishRequest) -> int:
     previous.is_current = False
     s.add(previous)
     s.flush()
-    elements = previous.elements_only().model_copy(update=req.changes)
+    # Validated, not copied: the changes come through the workflow as JSON (a 保密审查 date as text).
+    elements = CatalogElements.model_validate({**previous.elements_only().model_dump(), **req.changes})
+    if elements.open_attribute != "forbidden":  # Art. 29: a ground is kept only while the data is forbidden
+        elements.forbidden_ground = None
     version = CatalogVersion(
         **elements.model_dump(), resource_id=resource.id, version=previous.version + 1, is_current=True,
         approved_at=req.approved_at, case_id=req.case_id,
     )
     s.add(version)
-    resource.current_version = version.version
+    # What share and correction requests are checked against follows the entry in force (Art. 16, 20),
+    # and so does who they go to: the owner is the 提供单位 (Art. 10). Cases already running stay with
+    # the department that holds them unless the center transfers them (workflows/transfer.py).
+    resource.current_version, resource.items, resource.share_modes = version.version, version.items, version.share_modes
+    resource.owner_code = version.provider_code
     s.add(resource)
     log.info("catalog_version_published", case_id=req.case_id, resource=req.resource_id, version=version.version)
     return version.version

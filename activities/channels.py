@@ -64,3 +64,36 @@ def send_webhook(settings: Settings, title: str, text: str, at_mobiles: list[str
         raise ChannelError(f"webhook: {err}") from err
     if answer.get("errcode", 0) != 0:
         raise ChannelError(f"webhook errcode {answer.get('errcode')}: {answer.get('errmsg')}")
+
+
+def sms_sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The SMS gateway's signature: hex HMAC-SHA256 of ``timestamp + "\\n" + body`` keyed by the secret."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"\n" + body, hashlib.sha256).hexdigest()
+
+
+def send_sms(settings: Settings, mobile: str, text: str) -> None:
+    """Post one text message to the SMS gateway's webhook: JSON ``{"mobile", "text"}``, signed when a
+    secret is set (X-Pdw-Timestamp, X-Pdw-Signature). Any 2xx answer not saying otherwise is taken;
+    a JSON answer with ``ok: false`` or a non-zero ``errcode``/``code`` is a failure."""
+    if not settings.sms_url:
+        raise ChannelError("未配置 PDW_SMS_URL")
+    body = json.dumps({"mobile": mobile, "text": text}, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if settings.sms_secret:
+        ts = str(int(time.time()))
+        headers.update({"X-Pdw-Timestamp": ts, "X-Pdw-Signature": sms_sign(settings.sms_secret, ts, body)})
+    request = urllib.request.Request(settings.sms_url, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            raw = response.read()
+    except OSError as err:  # refused, timed out, an HTTP error status: the message never names the mobile
+        raise ChannelError(f"sms gateway: {type(err).__name__}") from err
+    try:
+        answer = json.loads(raw) if raw else {}
+    except ValueError:
+        answer = {}
+    fine = (0, "0", "OK", "ok", None)
+    if isinstance(answer, dict) and (answer.get("ok") is False or answer.get("errcode") not in fine
+                                     or answer.get("code") not in fine):
+        raise ChannelError(f"sms gateway refused: {answer.get('errmsg') or answer.get('message') or answer}")
+

@@ -22,6 +22,7 @@ def open_dispute_case(inp: DisputeInput) -> DisputeOpened:
     try:
         with session() as s:
             resource = get_resource(s, inp.resource_id)
+            entry = current_version(s, resource.id)
             parties = {code: get_department(s, code).name for code in inp.parties}
             the_center, county = dept_of_kind(s, "center"), dept_of_kind(s, "county_gov")
             experts = dept_of_kind(s, "expert_committee")
@@ -39,7 +40,7 @@ def open_dispute_case(inp: DisputeInput) -> DisputeOpened:
                 parties={**parties, the_center.code: the_center.name, county.code: county.name,
                          experts.code: experts.name},
                 center_code=the_center.code, county_code=county.code, expert_code=experts.code,
-                current_open_attribute=current_version(s, resource.id).open_attribute,
+                current_open_attribute=entry.open_attribute, current_forbidden_ground=entry.forbidden_ground,
             )
     except StoreError as err:
         raise ApplicationError(str(err), type="BadInput", non_retryable=True) from err

@@ -26,12 +26,13 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import SHANGHAI, load_calendar
-from activities.channels import send_email, send_webhook
+from activities.channels import ChannelError, send_email, send_sms, send_webhook
 from activities.store import StoreError, dept_of_kind, get_department, holders, insert_ignore, session
 from models.cases import LEVEL_ESCALATED, LEVEL_ZH
 from models.departments import ROLE_ZH, Department, DeptKind, Person, PersonRole
 from models.notices import CaseNotice, LadderNotice, Notice
 from models.processes import CASE_TYPE_ZH
+from models.receipts import APPLICANT_ROLE, PublicReceipt
 from models.types import utcnow
 from settings import get_settings
 
@@ -234,19 +235,34 @@ def deliver_notice(notice_id: int) -> str:
         if row is None or row.status == "sent":
             return "sent"
         channel, address, subject, body = row.channel, row.address, row.subject, row.body
+        if row.role == APPLICANT_ROLE:  # the outbox names the receipt; the contact is looked up now
+            receipt = s.get(PublicReceipt, row.person_id)
+            address = receipt.contact if receipt is not None and receipt.purged_at is None else None
+            if not address:  # erased after its retention period (个人信息保护法): nothing to send to
+                row.status, row.error = "failed", "联系方式已按保存期限删除，未发送"
+                s.add(row)
+                return "failed"
     try:
         if channel == "email":
             send_email(settings, address or "", subject, body)
         elif channel == "webhook":
             send_webhook(settings, subject, body, [address] if address else [])
+        elif channel == "sms":
+            send_sms(settings, address or "", body)
     except Exception as err:
         with session() as s:
             row = s.get(Notice, notice_id)
             assert row is not None
-            row.attempts, row.error = row.attempts + 1, f"{type(err).__name__}: {err}"[:500]
+            error = f"{type(err).__name__}: {err}"
+            applicant = row.role == APPLICANT_ROLE
+            if applicant and address:  # an applicant's contact never reaches the outbox
+                error = error.replace(address, "***")
+            row.attempts, row.error = row.attempts + 1, error[:500]
             s.add(row)
         log.warning("notice_delivery_failed", case_id=row.case_id, notice_id=notice_id, channel=channel,
                     attempt=row.attempts)
+        if applicant:  # nor the activity's failure (history, worker log): the masked line, no cause
+            raise ChannelError(error[:500]) from None
         raise
     with session() as s:
         row = s.get(Notice, notice_id)

@@ -3,7 +3,12 @@ written here and read nowhere else; nothing here logs it."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import time
 from datetime import date, datetime
+from functools import lru_cache
 
 import structlog
 from sqlmodel import Session, SQLModel, col, func, select
@@ -20,11 +25,12 @@ from activities.store import (
     session,
     update_case_record,
 )
-from models.catalog import OPEN_ATTRIBUTES, DataResource
+from models.catalog import OPEN_ATTRIBUTES, DataResource, forbidden_ground_zh
 from models.identity import contact_problem, id_number_problem, normalise_id_number
 from models.open_data import (
     ACCESS_WAYS,
     ID_TYPES,
+    OTHER_WAY,
     ListingObjection,
     ListingReview,
     ListingReviewInput,
@@ -36,6 +42,7 @@ from models.open_data import (
     OpenRequest,
     masked,
 )
+from settings import get_settings
 
 log = structlog.get_logger("pdw.activities")
 TABLES: dict[str, type[SQLModel]] = {"open_application": OpenApplication, "listing_review": ListingReview}
@@ -64,9 +71,26 @@ def check_applicant(id_type: str, id_number: str, contact: str) -> tuple[str, st
     return normalise_id_number(id_type, id_number), _valid_contact(contact)
 
 
+def check_access_way(access_way: str, note: str | None) -> str | None:
+    """Art. 31: one of its four ways; the other way (（四）法律、法规、规章和国家规定的其他方式) must
+    be described, and only it takes a description. Returns the description, trimmed."""
+    if access_way not in ACCESS_WAYS:
+        raise StoreError(
+            f"获取方式（access_way）“{access_way}”无效，应为：{'、'.join(f'{k}（{v}）' for k, v in ACCESS_WAYS.items())}（第三十一条）"
+        )
+    note = (note or "").strip() or None
+    if access_way == OTHER_WAY and note is None:
+        raise StoreError("获取方式为 other（法律、法规、规章和国家规定的其他方式）时，须在获取方式说明（access_way_note）"
+                         "中写明具体方式及其依据（第三十一条第（四）项）")
+    if access_way != OTHER_WAY and note is not None:
+        raise StoreError(f"获取方式说明（access_way_note）仅在获取方式为 other（其他方式）时填写；"
+                         f"{access_way}（{ACCESS_WAYS[access_way]}）无须说明（第三十一条）")
+    return note
+
+
 def check_open_application(
     *, resource_id: str, name: str, id_type: str, id_number: str, contact: str, scope: str, purpose: str,
-    access_way: str,
+    access_way: str, access_way_note: str | None = None,
 ) -> tuple[str, str, str]:
     """Everything an application for open data is checked for, writing nothing: the start checks it
     before it takes a case number. Returns the name, identity number and contact, normalised."""
@@ -75,10 +99,7 @@ def check_open_application(
     contact = _required(contact, "contact", "联系方式", "第二十八条")
     _required(scope, "scope", "使用范围", "第二十八条第二款")
     _required(purpose, "purpose", "使用用途", "第二十八条第二款")
-    if access_way not in ACCESS_WAYS:
-        raise StoreError(
-            f"获取方式（access_way）“{access_way}”无效，应为：{'、'.join(f'{k}（{v}）' for k, v in ACCESS_WAYS.items())}（第三十一条）"
-        )
+    check_access_way(access_way, access_way_note)
     id_number, contact = check_applicant(id_type, id_number, contact)
     with session() as s:
         get_resource(s, resource_id)
@@ -87,13 +108,13 @@ def check_open_application(
 
 def register_open_application(
     case_id: str, *, resource_id: str, name: str, id_type: str, id_number: str, contact: str, scope: str,
-    purpose: str, access_way: str,
+    purpose: str, access_way: str, access_way_note: str | None = None,
 ) -> str:
     """Check and record an application for open data (Art. 28 ¶2, Art. 31); returns its masked label."""
     name, id_number, contact = check_open_application(
         resource_id=resource_id, name=name, id_type=id_type, id_number=id_number, contact=contact, scope=scope,
-        purpose=purpose, access_way=access_way)
-    scope, purpose = scope.strip(), purpose.strip()
+        purpose=purpose, access_way=access_way, access_way_note=access_way_note)
+    scope, purpose, note = scope.strip(), purpose.strip(), check_access_way(access_way, access_way_note)
     label = masked(name, id_type, id_number)
     with session() as s:
         insert_ignore(
@@ -101,7 +122,7 @@ def register_open_application(
             OpenApplication,
             {"case_id": case_id, "resource_id": resource_id, "applicant_name": name, "id_type": id_type,
              "id_number": id_number, "contact": contact, "applicant_label": label, "scope": scope,
-             "purpose": purpose, "access_way": access_way},
+             "purpose": purpose, "access_way": access_way, "access_way_note": note},
             ["case_id"],
         )
     return label
@@ -114,7 +135,7 @@ def _parties(s: Session, resource_id: str, *, with_city: bool = True) -> OpenCas
     city = dept_of_kind(s, "city_bureau") if with_city else None
     entry = current_version(s, resource_id)
     return OpenCaseOpened(
-        open_attribute=entry.open_attribute, resource_name=entry.name, source_code=source.code,
+        open_attribute=entry.open_attribute, forbidden_ground=entry.forbidden_ground, resource_name=entry.name, source_code=source.code,
         source_name=source.name, center_code=the_center.code, center_name=the_center.name,
         city_code=city.code if city else "", city_name=city.name if city else "",
     )
@@ -182,36 +203,101 @@ def save_listing_objection(o: ObjectionRecord) -> None:
         s.add(row)
 
 
-def record_open_request(resource_id: str, name: str, contact: str) -> tuple[int, str | None]:
-    """Art. 32: count a public request for data not in the open catalog. Returns how many requests
-    wait for the source's review, and the review already under way for it, if any."""
-    _required(name, "name", "申请人名称", "第三十二条")
-    _valid_contact(_required(contact, "contact", "联系方式", "第三十二条"))
+@lru_cache
+def _person_secret(configured: str | None, home: str) -> bytes:
+    """PDW_PERSON_KEY, else the dev key file $PDW_HOME/person-key (written once, owner-only; two
+    processes starting at once read the one that won)."""
+    if configured:
+        return configured.encode()
+    path = os.path.join(home, "person-key")
+    os.makedirs(home, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(os.urandom(32).hex())
+    for _ in range(50):  # another process may have created the file and not yet written it
+        with open(path, encoding="ascii") as key_file:
+            secret = key_file.read().strip()
+        if secret:
+            break
+        time.sleep(0.01)
+    if not secret:
+        raise StoreError(f"计数密钥文件 {path} 为空：请设置 PDW_PERSON_KEY 或删除该文件后重试")
+    return secret.encode()
+
+
+def requester_key(id_type: str, id_number: str) -> str:
+    """Art. 32: who a person is when requests are counted, without keeping who: HMAC-SHA256 of the id
+    type and the normalised number under this server's secret (a bare hash of an identity number is
+    reversed by trying every birth date). Check the number first (check_applicant)."""
+    settings = get_settings()
+    message = f"{id_type}\x1f{normalise_id_number(id_type, id_number)}".encode()
+    secret = _person_secret(settings.person_key, str(settings.home))
+    return "h1-" + hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _waiting_people(s: Session, resource_id: str) -> int:
+    """Art. 32: how many people asked for the data since its last review, each counted once."""
+    return s.exec(select(func.count(func.distinct(OpenRequest.person_key))).where(
+        OpenRequest.resource_id == resource_id, col(OpenRequest.review_case_id).is_(None))).one()
+
+
+def _open_review(s: Session, resource_id: str) -> str | None:
+    return s.exec(select(ListingReview.case_id).where(ListingReview.resource_id == resource_id,
+                                                      col(ListingReview.closed_at).is_(None))).first()
+
+
+def record_open_request(resource_id: str, name: str, id_type: str, id_number: str,
+                        contact: str) -> tuple[int, str | None]:
+    """Art. 32: count a public request for data not in the open catalog (未开放). Returns how many
+    people wait for the source's review, and the review already under way for it, if any. The same
+    person (identity number) asking again in the same round adds nothing; bad input writes nothing."""
+    name = _required(name, "name", "申请人名称", "第三十二条")
+    id_number = _required(id_number, "id_number", "证件号码", "第三十二条")
+    _required(contact, "contact", "联系方式", "第三十二条")
+    id_number, contact = check_applicant(id_type, id_number, contact)
+    key = requester_key(id_type, id_number)
     with session() as s:
         entry = current_version(s, get_resource(s, resource_id).id)
-        if entry.open_attribute != "forbidden":
+        if entry.open_attribute == "forbidden":
+            raise StoreError(f"数据资源 {resource_id} 为禁止开放类数据，不予开放（{forbidden_ground_zh(entry.forbidden_ground)}）")
+        if entry.open_attribute != "unopened":
             raise StoreError(
                 f"数据资源 {resource_id} 已列入开放目录（{OPEN_ATTRIBUTES[entry.open_attribute]}）："
                 "受限开放的数据请用 pdw open apply 申请，无条件开放的可直接获取（第二十八条）"
             )
-        open_review = s.exec(
-            select(ListingReview.case_id).where(ListingReview.resource_id == resource_id,
-                                                ListingReview.closed_at.is_(None))  # type: ignore[union-attr]
-        ).first()
-        # Art. 32 counts the public's requests: the same person asking again is not another request.
+        open_review = _open_review(s, resource_id)
         again = s.exec(select(OpenRequest.id).where(
-            OpenRequest.resource_id == resource_id, OpenRequest.contact == contact.strip(),
+            OpenRequest.resource_id == resource_id, OpenRequest.person_key == key,
             col(OpenRequest.review_case_id).is_(None) if open_review is None
             else OpenRequest.review_case_id == open_review)).first()
         if again is None:
-            s.add(OpenRequest(resource_id=resource_id, requester_name=name.strip(), contact=contact.strip(),
+            s.add(OpenRequest(resource_id=resource_id, requester_name=name, contact=contact, person_key=key,
                               review_case_id=open_review))
             s.flush()
-        waiting = s.exec(
-            select(func.count()).select_from(OpenRequest).where(
-                OpenRequest.resource_id == resource_id, OpenRequest.review_case_id.is_(None))  # type: ignore[union-attr]
-        ).one()
-    return waiting, open_review
+        return _waiting_people(s, resource_id), open_review
+
+
+def count_refused_application(case_id: str) -> tuple[int, str | None] | None:
+    """Art. 32: an application for data not yet in the open catalog (未开放) is refused (Art. 28) and
+    stands as a request for the data's listing, counted with ``open request``s, one per person.
+    Recorded once per application (keyed by its case id: a retried start counts nothing twice);
+    None if the data is not unopened. Returns the waiting people and the review under way, if any."""
+    with session() as s:
+        app = s.get(OpenApplication, case_id)
+        if app is None:
+            raise NotFoundError(f"申请 {case_id} 未登记")
+        if current_version(s, app.resource_id).open_attribute != "unopened":
+            return None
+        open_review = _open_review(s, app.resource_id)
+        insert_ignore(s, OpenRequest, {
+            "resource_id": app.resource_id, "requester_name": app.applicant_name, "contact": app.contact,
+            "person_key": requester_key(app.id_type, app.id_number or ""), "review_case_id": open_review,
+            "application_case_id": case_id, "requested_at": app.applied_at}, ["application_case_id"])
+        return _waiting_people(s, app.resource_id), open_review
 
 
 def begin_listing_review(resource_id: str, case_id: str, count: int) -> bool:

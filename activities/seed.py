@@ -4,6 +4,7 @@ people (Art. 43), and a dozen catalog entries (Art. 10). People and addresses ar
 from __future__ import annotations
 
 import zlib
+from datetime import date
 
 from sqlmodel import select
 
@@ -47,18 +48,18 @@ ROLES = ["first_responsible", "leader_in_charge", "daily_admin"]
 CATALOG: list[tuple[str, str, str, str, str, str, str, str, str | None, str | None]] = [
     ("RES-GAJ-001", "gaj", "户籍人口基本信息", "姓名、公民身份号码、户籍地址、户别", "JSON", "restricted", "forbidden",
      "daily", "含个人身份信息，仅供履职核验", "《中华人民共和国个人信息保护法》第三十四条"),
-    ("RES-GAJ-002", "gaj", "机动车登记信息", "号牌号码、车辆类型、登记日期", "JSON", "restricted", "forbidden",
+    ("RES-GAJ-002", "gaj", "机动车登记信息", "号牌号码、车辆类型、登记日期", "JSON", "restricted", "unopened",
      "daily", "涉及车辆所有人信息", "《中华人民共和国道路交通安全法》"),
     ("RES-JYJ-001", "jyj", "中小学校基本信息", "学校名称、地址、办学类型、在校生数", "CSV", "unconditional",
      "unconditional", "yearly", None, None),
-    ("RES-JYJ-002", "jyj", "学生学籍信息", "学籍号、姓名、就读学校、年级", "JSON", "restricted", "forbidden",
+    ("RES-JYJ-002", "jyj", "学生学籍信息", "学籍号、姓名、就读学校、年级", "JSON", "restricted", "unopened",
      "monthly", "含未成年人个人信息", "《中华人民共和国未成年人保护法》第七十二条"),
     ("RES-SCJGJ-001", "scjgj", "市场主体登记信息", "统一社会信用代码、名称、法定代表人、住所、经营范围", "JSON",
      "unconditional", "unconditional", "realtime", None, None),
     ("RES-SCJGJ-002", "scjgj", "食品经营许可信息", "许可证编号、经营者名称、经营项目、有效期", "JSON",
      "unconditional", "restricted", "daily", None, None),
     ("RES-RSJ-001", "rsj", "社会保险参保信息", "姓名、公民身份号码、参保险种、参保状态", "JSON", "restricted",
-     "forbidden", "monthly", "含个人社保信息", "《社会保险法》第八十一条"),
+     "unopened", "monthly", "含个人社保信息", "《社会保险法》第八十一条"),
     ("RES-WJJ-001", "wjj", "医疗机构执业登记信息", "机构名称、类别、诊疗科目、地址", "CSV", "unconditional",
      "unconditional", "quarterly", None, None),
     ("RES-WJJ-002", "wjj", "出生医学证明信息", "新生儿姓名、出生日期、出生地点、母亲身份号码", "JSON", "restricted",
@@ -75,6 +76,14 @@ CATALOG: list[tuple[str, str, str, str, str, str, str, str, str | None, str | No
 NOT_COLLECTED = {"RES-ZJJ-001", "RES-WJJ-002"}
 # Art. 16: modes a resource offers, where not all three.
 SHARE_MODES = {"RES-GAJ-001": ["verification", "query"], "RES-RSJ-001": ["verification", "query"]}
+# Art. 29: the ground each forbidden entry was classed on; the other entries outside the open scope
+# are "unopened" (未开放), which the public may ask to have listed (Art. 32).
+FORBIDDEN_GROUNDS = {"RES-GAJ-001": "secret_or_privacy", "RES-WJJ-002": "secret_or_privacy", "RES-ZRZYJ-001": "law"}
+
+
+def secrecy_reviewer(owner: str) -> str:
+    """Art. 39: each demo entry's 保密审查 was done by its department's daily administrator."""
+    return next(people[2][1] for code, _, _, people in DEPARTMENTS if code == owner)
 
 
 def seed_demo_county() -> tuple[int, int]:
@@ -103,20 +112,19 @@ def seed_demo_county() -> tuple[int, int]:
                     s.add(RoleAssignment(dept_code=code, role=role, person_id=pid, note="示例县初始备案"))
         s.flush()
         for rid, owner, name, content, enc, share, open_, freq, reason, basis in CATALOG:
-            resource = {
-                "id": rid,
-                "owner_code": owner,
-                "current_version": 1,
-                "collected": rid not in NOT_COLLECTED,
-                "items": content.split("、"),
-                "share_modes": SHARE_MODES.get(rid, ["verification", "query", "batch"]),
-            }
+            items = content.split("、")
+            modes = SHARE_MODES.get(rid, ["verification", "query", "batch"])
+            resource = {"id": rid, "owner_code": owner, "current_version": 1, "collected": rid not in NOT_COLLECTED,
+                        "items": items, "share_modes": modes}
             if insert_ignore(s, DataResource, resource, ["id"]):
                 s.add(
                     CatalogVersion(
                         resource_id=rid, version=1, is_current=True, name=name, content=content,
                         encoding_format=enc, provider_code=owner, share_attribute=share, open_attribute=open_,
                         update_frequency=freq, share_reason=reason, share_basis=basis,
+                        forbidden_ground=FORBIDDEN_GROUNDS.get(rid), items=items, share_modes=modes,
+                        secrecy_reviewer=secrecy_reviewer(owner), secrecy_reviewed_on=date(2026, 1, 5),
+                        secrecy_conclusion="no_state_secret",
                     )
                 )
     return len(DEPARTMENTS), len(CATALOG)

@@ -31,6 +31,7 @@ from models.share import (
     SHARE_MODES,
     Grant,
     GrantRequest,
+    Provision,
     ShareCaseOpened,
     ShareClosing,
     ShareRequest,
@@ -96,6 +97,7 @@ def open_share_case(inp: ShareRequestInput) -> ShareCaseOpened:
                     "source_code": source.code, "items": inp.items, "purpose": inp.purpose, "scope": inp.scope,
                     "mode": inp.mode, "months": inp.months, "share_attribute": entry.share_attribute,
                     "collected": resource.collected, "status": "under_review",
+                    "renews_grant_id": inp.renews_grant_id,
                 },
                 ["case_id"],
             )
@@ -117,6 +119,22 @@ def write_grant(req: GrantRequest) -> int:
     log.info("grant_written", case_id=req.case_id, grant_id=grant.id, grantee=req.grantee_code)
     assert grant.id is not None
     return grant.id
+
+
+@activity.defn
+def record_provision(p: Provision) -> None:
+    """Art. 20: the source provided the data it agreed to provide; from now on the resource counts
+    as collected (归集), so later requests for it are approved as collected data. A retry, or a
+    resource another case already marked, changes nothing."""
+    with session() as s:
+        resource = s.get(DataResource, p.resource_id)
+        if resource is None:
+            raise ApplicationError(f"数据资源 {p.resource_id} 不在目录中", type="BadInput", non_retryable=True)
+        if not resource.collected:
+            resource.collected = True
+            s.add(resource)
+            log.info("resource_collected", case_id=p.case_id, resource_id=p.resource_id, by=p.person_id)
+    update_case_record(ShareRequest, p.case_id, {"provided_at": p.provided_at})
 
 
 @activity.defn

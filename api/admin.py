@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from api.deps import Cred, DeptPath, RowId, Svc, staff_only
 from api.errors import PROBLEMS
 from models.requests import (
+    Acting,
     DigestRequest,
     OverrideRequest,
     RetryRequest,
@@ -20,7 +21,7 @@ from models.requests import (
     TokenRevokeRequest,
     YearRequest,
 )
-from service import admin, audit, auth
+from service import admin, audit, auth, receipts
 from service.context import db
 
 router = APIRouter(prefix="/v1", responses=PROBLEMS)
@@ -76,3 +77,8 @@ async def revoke_token(token_id: RowId, body: TokenRevokeRequest, cred: Cred) ->
 @router.get("/audit/verify", summary="核验审计链：是否有审计记录被改动、删除或插入")
 async def verify_audit(cred: Cred) -> dict[str, Any]:
     return await db(audit.verify, (await staff_only(cred)).person())
+
+
+@router.post("/applicants/purge", summary="删除超过保存期限的申请人个人信息（个人信息保护法；只保留脱敏标识）")
+async def purge_applicants(body: Acting, cred: Cred, services: Svc) -> dict[str, Any]:
+    return await receipts.purge(services, (await staff_only(cred, body.as_)).person())

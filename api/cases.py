@@ -9,17 +9,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import AsParam, CaseId, Cred, Credential, DeptQuery, Svc, audit_system_call, person
+from api.deps import AsParam, CaseId, Cred, Credential, DeptQuery, RowId, Svc, audit_system_call, person
 from api.errors import PROBLEMS
 from models.processes import BY_ROUTE
 from models.requests import (
+    CatalogRegisterRequest,
     CatalogUpdateRequest,
     CorrectionRequest,
     DecisionRequest,
+    GrantRenewRequest,
     OpenAttributeDisputeRequest,
     ShareStartRequest,
+    TransferRequest,
 )
-from service import cases, lists, starts
+from service import cases, catalog, grants, lists, starts
 from service.auth import Principal
 from service.context import Services, db
 from service.idempotency import Start, idempotent_start
@@ -29,9 +32,10 @@ CaseStarted = dict[str, Any]
 
 
 async def started(services: Services, request: Request, cred: Credential, principal: Principal, route: str,
-                  start: Start) -> JSONResponse:
-    """201 with the new case, or 200 with the case an earlier start under the same key opened."""
-    digest = hashlib.sha256(await request.body()).hexdigest()[:16]
+                  start: Start, about: str = "") -> JSONResponse:
+    """201 with the new case, or 200 with the case an earlier start under the same key opened.
+    ``about``: what the path names (a grant renewed), so one key cannot name two requests."""
+    digest = hashlib.sha256(about.encode() + await request.body()).hexdigest()[:16]
     # An anonymous caller's key is scoped by its body too: nobody learns another's case by its key.
     scope = cred.key_id or (f"person:{principal.actor.person_id}" if principal.actor else f"public:{digest}")
     result, new = await idempotent_start(services, scope, request.headers.get("idempotency-key"),
@@ -48,11 +52,27 @@ async def start_catalog_update(body: CatalogUpdateRequest, request: Request, cre
                          lambda cid: starts.start_catalog_update(services, who.person(), body, cid))
 
 
+@router.post("/cases/catalog-register", status_code=201, summary="编制新的目录条目，报县大数据管理中心审核（第十条、第十一条）")
+async def start_catalog_register(body: CatalogRegisterRequest, request: Request, cred: Cred,
+                                 services: Svc) -> JSONResponse:
+    who = await person(cred, body.as_, "catalog-register")
+    return await started(services, request, cred, who, "catalog-register",
+                         lambda cid: catalog.start_catalog_register(services, who.person(), body, cid))
+
+
 @router.post("/cases/share", status_code=201, summary="提出数据共享申请（第十三条、第二十条）")
 async def start_share(body: ShareStartRequest, request: Request, cred: Cred, services: Svc) -> JSONResponse:
     who = await person(cred, body.as_, "share")
     return await started(services, request, cred, who, "share",
                          lambda cid: starts.start_share_request(services, who.person(), body, cid))
+
+
+@router.post("/grants/{grant_id}/renew", status_code=201, summary="续期共享授权：按原授权提出新的共享申请（第二十二条）")
+async def renew_grant(grant_id: RowId, body: GrantRenewRequest, request: Request, cred: Cred,
+                      services: Svc) -> JSONResponse:
+    who = await person(cred, body.as_, "share")
+    return await started(services, request, cred, who, "share",
+                         lambda cid: grants.renew(services, who.person(), grant_id, body, cid), about=f"renew:{grant_id}:")
 
 
 @router.post("/cases/correction", status_code=201, summary="反馈数据疑义或错误（第二十三条）")
@@ -78,6 +98,18 @@ async def decide(case_id: CaseId, body: DecisionRequest, cred: Cred, services: S
     if not outcome.get("confirmed"):  # submitted, answer not yet come: 202, not an error
         response.status_code = 202
     await db(audit_system_call, who, cred, case_id, f"decide {body.action} {outcome.get('decision_id', '')}")
+    return outcome
+
+
+@router.post("/cases/{case_id}/transfer", summary="将进行中的案件移交数据资源现在的提供单位（县大数据管理中心，本地规定）",
+             responses={202: {"description": "已提交，尚未确认：用 check 所示的命令按决定编号查看"}})
+async def transfer(case_id: CaseId, body: TransferRequest, cred: Cred, services: Svc,
+                   response: Response) -> dict[str, Any]:
+    who = await person(cred, body.as_, "transfer")
+    outcome = await catalog.transfer_case(services, who.person(), case_id, body)
+    if not outcome.get("confirmed"):
+        response.status_code = 202
+    await db(audit_system_call, who, cred, case_id, f"transfer {body.to} {outcome.get('decision_id', '')}")
     return outcome
 
 

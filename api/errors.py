@@ -23,9 +23,10 @@ from service.errors import Kind, ServiceError
 log = structlog.get_logger("pdw.api")
 MAX_BODY = 1 << 20
 STATUS = {Kind.bad_input: 400, Kind.unauthenticated: 401, Kind.forbidden: 403, Kind.not_found: 404,
-          Kind.conflict: 409, Kind.reused_key: 422, Kind.unavailable: 503}
+          Kind.conflict: 409, Kind.reused_key: 422, Kind.unavailable: 503,
+          Kind.rate_limited: 429}
 TITLE = {400: "请求无效", 401: "未认证", 403: "无权办理", 404: "未找到", 405: "方法不允许", 409: "请求冲突",
-         413: "请求过大", 422: "请求冲突", 500: "服务器内部错误", 503: "暂时无法办理"}
+         413: "请求过大", 422: "请求冲突", 429: "请求过于频繁", 500: "服务器内部错误", 503: "暂时无法办理"}
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
@@ -111,7 +112,10 @@ def quiet_server_errors() -> None:
 def install_errors(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(_r: Request, err: ServiceError) -> JSONResponse:
-        return problem(STATUS[err.kind], err.message, err.field)
+        answer = problem(STATUS[err.kind], err.message, err.field)
+        if retry_after := getattr(err, "retry_after", None):  # 429: when to try again
+            answer.headers["Retry-After"] = str(retry_after)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, err: RequestValidationError) -> JSONResponse:

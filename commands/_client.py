@@ -104,6 +104,7 @@ def call(
     as_: str | None = None,
     public: bool = False,
     token: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Any:
     """Call the API and return its JSON answer; every failure becomes a CliError of one line.
 
@@ -120,7 +121,7 @@ def call(
         pairs = {k: _query_value(v) for k, v in query.items() if v is not None}
         if pairs:
             url += "?" + urllib.parse.urlencode(pairs)
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", **(headers or {})}  # extra: a public receipt's token
     data = None
     if body is not None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")

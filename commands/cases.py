@@ -10,6 +10,7 @@ import typer
 from commands._client import AS_OPT, JSON_OPT, CliError, call, emit, path_part, read_input, until, when, zh
 
 app = typer.Typer()
+case_app = typer.Typer(help="案件的管理事项：移交（县大数据管理中心）。", no_args_is_help=True)
 
 
 @app.command()
@@ -53,6 +54,8 @@ def decide(
 
     \b
     例：pdw decide catalog-2026-000001 approve --as dsj.zhouwei
+    例：pdw decide catalog-2026-000001 submit --as jyj.panxiaoyu \\
+          --set items="学校名称、地址" --set share_modes="query、batch"
     例：pdw decide catalog-2026-000001 return --as dsj.zhouwei \\
           --reason "编码格式与实际不符"
     例：pdw decide correction-2026-000001 extend --as scjgj.yangguang \\
@@ -80,6 +83,29 @@ def decide(
             raise
         raise CliError(f"{err}；若要重新提交，请加 --decision-id {body['decision_id']}（同一编号不会成为第二项决定），"
                        f"或用 pdw show {case_id} --decision {body['decision_id']} 查看") from err
+    emit(result, as_json, lambda: f"{result.get('case_id', case_id)}：{result.get('message', '')}")
+
+
+@case_app.command("transfer")
+def transfer(
+    case_id: Annotated[str, typer.Argument(help="案件编号")],
+    to: Annotated[str, typer.Option("--to", help="移交给的部门代码：数据资源现在的提供单位")],
+    reason: Annotated[str, typer.Option("--reason", help="移交理由")],
+    as_: Annotated[str | None, AS_OPT] = None,
+    decision_id: Annotated[str | None, typer.Option("--decision-id", help="决定编号：重新提交同一移交时用原编号")] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
+    """将进行中的案件移交数据资源现在的提供单位（县大数据管理中心，本地规定）。
+
+    目录条目的提供单位变更后，新案件送新的提供单位；进行中的案件仍由原部门办理，
+    除非县大数据管理中心移交。移交后，新部门办理的环节自移交次日起重新计算期限。
+
+    \b
+    例：pdw case transfer share-2026-000001 --to wjj \\
+          --reason "提供单位已变更为县卫生健康局" --as dsj.zhouwei
+    """
+    body = {"to": to, "reason": reason, "decision_id": decision_id or f"d-{secrets.token_hex(8)}"}
+    result = call("POST", f"/v1/cases/{path_part(case_id)}/transfer", body=body, as_=as_)
     emit(result, as_json, lambda: f"{result.get('case_id', case_id)}：{result.get('message', '')}")
 
 

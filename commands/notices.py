@@ -29,8 +29,10 @@ def notices_list(
 
 def notice_line(n: dict[str, Any]) -> str:
     address = f"：{n['address']}" if n.get("address") else ""
+    # An applicant is named by the masked label and the receipt, never the contact (issue 12).
+    who = f"申请人 {n.get('person_name', '')}，回执 {n.get('person_id', '')}" if n.get("role") == "applicant" else ""
     return (f"{n.get('id', ''):>5}  {when(n.get('created_at'), '%m-%d %H:%M')}  {n.get('case_id', '')}  "
-            f"{n.get('subject', '')}  → {n.get('person_name', '')}（{zh(n, 'channel')}{address}）{zh(n, 'status')}"
+            f"{n.get('subject', '')}  → {who or n.get('person_name', '')}（{zh(n, 'channel')}{address}）{zh(n, 'status')}"
             + (f"，已试 {n.get('attempts')} 次：{n['error']}" if n.get("error") else ""))
 
 

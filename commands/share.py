@@ -1,4 +1,4 @@
-"""Sharing (Art. 13–22): ``pdw share request``, ``pdw dispute open``, ``pdw grant list|revoke``."""
+"""Sharing (Art. 13–22): ``pdw share request``, ``pdw dispute open``, ``pdw grant list|renew|revoke``."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def dispute_open(
     case: Annotated[str | None, typer.Option("--case", help="被拒绝的共享申请案件编号（第二十条第二款）")] = None,
     resource: Annotated[str | None, typer.Option("--resource", help="开放属性有争议的数据资源（第二十八条第三款）")] = None,
     open_attribute: Annotated[str | None, typer.Option("--open-attribute", help="中心建议的开放属性")] = None,
+    forbidden_ground: Annotated[str | None, typer.Option(
+        "--forbidden-ground", help="建议禁止开放时必填：第二十九条第一款所列情形")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="争议理由")] = None,
     as_: Annotated[str | None, AS_OPT] = None,
     input_: Annotated[str | None, INPUT_OPT] = None,
@@ -54,6 +56,9 @@ def dispute_open(
     \b
     --case：对被拒绝的共享申请申请协调（第二十条第二款）；
     --resource：中心与数源部门对开放属性意见不一（第二十八条第三款）。
+    开放属性：unconditional、restricted、unopened（未开放）、forbidden
+    （禁止开放，须以 --forbidden-ground 写明第二十九条情形：state_secret、
+    security、secret_or_privacy、agreement_or_ip、law）。
 
     \b
     协调案件中（pdw decide 协调案件编号 操作）：中心 propose
@@ -76,7 +81,8 @@ def dispute_open(
         result = call("POST", f"/v1/cases/{path_part(case)}/decisions", body=body, as_=as_)
         emit(result, as_json, lambda: f"{case}：{result.get('message', '')}；协调案件编号 dispute-{case}")
         return
-    body = body_of(input_, resource_id=resource, open_attribute=open_attribute, reason=reason)
+    body = body_of(input_, resource_id=resource, open_attribute=open_attribute, reason=reason,
+                   forbidden_ground=forbidden_ground)
     result = call("POST", "/v1/cases/dispute", body=body, as_=as_)
     emit(result, as_json, lambda: f"{result['case_id']}\n已报请专家委员会提出意见、县人民政府决定（第二十八条第三款）")
 
@@ -85,23 +91,49 @@ def dispute_open(
 def grant_list(
     dept: Annotated[str | None, typer.Option("--dept", help="部门代码（使用或数源）")] = None,
     resource: Annotated[str | None, typer.Option("--resource", help="数据资源编号")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="包括已撤销和已到期的授权")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="包括已过期和已撤销的授权")] = False,
     as_: Annotated[str | None, AS_OPT] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
-    """共享授权：谁、哪些数据项、什么用途、方式、起止时间。
+    """共享授权：状态、谁、哪些数据项、什么用途、方式、起止时间。
 
+    \b
+    状态：有效、已过期（超过有效期）、已撤销（第二十二条）。
+    默认只列有效的授权，--all 包括已过期和已撤销的。
     依据第二十条、第二十二条。
 
-    例：pdw grant list --dept jyj
+    例：pdw grant list --dept jyj --all
     """
     grants = call("GET", "/v1/grants", query={"dept": dept, "resource": resource, "all": all_ or None}, as_=as_)
     emit(grants, as_json, lambda: "\n".join(
-        f"{g.get('id', ''):>4}  {g.get('resource_id', ''):<14} {g.get('source_code', '')} → {g.get('grantee_code', '')}  "
+        f"{g.get('id', ''):>4}  {g.get('status_zh', ''):<3}  {g.get('resource_id', ''):<14} {g.get('source_code', '')} → {g.get('grantee_code', '')}  "
         f"{'、'.join(g.get('items') or [])}  {zh(g, 'mode')}{'（脱敏）' if g.get('desensitised') else ''}  "
         f"{when(g.get('valid_from'), '%Y-%m-%d')} 至 {when(g.get('valid_until'), '%Y-%m-%d')}"
         + (f"  已撤销：{g.get('revoke_reason', '')}" if g.get("revoked_at") else "") + f"  {g.get('case_id', '')}"
-        for g in grants) or "（无有效的共享授权）")
+        for g in grants) or ("（无共享授权）" if all_ else "（无有效的共享授权）"))
+
+
+@grant_app.command("renew")
+def grant_renew(
+    grant_id: Annotated[int, typer.Argument(help="授权编号")],
+    months: Annotated[int | None, typer.Option("--months", help="续期的月数（1–60），默认同原申请")] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="共享用途，默认同原授权")] = None,
+    as_: Annotated[str | None, AS_OPT] = None,
+    as_json: Annotated[bool, JSON_OPT] = False,
+) -> None:
+    """使用部门申请续期共享授权（第二十二条）。
+
+    \b
+    按原授权的数据资源、数据项、用途、范围、方式和月数
+    提出新的共享申请，依现行目录重新审批（第二十条）；
+    有效或已过期的授权均可续期，已撤销的不能。
+
+    \b
+    例：pdw grant renew 3 --months 12 --as jyj.panxiaoyu
+    """
+    body = {k: v for k, v in {"months": months, "purpose": purpose}.items() if v is not None}
+    result = call("POST", f"/v1/grants/{grant_id}/renew", body=body, as_=as_)
+    emit(result, as_json, lambda: f"{result['case_id']}\n已申请续期共享授权 {grant_id}；查看：pdw show {result['case_id']}")
 
 
 @grant_app.command("revoke")

@@ -9,10 +9,12 @@ from models import (  # noqa: F401
     calendar,
     cases,
     catalog,
+    catalog_register,
     correction,
     departments,
     dispute,
     notices,
     open_data,
+    receipts,
     share,
 )

@@ -51,6 +51,10 @@ ACTION_ZH = {
     "agree": "同意协调意见",
     "disagree": "不同意协调意见",
     "ask_county": "请求报请县政府决定（本地规则）",
+    # Local rule: the center moves a running case to the resource's new provider (提供单位).
+    "transfer": "移交新的数源部门办理",
+    # Art. 20: the source provides the data not yet collected that it agreed to share.
+    "provide": "提供未归集的数据",
 }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import JSON, Column, UniqueConstraint, true
@@ -14,8 +15,24 @@ from models.types import UTCDateTime, utcnow
 
 # Art. 15: 共享属性.
 SHARE_ATTRIBUTES = {"unconditional": "无条件共享", "restricted": "受限共享", "non_shared": "不予共享"}
-# Art. 28: 开放属性.
-OPEN_ATTRIBUTES = {"unconditional": "无条件开放", "restricted": "受限开放", "forbidden": "禁止开放"}
+# Art. 28: 开放属性. Data outside the open scope that nobody has classed forbidden on an Art. 29
+# ground is "unopened" (未开放): the public may ask for it (Art. 32), it is not refused as forbidden.
+OPEN_ATTRIBUTES = {"unconditional": "无条件开放", "restricted": "受限开放", "unopened": "未开放（开放范围外）",
+                   "forbidden": "禁止开放"}
+# Art. 29 ¶1: the only grounds on which data is classed forbidden; an entry so classed names one.
+FORBIDDEN_GROUNDS = {
+    "state_secret": "（一）依法确定为国家秘密的",
+    "security": "（二）开放后可能危及国家安全、公共安全、经济安全和社会稳定的",
+    "secret_or_privacy": "（三）涉及商业秘密、个人隐私的",
+    "agreement_or_ip": "（四）因数据获取协议或者知识产权保护等禁止开放的",
+    "law": "（五）法律、法规规定不得开放或者应当通过其他途径获取的",
+}
+# Art. 39: what the source department's own 保密审查 may conclude. Data holding state secrets is
+# never published on the sharing or open system.
+SECRECY_CONCLUSIONS = {"no_state_secret": "不涉及国家秘密", "declassified": "经脱敏、脱密处理后不涉及国家秘密"}
+STATE_SECRET = "state_secret"
+# Art. 16: 共享方式 (models/share.py reads it from here).
+SHARE_MODES = {"verification": "核验", "query": "查询", "batch": "批量"}
 UPDATE_FREQUENCIES = {
     "realtime": "实时",
     "daily": "每日",
@@ -37,8 +54,34 @@ ELEMENT_ZH = {
 }
 
 
+def forbidden_ground_zh(ground: str | None) -> str:
+    """How a refusal cites the entry's Art. 29 ground: 第二十九条第一款第（三）项：涉及商业秘密、个人隐私的."""
+    text = FORBIDDEN_GROUNDS.get(ground or "")
+    if text is None:
+        return "第二十九条"
+    return f"第二十九条第一款第{text[:3]}项：{text[3:]}"
+
+
+def open_attribute_zh(attribute: str | None, ground: str | None = None) -> str:
+    """An open attribute for people; forbidden always with its Art. 29 ground: 禁止开放（第二十九条…）."""
+    label = OPEN_ATTRIBUTES.get(attribute or "", attribute or "")
+    return f"{label}（{forbidden_ground_zh(ground)}）" if attribute == "forbidden" else label
+
+
+def forbidden_ground_problem(attribute: str | None, ground: object, field: str) -> str | None:
+    """Art. 29: classing data forbidden names one ground of its first paragraph; None when it does
+    (or the data is not classed forbidden)."""
+    if attribute != "forbidden" or ground in FORBIDDEN_GROUNDS:
+        return None
+    choices = "、".join(f"{k}{v}" for k, v in FORBIDDEN_GROUNDS.items())
+    return (f"列为禁止开放须在 {field} 中写明第二十九条第一款所列情形：{choices}；"
+            "尚未确定开放、未发现上述情形的数据为未开放（unopened）（第二十九条）")
+
+
 class CatalogElements(SQLModel):
-    """The basic elements of a catalog entry (Art. 10), with the grounds Art. 15 asks for."""
+    """The basic elements of a catalog entry (Art. 10), with the grounds Art. 15 and Art. 29 ask
+    for, the data items and share modes requests are checked against (Art. 16, 20), and the source
+    department's own 保密审查 record (Art. 39)."""
 
     name: str = ""
     content: str = ""
@@ -49,6 +92,15 @@ class CatalogElements(SQLModel):
     update_frequency: str = Field(default="", max_length=16)
     share_reason: str | None = None  # Art. 15: why restricted
     share_basis: str | None = None  # Art. 15: the legal basis for restricted or non-shared
+    forbidden_ground: str | None = Field(default=None, max_length=32)  # Art. 29: a key of FORBIDDEN_GROUNDS
+    # The data items (数据内容) a share request may ask for, and the share modes offered (Art. 16, 20).
+    items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    share_modes: list[str] = Field(default_factory=list,
+                                   sa_column=Column(JSON, nullable=False, server_default="[]"))
+    # Art. 39: the source department's own confidentiality review (本部门保密审查): who, when, conclusion.
+    secrecy_reviewer: str | None = None
+    secrecy_reviewed_on: date | None = None
+    secrecy_conclusion: str | None = Field(default=None, max_length=32)
 
     def problems(self) -> list[str]:
         """Every way these elements break Art. 10 or Art. 15, in Chinese; empty when valid."""
@@ -74,16 +126,56 @@ class CatalogElements(SQLModel):
             )
         if self.share_attribute == "non_shared" and not (self.share_basis or "").strip():
             found.append("共享属性为不予共享时，须写明法律、法规或规章依据（share_basis）（第十五条）")
+        if self.open_attribute == "forbidden" and self.forbidden_ground not in FORBIDDEN_GROUNDS:
+            choices = "、".join(f"{k}{v}" for k, v in FORBIDDEN_GROUNDS.items())
+            found.append(f"开放属性为禁止开放时，须写明第二十九条第一款所列情形（forbidden_ground）：{choices}；"
+                         "尚未确定开放的数据请标为 unopened（未开放）（第二十九条）")
+        found += self._item_problems() + self._secrecy_problems()
+        return found
+
+    def _item_problems(self) -> list[str]:
+        found = []
+        if not [i for i in self.items if str(i).strip()]:
+            found.append("数据项（items）不能为空：须列出数据内容所含的数据项，共享申请据此核对（第十条、第二十条）")
+        bad = [m for m in self.share_modes if m not in SHARE_MODES]
+        if bad:
+            choices = "、".join(f"{k}（{v}）" for k, v in SHARE_MODES.items())
+            found.append(f"共享方式（share_modes）“{bad[0]}”无效，应为：{choices}（第十六条）")
+        elif not self.share_modes and self.share_attribute in ("unconditional", "restricted"):
+            found.append("共享方式（share_modes）不能为空：可共享的数据须写明提供的共享方式（第十六条）")
+        return found
+
+    def _secrecy_problems(self) -> list[str]:
+        """Art. 39: data classed shareable or open carries its source department's 保密审查 record."""
+        if self.share_attribute not in ("unconditional", "restricted") and self.open_attribute not in (
+                "unconditional", "restricted"):
+            return []
+        found = []
+        if not (self.secrecy_reviewer or "").strip():
+            found.append("共享或开放的数据须事先经本部门保密审查：secrecy_reviewer（保密审查人）不能为空（第三十九条）")
+        if self.secrecy_reviewed_on is None:
+            found.append("共享或开放的数据须事先经本部门保密审查：secrecy_reviewed_on（保密审查日期）应为 YYYY-MM-DD（第三十九条）")
+        if self.secrecy_conclusion == STATE_SECRET:
+            found.append("保密审查结论为涉及国家秘密的数据，不得在公共数据共享和开放系统上发布（第三十九条）")
+        elif self.secrecy_conclusion not in SECRECY_CONCLUSIONS:
+            choices = "、".join(f"{k}（{v}）" for k, v in SECRECY_CONCLUSIONS.items())
+            found.append(f"共享或开放的数据须事先经本部门保密审查：secrecy_conclusion（保密审查结论）应为 {choices}（第三十九条）")
         return found
 
     @classmethod
     def parse(cls, data: dict[str, object]) -> tuple[CatalogElements | None, list[str]]:
         """Elements from loose input (CLI, hook, update payload), or the Chinese reasons they are not."""
-        unknown = sorted(set(data) - set(cls.model_fields))
+        unknown = sorted(set(data) - set(CatalogElements.model_fields))
         if unknown:
             return None, [f"未知的目录要素：{', '.join(unknown)}（第十条）"]
+        values = {k: v for k, v in data.items() if v is not None}
+        if values.get("open_attribute") != "forbidden":
+            values.pop("forbidden_ground", None)  # a ground is kept only while the data is forbidden
+        for field in ("items", "share_modes"):  # "a、b" or "a,b" from the command line
+            if isinstance(values.get(field), str):
+                values[field] = [p.strip() for p in str(values[field]).replace("、", ",").split(",") if p.strip()]
         try:
-            elements = cls.model_validate({k: v for k, v in data.items() if v is not None})
+            elements = cls.model_validate(values)
         except ValidationError as err:
             return None, [f"目录要素 {'.'.join(map(str, e['loc']))} 格式错误：{e['msg']}" for e in err.errors()]
         return elements, elements.problems()
@@ -173,7 +265,7 @@ class PublishRequest(BaseModel):
 
     case_id: str
     resource_id: str
-    changes: dict[str, str | None]
+    changes: dict[str, Any]
     approved_at: datetime
 
 

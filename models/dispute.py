@@ -44,6 +44,7 @@ class DisputeInput(BaseModel):
     claim: str
     parent_case_id: str | None = None
     proposed_open_attribute: str | None = None  # Art. 28 ¶3: what the center proposes
+    proposed_forbidden_ground: str | None = None  # Art. 29: its ground, when it proposes forbidden
     # Local rule: the refusal disputed is the center's own, so the center cannot coordinate it and
     # the dispute goes straight to the county government (Art. 20 ¶2).
     center_refused: bool = False
@@ -55,6 +56,7 @@ class DisputeOpened(BaseModel):
     county_code: str
     expert_code: str
     current_open_attribute: str
+    current_forbidden_ground: str | None = None  # Art. 29
 
 
 class DisputeClosing(BaseModel):
@@ -73,8 +75,10 @@ class DisputeState(CaseState):
     claim: str
     parent_case_id: str | None = None
     proposed_open_attribute: str | None = None
+    proposed_forbidden_ground: str | None = None  # Art. 29
     expert_opinion: str | None = None
     outcome: str | None = None
+    forbidden_ground: str | None = None  # Art. 29: the ground the county decided data forbidden on
     decided_by: str | None = None
     center_refused: bool = False  # local rule: straight to the county (Art. 20 ¶2)
     proposed_outcome: str | None = None  # the center's coordination proposal (share | refuse)
@@ -85,6 +89,7 @@ class DisputeState(CaseState):
 class DisputeResult(BaseModel):
     case_id: str
     outcome: str  # share | refuse, or the decided open attribute
+    forbidden_ground: str | None = None  # Art. 29: named whenever the outcome is forbidden
     decided_by: str
     reasons: str | None = None
     basis: str | None = None

@@ -12,13 +12,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from models.cases import ACTION_ZH, LEVEL_ZH
-from models.catalog import ELEMENT_ZH, OPEN_ATTRIBUTES, SHARE_ATTRIBUTES, UPDATE_FREQUENCIES
+from models.catalog import (
+    ELEMENT_ZH,
+    FORBIDDEN_GROUNDS,
+    OPEN_ATTRIBUTES,
+    SHARE_ATTRIBUTES,
+    UPDATE_FREQUENCIES,
+)
 from models.correction import OUTCOMES as CORRECTION_OUTCOMES
 from models.departments import ROLE_ZH, DeptKind
 from models.dispute import SHARE_OUTCOMES
 from models.open_data import ACCESS_MODES, ACCESS_WAYS, ID_TYPES, SECRECY_CONCLUSIONS
 from models.processes import CASE_TYPE_ZH
-from models.share import SHARE_MODES
+from models.share import GRANT_STATUS_ZH, SHARE_MODES
 from models.steps import STEP_RULES
 
 # Kinds of department (Art. 4, 20, 28): who a department is in the measures.
@@ -39,10 +45,13 @@ KINDS: dict[str, Mapping[Any, str]] = {
     "level": LEVEL_ZH,
     # A notice's rung: 0 is the 待办 sent when a step starts.
     "rung": {0: "待办", **LEVEL_ZH},
-    "role": {role.value: label for role, label in ROLE_ZH.items()},
+    # Art. 43's registered roles, and the public who applied, asked or objected (issue 12).
+    "role": {**{role.value: label for role, label in ROLE_ZH.items()}, "applicant": "申请人"},
     "dept_kind": {kind.value: DEPT_KIND_ZH.get(kind.value, "") for kind in DeptKind},
     "share_attribute": SHARE_ATTRIBUTES,
     "open_attribute": OPEN_ATTRIBUTES,
+    # Art. 29 ¶1: the ground forbidden data was classed on, cited as （三）涉及商业秘密、个人隐私的.
+    "forbidden_ground": FORBIDDEN_GROUNDS,
     "update_frequency": UPDATE_FREQUENCIES,
     "element": ELEMENT_ZH,
     "share_mode": SHARE_MODES,
@@ -50,6 +59,7 @@ KINDS: dict[str, Mapping[Any, str]] = {
     "access_mode": ACCESS_MODES,
     "id_type": ID_TYPES,
     "share_outcome": {"granted": "同意共享", "refused": "不予共享"},
+    "grant_status": GRANT_STATUS_ZH,  # Art. 22
     "correction_outcome": CORRECTION_OUTCOMES,
     "dispute_outcome": {**SHARE_OUTCOMES, **OPEN_ATTRIBUTES},
     "dispute_kind": {"share": "共享争议", "open_attribute": "开放属性争议"},
@@ -61,7 +71,7 @@ KINDS: dict[str, Mapping[Any, str]] = {
     "proposal_answer": {"accepted": "采纳", "rejected": "不采纳"},
     "secrecy_conclusion": SECRECY_CONCLUSIONS,
     "notice_status": {"sent": "已送达", "pending": "待送达", "failed": "送达失败"},
-    "channel": {"log": "系统记录", "email": "电子邮件", "webhook": "工作群机器人"},
+    "channel": {"log": "系统记录", "email": "电子邮件", "webhook": "工作群机器人", "sms": "短信"},
     "party": {"center": "县大数据管理中心", "source": "数源部门"},
 }
 

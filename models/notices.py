@@ -54,6 +54,7 @@ class LadderNotice(BaseModel):
 DECISION_KINDS = (
     "approved", "refused", "returned", "dispute_escalated", "county_decision", "city_decision",
     "correction_outcome", "grant_revoked", "outcome",
+    "grant_expiring",  # Art. 22: a grant expires soon; how to renew it
 )
 
 

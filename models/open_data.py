@@ -13,23 +13,30 @@ from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
 from models.cases import CaseState
+from models.catalog import SECRECY_CONCLUSIONS as SECRECY_CONCLUSIONS  # Art. 39
+from models.catalog import STATE_SECRET as STATE_SECRET
 from models.types import UTCDateTime, utcnow
 
-# Art. 31: how opened data is obtained.
-ACCESS_WAYS = {"download": "下载数据", "api": "接口调用数据", "algorithm": "通过公共数据平台以算法模型获取结果数据"}
+# Art. 31: how opened data is obtained; "other" (（四）) is described in the application's
+# access_way_note, which only that way takes.
+ACCESS_WAYS = {"download": "下载数据", "api": "接口调用数据", "algorithm": "通过公共数据平台以算法模型获取结果数据",
+               "other": "法律、法规、规章和国家规定的其他方式"}
+OTHER_WAY = "other"
 # Art. 28 ¶2: how restricted-open data is accessed once approved.
 ACCESS_MODES = {"authorisation": "公民、法人授权", "sandbox": "沙箱"}
 ID_TYPES = {"resident_id": "居民身份证", "passport": "护照", "uscc": "统一社会信用代码", "other": "其他证件"}
-# Art. 39 (and Art. 29 ¶2): what a source's 保密审查 may conclude for data it lists. Data holding
-# state secrets (STATE_SECRET) is never published.
-SECRECY_CONCLUSIONS = {"no_state_secret": "不涉及国家秘密", "declassified": "经脱敏、脱密处理后不涉及国家秘密"}
-STATE_SECRET = "state_secret"
 
 
 def masked(name: str, id_type: str, id_number: str) -> str:
     """A label for an applicant that names no one: 张* (居民身份证 ****1234)."""
     shown = name.strip()[:1] + "*" * max(len(name.strip()) - 1, 1)
     return f"{shown}（{ID_TYPES.get(id_type, id_type)} ****{id_number.strip()[-4:]}）"
+
+
+def access_way_zh(way: str, note: str | None = None) -> str:
+    """Art. 31: the way as the case and its outcome name it; the other way (（四）) with its description."""
+    label = ACCESS_WAYS.get(way, way)
+    return f"{label}：{note}" if way == OTHER_WAY and note else label
 
 
 class OpenApplication(SQLModel, table=True):
@@ -39,14 +46,16 @@ class OpenApplication(SQLModel, table=True):
 
     case_id: str = Field(primary_key=True, max_length=64)
     resource_id: str = Field(foreign_key="data_resource.id", index=True, max_length=64)
-    applicant_name: str
+    # Erased after the retention period (个人信息保护法; activities/applicants.py): the label stays.
+    applicant_name: str | None = None
     id_type: str = Field(max_length=16)
-    id_number: str = Field(max_length=64)
-    contact: str
+    id_number: str | None = Field(default=None, max_length=64)
+    contact: str | None = None
     applicant_label: str
     scope: str
     purpose: str
     access_way: str = Field(max_length=16)
+    access_way_note: str | None = None  # Art. 31 (四): what the other way is, only for "other"
     open_attribute: str | None = Field(default=None, max_length=16)
     status: str = Field(default="opening", max_length=32)
     outcome: str | None = Field(default=None, max_length=16)
@@ -54,19 +63,30 @@ class OpenApplication(SQLModel, table=True):
     access_mode: str | None = Field(default=None, max_length=16)
     applied_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # personal data erased
 
 
 class OpenRequest(SQLModel, table=True):
-    """A public request for data not in the open catalog (Art. 32), counted per resource."""
+    """A public request for data not in the open catalog (Art. 32), counted per resource: an
+    ``open request``, or an application refused because the data is unopened (application_case_id).
+
+    Art. 32 counts people, not calls: a person is one identity number (checked against GB 11643 /
+    GB 32100; contacts are not verified), kept here only as person_key, an HMAC of the id type and
+    the normalised number under a server-side secret (PDW_PERSON_KEY), so the count survives the
+    erasure of names, numbers and contacts after their retention period."""
 
     __tablename__ = "open_request"
 
     id: int | None = Field(default=None, primary_key=True)
     resource_id: str = Field(foreign_key="data_resource.id", index=True, max_length=64)
-    requester_name: str
-    contact: str
+    requester_name: str | None = None  # erased after the retention period, as contact
+    contact: str | None = None
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     review_case_id: str | None = Field(default=None, max_length=64)  # the review it started or joined
+    person_key: str = Field(index=True, max_length=80)
+    # The refused application this request stands for (Art. 32); unique, so a retry counts nothing twice.
+    application_case_id: str | None = Field(default=None, unique=True, index=True, max_length=64)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # personal data erased
 
 
 class ListingReview(SQLModel, table=True):
@@ -93,6 +113,7 @@ class ListingReview(SQLModel, table=True):
     listed_as: str | None = Field(default=None, max_length=16)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    objection_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # Art. 32: the window's end
 
 
 class ListingObjection(SQLModel, table=True):
@@ -114,6 +135,7 @@ class ListingObjection(SQLModel, table=True):
     answer_reasons: str | None = None
     proposed_open_attribute: str | None = Field(default=None, max_length=16)
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # name and contact erased
 
 
 # ---- workflow payloads ----------------------------------------------------------------------------
@@ -126,10 +148,12 @@ class OpenApplyInput(BaseModel):
     scope: str
     purpose: str
     access_way: str
+    access_way_note: str | None = None  # Art. 31 (四)
 
 
 class OpenCaseOpened(BaseModel):
     open_attribute: str
+    forbidden_ground: str | None = None  # Art. 29: cited when an application is refused
     resource_name: str
     source_code: str
     source_name: str
@@ -152,6 +176,7 @@ class OpenReviewState(CaseState):
     scope: str
     purpose: str
     access_way: str
+    access_way_note: str | None = None  # Art. 31 (四)
     open_attribute: str = ""
     outcome: str | None = None
     access_mode: str | None = None

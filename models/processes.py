@@ -12,6 +12,10 @@ DECIDE_UPDATE = "decide"
 STATE_QUERY = "state"
 END_UPDATE = "end"  # withdraw (the starter) or cancel (the center): workflows/case.py
 END_ACTIONS = ("withdraw", "cancel")
+# Local rule: the center moves a running case's source role to the resource's new owner (workflows/case.py).
+TRANSFER_UPDATE = "transfer"
+# The processes with a step the data's source (数源部门) owes: the ones a transfer can move.
+TRANSFERABLE = ("share", "correction", "catalog_update", "open_listing")
 CALENDAR_SIGNAL = "calendar_changed"  # the working-day calendar changed: count deadlines again
 
 
@@ -32,13 +36,15 @@ PROCESSES: tuple[Process, ...] = (
     Process("correction", "DataCorrection", "correction", "correction", "数据纠错", "第二十三条"),
     Process("open-application", "RestrictedOpenReview", "open", "open_review", "受限开放申请", "第二十八条至第三十一条"),
     Process("open-listing", "OpenListingReview", "listing", "open_listing", "开放目录申请复核", "第三十二条"),
+    # Art. 10–11: a department compiles a new entry, the center reviews it, it is published.
+    Process("catalog-register", "CatalogRegistration", "catreg", "catalog_register", "目录编制", "第十条、第十一条"),
 )
 BY_ROUTE = {p.route: p for p in PROCESSES}
 BY_CASE_TYPE = {p.case_type: p for p in PROCESSES}
 BY_WORKFLOW = {p.workflow: p for p in PROCESSES}
 CASE_TYPE_ZH = {p.case_type: p.zh for p in PROCESSES}
 # Workflows that are not cases: they deliver notices and send the digest.
-SUPPORT_WORKFLOWS = ("NoticeDelivery", "DailyDigest", "CalendarChange")
+SUPPORT_WORKFLOWS = ("NoticeDelivery", "DailyDigest", "CalendarChange", "ApplicantsPurge", "GrantExpiry")
 
 
 def process_of_case(case_id: str) -> Process | None:

@@ -56,6 +56,7 @@ FIELD_ZH = {
     "months": "使用月数", "found": "发现的问题", "expected": "期望的数据", "evidence": "证明材料",
     "proof_provided": "已提供证明材料", "open_attribute": "开放属性", "reason": "理由", "name": "名称",
     "id_type": "证件类型", "id_number": "证件号码", "contact": "联系方式", "access_way": "获取方式",
+    "access_way_note": "获取方式说明", "forbidden_ground": "禁止开放情形",
     "case_id": "案件编号", "action": "操作", "reasons": "理由", "basis": "依据", "data": "数据项",
     "role": "角色", "person_id": "人员编号", "note": "依据", "day": "日期", "workday": "是否工作日",
     "days": "有效天数", "label": "说明", "older_than_minutes": "分钟数", "force": "强制",
@@ -63,6 +64,11 @@ FIELD_ZH = {
     "year": "年份", "dept": "部门代码", "code": "部门代码", "resource": "数据资源编号", "case": "案件编号",
     "grant_id": "共享授权编号", "token_id": "令牌编号", "all": "全部", "title": "文件标题", "holidays": "放假安排",
     "workdays": "调休上班日",
+    # Art. 10, 15, 39: a new catalog entry's elements; a transfer's new department.
+    "encoding_format": "编码格式", "provider_code": "提供单位", "share_attribute": "共享属性",
+    "update_frequency": "更新频度", "share_reason": "受限理由", "share_basis": "法律依据", "share_modes": "共享方式",
+    "secrecy_reviewer": "保密审查人", "secrecy_reviewed_on": "保密审查日期", "secrecy_conclusion": "保密审查结论",
+    "collected": "已归集", "content": "数据内容", "to": "移交部门",
 }
 
 
@@ -85,6 +91,40 @@ class CatalogUpdateRequest(Acting):
     changed_elements: Annotated[list[Code], Field(max_length=10)] = []
 
 
+class CatalogRegisterRequest(Acting):
+    """Art. 10–11: a department compiles a new catalog entry with all its elements (and, for data
+    classed shareable or open, its own 保密审查 record, Art. 39); the center reviews it. A missing
+    element is reported with the others by the rule it breaks (第十条), not as a missing field."""
+
+    resource_id: Id | None = Field(default=None, description="数据资源编号，不填则生成 RES-<部门代码>-<序号>")
+    name: Short = ""
+    content: Text = ""
+    encoding_format: Short = ""
+    provider_code: Code = Field(default="", description="提供单位（部门代码），默认本部门；县大数据管理中心可代部门登记")
+    share_attribute: Code = ""
+    open_attribute: Code = ""
+    update_frequency: Code = ""
+    share_reason: Text | None = None
+    share_basis: Text | None = None
+    forbidden_ground: Code | None = None
+    items: Items | Short = Field(default=[], description="数据项：列表，或以、或英文逗号分隔的文字")
+    share_modes: Annotated[list[Code], Field(max_length=3)] | Short = Field(
+        default=[], description="共享方式 verification、query、batch：列表，或以、或英文逗号分隔的文字")
+    secrecy_reviewer: Short | None = None
+    secrecy_reviewed_on: Short | None = Field(default=None, description="保密审查日期 YYYY-MM-DD（第三十九条）")
+    secrecy_conclusion: Code | None = None
+    collected: bool = Field(default=True, description="数据是否已归集到共享系统（第二十条）")
+
+
+class TransferRequest(Acting):
+    """Local rule (Art. 11: the providing unit changed): the center moves a running case's source
+    role to the resource's current owner."""
+
+    to: Code = Field(description="移交给的部门代码：须为数据资源现在的提供单位")
+    reason: Text
+    decision_id: DecisionId | None = None
+
+
 class ShareStartRequest(Acting):
     """Art. 13, 16, 20: a using department applies for data items."""
 
@@ -94,6 +134,13 @@ class ShareStartRequest(Acting):
     scope: Text
     mode: Code
     months: int = Field(default=12, ge=1, le=60)
+
+
+class GrantRenewRequest(Acting):
+    """Art. 22: renew a grant: a new share request prefilled from it; months and purpose may change."""
+
+    months: int | None = Field(default=None, ge=1, le=60)
+    purpose: Text | None = None
 
 
 class CorrectionRequest(Acting):
@@ -113,6 +160,8 @@ class OpenAttributeDisputeRequest(Acting):
     resource_id: Id
     open_attribute: Code
     reason: Text
+    forbidden_ground: Code | None = Field(
+        default=None, description="建议禁止开放时必填：第二十九条第一款所列情形，如 secret_or_privacy（第二十九条）")
 
 
 class Applicant(Body):
@@ -129,14 +178,15 @@ class OpenApplicationRequest(Applicant):
     scope: Text
     purpose: Text
     access_way: Code = "download"
+    access_way_note: Text | None = Field(
+        default=None, description="获取方式为 other（法律、法规、规章和国家规定的其他方式）时必填：具体方式及依据（第三十一条）")
 
 
-class OpenRequestRequest(Body):
-    """Art. 32: the public asks for data not in the open catalog."""
+class OpenRequestRequest(Applicant):
+    """Art. 32: the public asks for data not in the open catalog; counted once per person, a person
+    being one identity number (id_type + id_number, checked like an application's)."""
 
     resource_id: Id
-    name: Short
-    contact: Short
 
 
 class ObjectionRequest(Applicant):

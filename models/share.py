@@ -10,12 +10,13 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.cases import CaseState
+from models.catalog import SHARE_MODES as SHARE_MODES  # Art. 16, defined with the catalog's elements
 from models.departments import Actor
 from models.types import UTCDateTime, utcnow
 
-# Art. 16: 共享方式.
-SHARE_MODES = {"verification": "核验", "query": "查询", "batch": "批量"}
 MAX_MONTHS = 60
+# Art. 22: where a grant stands: in force, past its valid_until, or revoked for misuse.
+GRANT_STATUS_ZH = {"active": "有效", "expired": "已过期", "revoked": "已撤销"}
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -46,6 +47,10 @@ class ShareRequest(SQLModel, table=True):
     reasons: str | None = None
     basis: str | None = None
     dispute_case_id: str | None = None
+    # Art. 22: the grant this request renews, if it is a renewal (pdw grant renew).
+    renews_grant_id: int | None = None
+    # Art. 20: when the source recorded providing data not yet collected.
+    provided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -72,6 +77,12 @@ class Grant(SQLModel, table=True):
     revoked_by: str | None = None
     revoke_reason: str | None = None
 
+    def status(self, now: datetime) -> str:
+        """active, expired (past valid_until) or revoked (Art. 22)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.valid_until <= now else "active"
+
 
 # ---- workflow payloads ----------------------------------------------------------------------------
 
@@ -85,6 +96,7 @@ class ShareRequestInput(BaseModel):
     mode: str
     months: int
     requested_by: Actor
+    renews_grant_id: int | None = None  # Art. 22: a renewal of this grant
 
 
 class ShareCaseOpened(BaseModel):
@@ -109,6 +121,15 @@ class GrantRequest(BaseModel):
     desensitised: bool
     valid_from: datetime
     valid_until: datetime
+
+
+class Provision(BaseModel):
+    """Art. 20: the source provided data not yet collected: the resource is now collected."""
+
+    case_id: str
+    resource_id: str
+    provided_at: datetime
+    person_id: str
 
 
 class ShareClosing(BaseModel):
@@ -141,6 +162,8 @@ class ShareState(CaseState):
     refused_by: str | None = None  # the department whose refusal stands (the center's goes to the county)
     dispute_case_id: str | None = None
     grant_id: int | None = None
+    renews_grant_id: int | None = None  # Art. 22
+    provided_note: str | None = None  # Art. 20: how the source provided uncollected data
 
 
 class ShareResult(BaseModel):

@@ -25,6 +25,10 @@ STEP_RULES: dict[str, StepRule] = {
         StepRule("catalog_update.submit", "更新目录条目", 5, True, "第十一条"),
         # Art. 11 ¶1: the center supervises and reviews; the measures set no time (local default).
         StepRule("catalog_update.review", "审核目录更新", 5, False, "第十一条"),
+        # Art. 10–11: a new entry — the center reviews it (审核), the department revises what the center
+        # returned; the measures set no time for either (local defaults).
+        StepRule("catalog_register.review", "审核新编目录条目", 5, False, "第十一条"),
+        StepRule("catalog_register.revise", "修改退回的新编目录条目", 5, False, "第十一条"),
         # Art. 20 ¶1: collected data — the center approves; restricted data jointly with the source.
         StepRule("share.center_review", "审批共享申请", 5, False, "第二十条"),
         StepRule("share.source_review", "联合审批共享申请", 5, False, "第二十条"),
@@ -37,6 +41,9 @@ STEP_RULES: dict[str, StepRule] = {
         StepRule("share.batch_source_review", "审核批量共享", 5, False, "第二十一条"),
         # Art. 20 ¶2: after a refusal, how long either department may still ask for coordination.
         StepRule("share.dispute_window", "对拒绝共享申请协调的期间", 10, False, "第二十条"),
+        # Art. 20 ¶1: data not yet collected — agreeing means providing it through the sharing
+        # system; the measures set no time for providing (local default).
+        StepRule("share.provision", "提供未归集的数据", 10, False, "第二十条"),
         # Art. 20 ¶2: the center coordinates; if that fails, the county government decides.
         StepRule("dispute.coordinate", "协调共享争议", 10, False, "第二十条"),
         StepRule("dispute.county_decision", "决定共享争议", 15, False, "第二十条"),

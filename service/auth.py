@@ -38,12 +38,14 @@ ADMIN_ROLES: dict[str, frozenset[str]] = {
     "calendar.override": LEADERS,  # these move statutory deadlines
     "calendar.load": LEADERS,
     "grant.revoke": LEADERS,  # Art. 22: stops a department's use of data at once
+    "applicants.purge": ALL_ROLES,  # 个人信息保护法: erasure past the retention period (audited)
     "audit.verify": ALL_ROLES,  # reads no one's data: it says whether the audit log was altered
 }
 ACTION_ZH = {
     "dept.assign": "登记备案人员变更", "token.issue": "签发令牌", "token.revoke": "吊销令牌", "token.list": "查看令牌",
     "notices.retry": "重新投递通知", "notices.digest": "发送领导日报", "calendar.override": "县级调整工作日",
     "calendar.load": "载入全年节假日安排", "grant.revoke": "撤销共享授权", "audit.verify": "核验审计链",
+    "applicants.purge": "删除超过保存期限的申请人个人信息",
 }
 # Who sees every case and every list: the center, the county government and 县大数据发展管理局
 # (which supervises the center and hears of its overdue steps).

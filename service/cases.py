@@ -107,9 +107,10 @@ DECISION_WAIT = timedelta(seconds=30)  # then "submitted, not confirmed": the ca
 
 
 async def send_decision(handle: WorkflowHandle[Any, Any], case_id: str, decision: DecisionInput,
-                        decision_id: str) -> dict[str, Any]:
+                        decision_id: str, update: str | None = None) -> dict[str, Any]:
     try:
-        update = END_UPDATE if decision.action in END_ACTIONS else DECIDE_UPDATE  # withdraw, cancel: any case
+        # withdraw, cancel: any case; another update (the center's transfer) when the caller names it
+        update = update or (END_UPDATE if decision.action in END_ACTIONS else DECIDE_UPDATE)
         outcome = await handle.execute_update(update, decision, id=decision_id, rpc_timeout=DECISION_WAIT)
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         return submitted(case_id, decision.action, decision_id)
@@ -261,7 +262,8 @@ def labelled_state(state: dict[str, Any], names: dict[str, str]) -> dict[str, An
     out = labelled(state, case_type="case_type", mode="share_mode", share_attribute="share_attribute",
                    open_attribute="open_attribute", proposed_open_attribute="open_attribute",
                    access_way="access_way", access_mode="access_mode", decided_by="decided_by",
-                   answer="listing_answer",
+                   answer="listing_answer", forbidden_ground="forbidden_ground",
+                   proposed_forbidden_ground="forbidden_ground",
                    **({"outcome": OUTCOME_KIND[case_type]} if case_type in OUTCOME_KIND else {}),
                    **({"kind": "dispute_kind"} if case_type == "dispute" else {}))
     if state.get("objections"):
@@ -287,4 +289,4 @@ def labelled_decision(d: dict[str, Any], names: dict[str, str]) -> dict[str, Any
 
 def labelled_notice(n: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     return {**labelled(n, status="notice_status", channel="channel", level="rung", role="role"),
-            "dept_name": names.get(n.get("dept_code", ""), n.get("dept_code", ""))}
+            "dept_name": names.get(n.get("dept_code", ""), "公众" if n.get("dept_code") == "public" else n.get("dept_code", ""))}

@@ -14,6 +14,7 @@ class Kind(StrEnum):
     conflict = "conflict"
     reused_key = "reused_key"  # an Idempotency-Key sent again with another request
     unavailable = "unavailable"
+    rate_limited = "rate_limited"  # too many requests from one client: 429 with Retry-After
 
 
 class ServiceError(Exception):
@@ -40,3 +41,11 @@ def conflict(message: str) -> ServiceError:
 
 def unavailable(message: str) -> ServiceError:
     return ServiceError(Kind.unavailable, message)
+
+
+class RateLimited(ServiceError):
+    """Over a public route's limit: the caller may try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(Kind.rate_limited, message)
+        self.retry_after = retry_after

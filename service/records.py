@@ -17,13 +17,14 @@ from models.catalog import ELEMENT_ZH, CatalogVersion
 from models.departments import ROLE_ZH, Department
 from models.labels import KINDS, labelled, zh
 from models.notices import Notice
+from models.types import utcnow
 from service.auth import Principal, oversees, require_case_reader
 from service.errors import bad_input
 
 ROLES_ZH = dict(KINDS["role"])
 # The elements whose values are codes, and their kinds (models/labels.py).
 ELEMENT_KINDS = {"share_attribute": "share_attribute", "open_attribute": "open_attribute",
-                 "update_frequency": "update_frequency"}
+                 "update_frequency": "update_frequency", "forbidden_ground": "forbidden_ground"}
 
 
 CONTACTS = {"email", "mobile", "dingtalk_id"}
@@ -60,7 +61,9 @@ def catalog_entry(resource_id: str) -> list[dict[str, Any]]:
                           .order_by(CatalogVersion.version)).all()  # type: ignore[arg-type]
         out = []
         for v in versions:
-            data = v.model_dump(mode="json")
+            # Art. 29: the ground of forbidden data; Art. 16, 20: items and modes; Art. 39: the 保密审查 record.
+            data = labelled(v.model_dump(mode="json"), forbidden_ground="forbidden_ground", share_modes="share_mode",
+                            secrecy_conclusion="secrecy_conclusion")
             data["elements"] = [
                 {"field": f, "zh": name, "value": data[f], "label": element_label(f, data[f], names)}
                 for f, name in ELEMENT_ZH.items()
@@ -87,7 +90,9 @@ def grants(principal: Principal, dept: str | None, resource: str | None, all_: b
     rows = list_grants(dept, resource, active_only=not all_)
     if not oversees(actor):
         rows = [g for g in rows if actor.dept_code in (g.grantee_code, g.source_code)]
-    return [labelled(g.model_dump(mode="json"), mode="share_mode") for g in rows]
+    now = utcnow()  # Art. 22: a grant past its valid_until is shown as expired
+    return [labelled({**g.model_dump(mode="json"), "status": g.status(now)}, mode="share_mode", status="grant_status")
+            for g in rows]
 
 
 def notices(principal: Principal, case_id: str | None, failed: bool, limit: int) -> list[dict[str, Any]]:

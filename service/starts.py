@@ -17,14 +17,22 @@ from activities.correction import check_correction_report
 from activities.open_data import (
     begin_listing_review,
     check_open_application,
+    count_refused_application,
     record_open_request,
     register_open_application,
     undo_listing_review,
 )
+from activities.receipts import mint_receipt
 from activities.share import check_share_request
 from activities.store import get_department, next_case_id, session
 from models import search
-from models.catalog import ELEMENT_ZH, OPEN_ATTRIBUTES, CatalogUpdateInput
+from models.catalog import (
+    ELEMENT_ZH,
+    OPEN_ATTRIBUTES,
+    CatalogUpdateInput,
+    forbidden_ground_problem,
+    open_attribute_zh,
+)
 from models.correction import PROCEED_NOTICE, CorrectionInput
 from models.departments import Actor
 from models.dispute import OPEN_ATTRIBUTE, DisputeInput
@@ -121,9 +129,10 @@ async def start_catalog_update(
     process = BY_ROUTE["catalog-update"]
     if not req.change_note.strip():
         raise bad_input("变化说明（change_note）不能为空：须说明哪项要素发生了什么变化（第十一条）", "change_note")
-    bad = [e for e in req.changed_elements if e not in ELEMENT_ZH]
+    changeable = [*ELEMENT_ZH, "items", "share_modes"]  # the data items and modes change by an update too
+    bad = [e for e in req.changed_elements if e not in changeable]
     if bad:
-        raise bad_input(f"变化的要素（changed_elements）“{bad[0]}”不是目录基本要素，应为：{'、'.join(ELEMENT_ZH)}（第十条）",
+        raise bad_input(f"变化的要素（changed_elements）“{bad[0]}”不是目录基本要素，应为：{'、'.join(changeable)}（第十条）",
                         "changed_elements")
     changed = parse_moment(req.changed_at, "changed_at") if req.changed_at else utcnow()
     if changed > utcnow():
@@ -158,8 +167,10 @@ async def start_catalog_update(
 
 
 async def start_share_request(
-    services: Services, actor: Actor, req: ShareStartRequest, given_id: str | None = None
+    services: Services, actor: Actor, req: ShareStartRequest, given_id: str | None = None,
+    renews_grant_id: int | None = None,
 ) -> dict[str, Any]:
+    """``renews_grant_id``: the grant this request renews (Art. 22, service/grants.py)."""
     process = BY_ROUTE["share"]
     items = [i.strip() for i in req.items if i.strip()]
 
@@ -171,13 +182,16 @@ async def start_share_request(
     resource, entry, source = await db(check)
     case_id = await chosen_id(process, given_id)
     inp = ShareRequestInput(case_id=case_id, resource_id=resource.id, items=items, purpose=req.purpose.strip(),
-                            scope=req.scope.strip(), mode=req.mode, months=req.months, requested_by=actor)
+                            scope=req.scope.strip(), mode=req.mode, months=req.months, requested_by=actor,
+                            renews_grant_id=renews_grant_id)
     await start_case(
         services, process, inp, case_id=case_id, awaiting=source.code, departments={actor.dept_code, source.code},
         summary=f"共享申请 {resource.id} {entry.name}（{actor.dept_name} → {source.name}）",
-        details=f"用途：{inp.purpose}；范围：{inp.scope}；数据项：{'、'.join(items)}（第二十条）",
+        details=f"用途：{inp.purpose}；范围：{inp.scope}；数据项：{'、'.join(items)}（第二十条）"
+        + (f"；续期共享授权 {renews_grant_id}（第二十二条）" if renews_grant_id is not None else ""),
     )
-    return {"case_id": case_id, "resource_id": resource.id, "source": source.code}
+    return {"case_id": case_id, "resource_id": resource.id, "source": source.code,
+            **({"renews_grant_id": renews_grant_id} if renews_grant_id is not None else {})}
 
 
 # ---- Art. 23: correction ----------------------------------------------------------------------------
@@ -219,6 +233,8 @@ async def start_open_attribute_dispute(
     if req.open_attribute not in OPEN_ATTRIBUTES:
         choices = "、".join(f"{k}（{v}）" for k, v in OPEN_ATTRIBUTES.items())
         raise bad_input(f"开放属性（open_attribute）“{req.open_attribute}”无效，应为：{choices}（第二十八条）", "open_attribute")
+    if problem := forbidden_ground_problem(req.open_attribute, req.forbidden_ground, "forbidden_ground"):
+        raise bad_input(problem, "forbidden_ground")
     if not req.reason.strip():
         raise bad_input("理由（reason）不能为空：须写明中心的修改建议及理由（第二十八条第三款）", "reason")
 
@@ -234,10 +250,11 @@ async def start_open_attribute_dispute(
     case_id = await chosen_id(process, given_id)
     inp = DisputeInput(case_id=case_id, kind=OPEN_ATTRIBUTE, resource_id=resource.id, raised_by=actor,
                        parties=[actor.dept_code, resource.owner_code], claim=req.reason.strip(),
-                       proposed_open_attribute=req.open_attribute)
+                       proposed_open_attribute=req.open_attribute,
+                       proposed_forbidden_ground=req.forbidden_ground if req.open_attribute == "forbidden" else None)
     await start_case(
         services, process, inp, case_id=case_id, awaiting="", departments=set(inp.parties),
-        summary=f"开放属性争议 {resource.id}（建议{OPEN_ATTRIBUTES[req.open_attribute]}）",
+        summary=f"开放属性争议 {resource.id}（建议{open_attribute_zh(req.open_attribute, inp.proposed_forbidden_ground)}）",
         details=f"{actor.label()}：{inp.claim}（第二十八条第三款）",
     )
     return {"case_id": case_id, "resource_id": resource.id}
@@ -253,35 +270,56 @@ async def start_open_application(
     # Everything checked before the case number is taken: a refused application uses none.
     await db(lambda: check_open_application(
         resource_id=req.resource_id, name=req.name, id_type=req.id_type, id_number=req.id_number,
-        contact=req.contact, scope=req.scope, purpose=req.purpose, access_way=req.access_way))
+        contact=req.contact, scope=req.scope, purpose=req.purpose, access_way=req.access_way,
+        access_way_note=req.access_way_note))
     case_id = await chosen_id(process, given_id)
     label = await db(register_open_application, case_id, resource_id=req.resource_id, name=req.name,
                      id_type=req.id_type, id_number=req.id_number, contact=req.contact, scope=req.scope,
-                     purpose=req.purpose, access_way=req.access_way)
+                     purpose=req.purpose, access_way=req.access_way, access_way_note=req.access_way_note)
+    # The receipt before the case starts, so that the case's first outcome finds whom to tell.
+    receipt = await db(mint_receipt, "application", resource_id=req.resource_id, label=label, contact=req.contact,
+                       case_id=case_id)
     inp = OpenApplyInput(case_id=case_id, resource_id=req.resource_id, applicant_label=label, scope=req.scope.strip(),
-                         purpose=req.purpose.strip(), access_way=req.access_way)
+                         purpose=req.purpose.strip(), access_way=req.access_way,
+                         access_way_note=(req.access_way_note or "").strip() or None)
     await start_case(services, process, inp, case_id=case_id, awaiting="", departments=set(),
                      summary=f"开放申请 {req.resource_id}（{label}）", listed_as=f"开放申请 {req.resource_id}（公众申请）",
                      details=f"使用范围：{inp.scope}；用途：{inp.purpose}（第二十八条）")
-    return {"case_id": case_id, "resource_id": req.resource_id, "applicant": label}
+    result = {"case_id": case_id, "resource_id": req.resource_id, "applicant": label, **receipt}
+    # Art. 32: data not yet opened is refused by the case (Art. 28) and the application counts as a
+    # request for its listing, with the open requests, one per person.
+    counted = await db(count_refused_application, case_id)
+    if counted is not None:
+        count, review = counted
+        result["listing"] = await _count_toward_listing(services, req.resource_id, count, review)
+    return result
 
 
 async def record_public_request(services: Services, req: OpenRequestRequest) -> dict[str, Any]:
-    """Art. 32: count the request; past the threshold the source reviews the data's listing."""
+    """Art. 32: count the request, one per person (identity number); past the threshold the source
+    reviews the data's listing."""
+    count, review = await db(record_open_request, req.resource_id, req.name, req.id_type, req.id_number,
+                             req.contact)
+    return await _count_toward_listing(services, req.resource_id, count, review)
+
+
+async def _count_toward_listing(services: Services, resource_id: str, count: int, review: str | None) -> dict[str, Any]:
+    """Art. 32: at the threshold of people asking (open requests and applications refused as
+    unopened alike) the source's review of the listing starts, once: a review under way takes the
+    request; another request that began one meanwhile wins (begin_listing_review locks the resource)."""
     process = BY_ROUTE["open-listing"]
-    count, review = await db(record_open_request, req.resource_id, req.name, req.contact)
     if review or count < services.settings.open_request_threshold:
-        return {"resource_id": req.resource_id, "count": count, "case_id": review}
+        return {"resource_id": resource_id, "count": count, "case_id": review}
     case_id = await chosen_id(process, None)
-    if not await db(begin_listing_review, req.resource_id, case_id, count):  # another request began it
-        return {"resource_id": req.resource_id, "count": count, "case_id": None}
+    if not await db(begin_listing_review, resource_id, case_id, count):  # another request began it
+        return {"resource_id": resource_id, "count": count, "case_id": None}
     try:
-        await start_case(services, process, ListingReviewInput(case_id=case_id, resource_id=req.resource_id,
+        await start_case(services, process, ListingReviewInput(case_id=case_id, resource_id=resource_id,
                                                                request_count=count),
                          case_id=case_id, awaiting="", departments=set(),
-                         summary=f"开放目录申请 {req.resource_id}（公众申请 {count} 次）",
+                         summary=f"开放目录申请 {resource_id}（公众申请 {count} 人）",
                          details="公众申请频次高但尚未列入开放目录，转数源部门审核（第三十二条）")
     except Exception:
         await db(undo_listing_review, case_id)
         raise
-    return {"resource_id": req.resource_id, "count": count, "case_id": case_id}
+    return {"resource_id": resource_id, "count": count, "case_id": case_id}

@@ -90,3 +90,22 @@ def update_events(history: WorkflowHistory) -> int:
     """Updates the server admitted or accepted: a validator's rejection leaves none."""
     kinds = (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED)
     return sum(1 for e in history.events if e.event_type in kinds)
+
+
+def fresh_resource(owner: str = "zjj", *, collected: bool = False, share_attribute: str = "unconditional",
+                   items: tuple[str, ...] = ("企业名称", "资质类别")) -> str:
+    """A catalog entry of its own for one test (Art. 10), so that what a test does to it (Art. 20:
+    providing uncollected data marks it collected) reaches no other test."""
+    from models.catalog import CatalogVersion, DataResource
+
+    rid = f"RES-T-{uuid.uuid4().hex[:8].upper()}"
+    modes = ["verification", "query", "batch"]
+    with session() as s:
+        s.add(DataResource(id=rid, owner_code=owner, current_version=1, collected=collected, items=list(items),
+                           share_modes=modes))
+        s.flush()
+        s.add(CatalogVersion(resource_id=rid, version=1, is_current=True, name="测试数据资源", content="、".join(items),
+                             encoding_format="JSON", provider_code=owner, share_attribute=share_attribute,
+                             open_attribute="unopened", update_frequency="monthly", items=list(items),
+                             share_modes=modes, share_reason="测试", share_basis="测试依据"))
+    return rid

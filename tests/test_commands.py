@@ -320,7 +320,7 @@ async def test_records_print_with_the_api_s_chinese_labels(dev: dict[str, str | 
     assert "共享属性：无条件共享\n" in catalog.stdout and "提供单位：县教育局\n" in catalog.stdout
     assert "unconditional" not in catalog.stdout and "yearly" not in catalog.stdout
     listed = await apdw(dev, "catalog", "list", "--as", "jyj.panxiaoyu")
-    assert [line for line in listed.stdout.splitlines() if line.startswith("RES-JYJ-001")][0].endswith("（县教育局，无条件共享）")
+    assert [line for line in listed.stdout.splitlines() if line.startswith("RES-JYJ-001")][0].endswith("（县教育局，无条件共享，无条件开放）")
     depts = await apdw(dev, "dept", "list", "--as", "jyj.panxiaoyu")
     assert "主要负责人：" in depts.stdout and "日常管理人员：潘晓雨(jyj.panxiaoyu)" in depts.stdout
     grants = await apdw(dev, "grant", "list", "--all", "--as", "dsj.zhouwei", "--json")

@@ -239,6 +239,32 @@ def test_art20_share_request_through_pdw_ends_in_a_grant(stack: Stack) -> None:
     assert "周伟（县大数据管理中心，日常管理人员）同意" in text and "共享授权" in text
 
 
+def test_art22_grant_expiry_schedule_and_pdw_grant_renew_through_pdw(stack: Stack) -> None:
+    """Art. 22: pdw setup made the daily pdw-grant-expiry Schedule (it runs when triggered); a grantee
+    renews its grant with pdw grant renew, which starts a share case naming the grant."""
+    schedule = stack.temporal("schedule", "describe", "--schedule-id", "pdw-grant-expiry")
+    assert "GrantExpiry" in json.dumps(schedule)
+    stack.temporal("schedule", "trigger", "--schedule-id", "pdw-grant-expiry")
+    _wait(lambda: stack.temporal("workflow", "list", "--query",
+                                 "WorkflowType='GrantExpiry' AND ExecutionStatus='Completed'"), "the expiry run")
+    case_id = stack.pdw("share", "request", "--resource", "RES-WJJ-001", "--item", "机构名称", "--purpose", "低保对象就医核验",
+                        "--scope", "县民政局社会救助科", "--mode", "query", "--months", "6",
+                        "--as", "mzj.caibin").stdout.splitlines()[0]
+    _wait(lambda: status_of(stack, case_id) == "under_review", "review")
+    stack.pdw("decide", case_id, "approve", "--as", "dsj.zhouwei")
+    _wait(lambda: status_of(stack, case_id) == "granted", "the grant")
+    grant = next(g for g in json.loads(stack.pdw("grant", "list", "--dept", "mzj", "--json").stdout)
+                 if g["case_id"] == case_id)
+    assert grant["status_zh"] == "有效"
+    refused = stack.pdw("grant", "renew", str(grant["id"]), "--as", "gaj.zhangfang", ok=False)
+    assert refused.returncode == 1 and "无权续期" in refused.stderr and "第二十二条" in refused.stderr
+    renewed = stack.pdw("grant", "renew", str(grant["id"]), "--months", "12", "--as", "mzj.caibin").stdout
+    new_case = renewed.splitlines()[0]
+    assert new_case.startswith("share-20") and new_case != case_id
+    _wait(lambda: status_of(stack, new_case) == "under_review", "the renewal's review")
+    assert f"续用共享授权 {grant['id']}" in stack.pdw("show", new_case).stdout
+
+
 def test_art20_refused_request_disputed_up_to_the_county_through_pdw(stack: Stack) -> None:
     case_id = stack.pdw("share", "request", "--resource", "RES-GAJ-002", "--item", "号牌号码", "--purpose", "校车安全管理",
                         "--scope", "县教育局安全科", "--mode", "verification", "--months", "6",
@@ -369,14 +395,19 @@ def test_art28_restricted_open_application_through_pdw(stack: Stack) -> None:
 
 
 def test_art32_public_requests_source_answer_and_objection_through_pdw(stack: Stack) -> None:
-    first = json.loads(stack.pdw("open", "request", "--resource", "RES-WJJ-002", "--name", "周八", "--contact",
-                                 "13800001111", "--json").stdout)
-    second = json.loads(stack.pdw("open", "request", "--resource", "RES-WJJ-002", "--name", "吴九", "--contact",
-                                  "13800002222", "--json").stdout)
+    from tests.test_open_scope import unopened_resource
+
+    # Art. 32 counts people (identity numbers) asking for data not yet opened (未开放): an entry of
+    # 县人力社保局 of this test's own, so no other test's requests or reviews count toward it.
+    rid = unopened_resource()
+    first = json.loads(stack.pdw("open", "request", "--resource", rid, "--name", "周八", "--id-number",
+                                 "330324199001010011", "--contact", "13800001111", "--json").stdout)
+    second = json.loads(stack.pdw("open", "request", "--resource", rid, "--name", "吴九", "--id-number",
+                                  "33032419900101002X", "--contact", "13800002222", "--json").stdout)
     case_id = second["case_id"] or first["case_id"]
     assert case_id and case_id.startswith("listing-20")
     _wait(lambda: status_of(stack, case_id) == "source_review", "the source")
-    stack.pdw("decide", case_id, "decline", "--as", "wjj.xiejing", "--reason", "含新生儿个人信息，不符合开放标准")
+    stack.pdw("decide", case_id, "decline", "--as", "rsj.gaofeng", "--reason", "含个人社保信息，不符合开放标准")
     _wait(lambda: status_of(stack, case_id) == "answered", "the answer")
     stack.pdw("open", "object", case_id, "--name", "吴九", "--id-number", ID_NUMBER, "--contact", CONTACT,
               "--reason", "可按乡镇汇总统计后开放")
@@ -385,12 +416,12 @@ def test_art32_public_requests_source_answer_and_objection_through_pdw(stack: St
     stack.pdw("decide", case_id, "suggest", "--as", "dsj.zhouwei", "--reason", "汇总统计数据可开放",
               "--set", "open_attribute=restricted")
     _wait(lambda: status_of(stack, case_id) == "proposal", "the source's answer to the proposal")
-    stack.pdw("decide", case_id, "accept", "--as", "wjj.xiejing", "--set", "secrecy_reviewer=谢静",
+    stack.pdw("decide", case_id, "accept", "--as", "rsj.gaofeng", "--set", "secrecy_reviewer=高峰",
               "--set", "secrecy_reviewed_on=2026-11-20", "--set", "secrecy_conclusion=declassified")
     _wait(lambda: status_of(stack, case_id) == "concurring", "the center's concurrence")
     stack.pdw("decide", case_id, "concur", "--as", "dsj.zhouwei")
     _wait(lambda: status_of(stack, case_id) == "listed", "the listing")
-    versions = json.loads(stack.pdw("catalog", "show", "RES-WJJ-002", "--json").stdout)
+    versions = json.loads(stack.pdw("catalog", "show", rid, "--json").stdout)
     assert [v["open_attribute"] for v in versions if v["is_current"]] == ["restricted"]
 
 

@@ -57,7 +57,7 @@ def application(case_id: str) -> OpenApplication:
 async def test_art29_forbidden_data_is_refused_at_once(env, worker) -> None:
     handle = await apply(env, worker, "RES-GAJ-001")
     assert (await handle.result())["outcome"] == "refused"
-    assert "第二十九条" in application(handle.id).reasons
+    assert "第二十九条第一款第（三）项：涉及商业秘密、个人隐私的" in application(handle.id).reasons
 
 
 async def test_art28_unconditional_data_needs_no_review(env, worker) -> None:
@@ -189,16 +189,20 @@ async def listing(env, queue, resource: str = "RES-RSJ-001"):  # type: ignore[no
 
 
 def test_art32_public_requests_are_counted_only_for_data_not_in_the_open_catalog() -> None:
-    first, _ = record_open_request("RES-JYJ-002", "赵六", "13800000001")
-    second, review = record_open_request("RES-JYJ-002", "钱七", "13800000002")
+    first, _ = record_open_request("RES-JYJ-002", "赵六", "resident_id", "330324199001015672", "13800000001")
+    second, review = record_open_request("RES-JYJ-002", "钱七", "resident_id", ID_NUMBER, "13800000002")
     assert second == first + 1 and review is None
     with pytest.raises(StoreError, match="已列入开放目录"):
-        record_open_request("RES-JYJ-001", "赵六", "13800000001")
+        record_open_request("RES-JYJ-001", "赵六", "resident_id", "330324199001015672", "13800000001")
+    # Art. 29: forbidden data is refused citing its ground, not counted toward a listing.
+    with pytest.raises(StoreError, match="禁止开放类数据.*第二十九条第一款第（三）项"):
+        record_open_request("RES-GAJ-001", "赵六", "resident_id", "330324199001015672", "13800000001")
     with pytest.raises(StoreError, match="联系方式（contact）格式不符"):
-        record_open_request("RES-JYJ-002", "孙八", "138-0000-0003")
-    assert record_open_request("RES-JYJ-002", "孙八", "13800000003")[0] == second + 1  # the bad one was not counted
-    # Art. 32 counts requests from the public: one person asking again adds nothing.
-    assert record_open_request("RES-JYJ-002", "孙八", "13800000003")[0] == second + 1
+        record_open_request("RES-JYJ-002", "孙八", "resident_id", "33032420000229105X", "138-0000-0003")
+    third = record_open_request("RES-JYJ-002", "孙八", "resident_id", "33032420000229105X", "13800000003")[0]
+    assert third == second + 1  # the bad one was not counted
+    # Art. 32 counts people: one person asking again, even with another contact, adds nothing.
+    assert record_open_request("RES-JYJ-002", "孙八", "resident_id", "33032420000229105x", "13800000009")[0] == third
 
 
 def secrecy(**kw: str) -> dict[str, str]:

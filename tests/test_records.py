@@ -24,35 +24,68 @@ VALID = {
     "open_attribute": "unconditional",
     "update_frequency": "yearly",
 }
+# Beyond the seven elements: the items requests are checked against, the share modes (Art. 16, 20)
+# and the source's own 保密审查 record, required of data classed shareable or open (Art. 39).
+VALID_ENTRY = {**VALID, "items": "学校名称、地址", "share_modes": "query,batch", "secrecy_reviewer": "潘晓雨",
+               "secrecy_reviewed_on": "2026-11-02", "secrecy_conclusion": "no_state_secret"}
 
 
 def test_art10_all_seven_elements_valid() -> None:
-    elements, problems = CatalogElements.parse(VALID)
+    elements, problems = CatalogElements.parse(VALID_ENTRY)
     assert problems == [] and elements is not None
+    assert elements.items == ["学校名称", "地址"] and elements.share_modes == ["query", "batch"]
 
 
 @pytest.mark.parametrize("field", list(VALID))
 def test_art10_each_missing_element_is_named(field: str) -> None:
-    _, problems = CatalogElements.parse({**VALID, field: ""})
+    _, problems = CatalogElements.parse({**VALID_ENTRY, field: ""})
     assert len(problems) == 1 and f"（{field}）不能为空" in problems[0] and "第十条" in problems[0]
 
 
 def test_art15_restricted_needs_reasons_and_legal_basis() -> None:
-    _, problems = CatalogElements.parse({**VALID, "share_attribute": "restricted", "share_reason": "含个人信息"})
+    _, problems = CatalogElements.parse({**VALID_ENTRY, "share_attribute": "restricted", "share_reason": "含个人信息"})
     assert problems and "第十五条" in problems[0]
     _, ok = CatalogElements.parse(
-        {**VALID, "share_attribute": "restricted", "share_reason": "含个人信息", "share_basis": "个人信息保护法"}
+        {**VALID_ENTRY, "share_attribute": "restricted", "share_reason": "含个人信息", "share_basis": "个人信息保护法"}
     )
     assert ok == []
 
 
 def test_art15_non_shared_needs_legal_basis() -> None:
-    _, problems = CatalogElements.parse({**VALID, "share_attribute": "non_shared"})
+    _, problems = CatalogElements.parse({**VALID_ENTRY, "share_attribute": "non_shared"})
     assert problems and "不予共享" in problems[0]
 
 
+@pytest.mark.parametrize("field", ["secrecy_reviewer", "secrecy_reviewed_on", "secrecy_conclusion"])
+def test_art39_shareable_or_open_data_needs_the_source_s_secrecy_review(field: str) -> None:
+    _, problems = CatalogElements.parse({**VALID_ENTRY, field: None})
+    assert len(problems) == 1 and field in problems[0] and "第三十九条" in problems[0]
+    _, secret = CatalogElements.parse({**VALID_ENTRY, "secrecy_conclusion": "state_secret"})
+    assert secret and "不得在公共数据共享和开放系统上发布" in secret[0]
+    # Neither shared nor opened: no record is asked for.
+    closed = {**VALID_ENTRY, "share_attribute": "non_shared", "share_basis": "《不动产登记暂行条例》",
+              "open_attribute": "unopened", field: None}
+    assert CatalogElements.parse(closed)[1] == []
+
+
+def test_art29_forbidden_data_names_its_ground_and_unopened_data_needs_none() -> None:
+    _, problems = CatalogElements.parse({**VALID_ENTRY, "open_attribute": "forbidden"})
+    assert len(problems) == 1 and "forbidden_ground" in problems[0] and "第二十九条" in problems[0]
+    elements, ok = CatalogElements.parse({**VALID_ENTRY, "open_attribute": "forbidden", "forbidden_ground": "law"})
+    assert ok == [] and elements is not None and elements.forbidden_ground == "law"
+    unopened, fine = CatalogElements.parse({**VALID_ENTRY, "open_attribute": "unopened", "forbidden_ground": "law"})
+    assert fine == [] and unopened is not None and unopened.forbidden_ground is None  # kept only while forbidden
+
+
+def test_art16_share_modes_are_checked() -> None:
+    _, problems = CatalogElements.parse({**VALID_ENTRY, "share_modes": "query,fax"})
+    assert len(problems) == 1 and "fax" in problems[0] and "第十六条" in problems[0]
+    _, none = CatalogElements.parse({**VALID_ENTRY, "share_modes": ""})
+    assert len(none) == 1 and "share_modes" in none[0]
+
+
 def test_unknown_element_is_refused() -> None:
-    _, problems = CatalogElements.parse({**VALID, "colour": "red"})
+    _, problems = CatalogElements.parse({**VALID_ENTRY, "colour": "red"})
     assert problems == ["未知的目录要素：colour（第十条）"]
 
 

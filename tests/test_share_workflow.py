@@ -138,7 +138,9 @@ async def test_art20_uncollected_data_source_replies_within_7_working_days_under
         misses = s.exec(select(DeadlineMiss).where(DeadlineMiss.case_id == handle.id)).all()
     assert [(m.dept_code, m.statutory, m.article) for m in misses] == [("zjj", True, "第二十条")]
     await handle.execute_update("decide", decision("approve", "zjj.pengcheng"))
-    assert (await handle.result())["status"] == "granted"
+    # Art. 20: agreeing means providing the data first (tests/test_grants.py); no grant before that.
+    await wait_status(handle, "providing")
+    assert grant_of(handle.id) is None
 
 
 async def test_art21_batch_mode_needs_the_center_and_the_source(env, worker) -> None:

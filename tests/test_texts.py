@@ -37,7 +37,7 @@ NAMES = {code: name for code, name, _kind, _people in DEPARTMENTS}
 def raw_codes(text: str) -> list[str]:
     """Latin words left once links, case and resource ids are taken out: codes that reached people."""
     text = re.sub(r"https?://\S+", "", text)
-    text = CASE_ID.sub("", re.sub(r"RES-[A-Z]+-\d+", "", text))
+    text = CASE_ID.sub("", re.sub(r"RES-[A-Z]+-\d+|GK-\d{4}-\d{6}", "", text))  # GK-: a public receipt
     return re.findall(r"[A-Za-z_]{2,}", text)
 
 
@@ -54,7 +54,7 @@ def test_every_value_of_every_registered_kind_has_a_chinese_label(kind: str) -> 
 
 def test_the_registry_covers_every_enumeration_it_is_built_from() -> None:
     assert set(KINDS["dept_kind"]) == {k.value for k in DeptKind}
-    assert set(KINDS["role"]) == {r.value for r in PersonRole}
+    assert set(KINDS["role"]) == {r.value for r in PersonRole} | {"applicant"}  # issue 12: the public's notices
     assert set(KINDS["case_type"]) == {p.case_type for p in PROCESSES}
     assert set(KINDS["step"]) == set(STEP_RULES)
     assert zh("level", 3) == "督办" and zh("level", 0, "") == "" and zh("rung", "0") == "待办"
@@ -177,6 +177,12 @@ def _contexts(template: str) -> list[dict[str, Any]]:
         out = [{**base, "dept_name": NAMES[code], "role_zh": zh("role", role), "role_zh_of_person": "日常管理人员",
                 "case_type_zh": process.zh, "case_id": f"{process.prefix}-2026-000003", "about": "catalog_update.submit"}
                for code in NAMES for role in KINDS["role"] for process in PROCESSES[:1]]
+    elif template.startswith("applicant/"):  # issue 12: the public hears back, by receipt
+        out = [{"kind_zh": kind_zh, "case_type_zh": kind_zh, "headline": headline, "receipt": "GK-2026-000123", "applicant": "孙*（居民身份证 ****1116）",
+                "resource_id": "RES-MZJ-001", "text": "理由：涉及个人隐私", "next_step": step, "article": "第三十二条"}
+               for kind_zh in ("受限开放数据申请", "列入开放目录申请", "复核申请")
+               for headline in ("不予开放", "数源部门不予列入开放目录", "复核维持数源部门答复")
+               for step in (None, "如有异议，可于2026年12月4日24时前向县大数据管理中心申请复核（第三十二条）")]
     elif template == "digest.txt.j2":
         cases = [{"case_id": f"{p.prefix}-2026-00000{i}", "case_type_zh": p.zh, "dept_name": NAMES["gaj"],
                   "due_zh": "2026年11月20日", "level_zh": zh("level", 2 + i % 2), "url": base["case_url"]}

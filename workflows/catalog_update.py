@@ -38,14 +38,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.steps import step_rule
 
-from workflows.case import CaseWorkflow, due_zh, run_activity
+from workflows.case import due_zh, run_activity
+from workflows.transfer import SourceHeldCase, SourceRole
 
 SUBMIT, REVIEW = "catalog_update.submit", "catalog_update.review"
 ACTIONS = ("submit", "approve", "return")
 
 
 @workflow.defn(name="CatalogUpdate")
-class CatalogUpdateWorkflow(CaseWorkflow):
+class CatalogUpdateWorkflow(SourceHeldCase):
     case_type = "catalog_update"
     status_zh = {
         "opening": "登记中",
@@ -99,7 +100,8 @@ class CatalogUpdateWorkflow(CaseWorkflow):
             await self.await_step(SUBMIT, lambda: self.revision is not None)
             assert self.submitted_at is not None
             st.used_working_days += await run_activity(
-                count_working_days, WorkingDaysRequest(start=due.event_at, end=self.submitted_at),
+                # from when this holder's period began (a return, or a transfer, restarts it)
+                count_working_days, WorkingDaysRequest(start=st.deadlines[SUBMIT].event_at, end=self.submitted_at),
             )
 
             # Art. 11 ¶1: the center reviews; the measures set no time (local default).
@@ -130,6 +132,10 @@ class CatalogUpdateWorkflow(CaseWorkflow):
         await self._record_status("approved", closed=True, version=version)
         await self.tell(st.owner_code, "catalog_update.approved", "approved", "目录更新已审核通过",
                         f"目录条目 {st.resource_id} 第 {version} 版发布为现行版本。", "第十一条")
+        if changes.get("provider_code"):  # Art. 10: the new 提供单位 owns the entry, and new cases go to it
+            await self.tell(str(changes["provider_code"]), "catalog_update.provider", "approved", "目录条目的提供单位变更为本部门",
+                            f"目录条目 {st.resource_id} 自第 {version} 版起由本部门提供：此后的共享申请、数据纠错和目录更新"
+                            "由本部门办理；进行中的案件由县大数据管理中心决定是否移交（第十条、第十一条）。", "第十一条")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CatalogUpdateResult(case_id=st.case_id, status=st.status, approved_version=version)
 
@@ -143,6 +149,14 @@ class CatalogUpdateWorkflow(CaseWorkflow):
         local = "" if due.statutory else f"；不足本地最低期限，按 {due.working_days} 个工作日的本地期限计（本地规定）"
         self.note(f"退回后由{st.owner_name}修改：{used}{local}，期限 {due_zh(due)}")
         return due
+
+    def source_role(self) -> SourceRole | None:
+        """The owner submits the update (workflows/transfer.py)."""
+        return SourceRole(self.state.resource_id, self.state.owner_code, (SUBMIT,)) if self.state.owner_code else None
+
+    def move_source(self, code: str, name: str) -> None:
+        """The new owner has its own 5 working days (workflows/transfer.py): none of them used yet."""
+        self.state.owner_code, self.state.owner_name, self.state.used_working_days = code, name, 0
 
     # ---- people decide ---------------------------------------------------------------------------
 

@@ -26,14 +26,15 @@ with workflow.unsafe.imports_passed_through():
         CorrectionUpdate,
     )
 
-from workflows.case import HEADS, CaseWorkflow, run_activity
+from workflows.case import HEADS, run_activity
+from workflows.transfer import SourceHeldCase, SourceRole
 
 FORWARD, VERIFY = "correction.forward", "correction.verify"
 ACTIONS = ("forward", "extend", "correct", "confirm")
 
 
 @workflow.defn(name="DataCorrection")
-class DataCorrectionWorkflow(CaseWorkflow):
+class DataCorrectionWorkflow(SourceHeldCase):
     case_type = "correction"
     status_zh = {
         "opening": "登记中",
@@ -89,7 +90,7 @@ class DataCorrectionWorkflow(CaseWorkflow):
 
         # Art. 23: the source verifies within 5 working days of receipt.
         st.received_at = self.forwarded.decided_at
-        await self.start_step(VERIFY, opened.source_code, event_at=st.received_at)
+        await self.start_step(VERIFY, st.source_code, event_at=st.received_at)
         await self._record("verifying", received_at=st.received_at)
         self.set_status("verifying")
         await self.await_step(VERIFY, lambda: self.outcome is not None)
@@ -113,6 +114,13 @@ class DataCorrectionWorkflow(CaseWorkflow):
         self.close(status, text)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CorrectionResult(case_id=st.case_id, outcome=status)
+
+    def source_role(self) -> SourceRole | None:
+        """The source verifies (workflows/transfer.py)."""
+        return SourceRole(self.state.resource_id, self.state.source_code, (VERIFY,)) if self.state.source_code else None
+
+    def move_source(self, code: str, name: str) -> None:
+        self.state.source_code = code
 
     async def _record(self, status: str, **fields: object) -> None:
         await run_activity(

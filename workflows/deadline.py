@@ -171,7 +171,8 @@ class DeadlineLadder:
         return lambda: done() or self.moves != moves
 
     async def _climb(self, level: int) -> None:
-        deadline = self.deadline  # an extension may move it while the records below are written
+        # An extension may move the deadline, a transfer the holder, while the records below are written.
+        deadline, dept = self.deadline, self.dept_code
         self.level = level
         self.on_level(level)
         if level >= LEVEL_URGED:
@@ -180,19 +181,28 @@ class DeadlineLadder:
                 MissRecord(
                     case_id=self.case_id,
                     step=deadline.key,
-                    dept_code=self.dept_code,
+                    dept_code=dept,
                     due_at=deadline.due_at,
                     statutory=deadline.statutory,
                     article=deadline.article,
                 ),
             )
-        await self._notify(level, deadline)
+        await self._notify(level, deadline, dept)
 
     async def announce(self) -> None:
         """待办: the department that now owes the step hears of it at once (PROCESSES.md, Time)."""
-        await self._notify(LEVEL_NONE, self.deadline)
+        await self._notify(LEVEL_NONE, self.deadline, self.dept_code)
 
-    async def _notify(self, level: int, deadline: Deadline) -> None:
+    async def hand_over(self, dept_code: str, deadline: Deadline) -> None:
+        """Another department owes the step from now (a transfer, workflows/transfer.py): its own
+        deadline, climbed from no rung; the rungs the former holder reached, and its missed deadline,
+        stay recorded against it. The new holder hears of the step at once (待办)."""
+        self.dept_code, self.deadline, self.level = dept_code, deadline, LEVEL_NONE
+        self.moves += 1  # wakes ``wait``, which climbs the new deadline's rungs
+        self.on_level(self.level)
+        await self.announce()
+
+    async def _notify(self, level: int, deadline: Deadline, dept: str) -> None:
         await run_activity(
             send_ladder_notice,
             LadderNotice(
@@ -200,7 +210,7 @@ class DeadlineLadder:
                 case_type=self.case_type,
                 step_zh=self.step_zh,
                 level=level,
-                dept_code=self.dept_code,
+                dept_code=dept,
                 deadline=deadline,
                 at=workflow.now(),
                 escalate_to=self.escalate_to,

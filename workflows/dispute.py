@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.catalog import publish_catalog_changes
     from activities.dispute import close_dispute_case, open_dispute_case
     from models.cases import ACTION_ZH, DecisionInput, DecisionOutcome, DecisionRecord
-    from models.catalog import OPEN_ATTRIBUTES, PublishRequest
+    from models.catalog import OPEN_ATTRIBUTES, PublishRequest, forbidden_ground_problem, open_attribute_zh
     from models.dispute import (
         OPEN_ATTRIBUTE,
         SHARE,
@@ -88,6 +88,7 @@ class DisputeWorkflow(CaseWorkflow):
                 case_id=inp.case_id, status="opening", status_zh=self.status_zh["opening"], kind=inp.kind,
                 resource_id=inp.resource_id, claim=inp.claim, parent_case_id=inp.parent_case_id,
                 proposed_open_attribute=inp.proposed_open_attribute, center_refused=inp.center_refused,
+                proposed_forbidden_ground=inp.proposed_forbidden_ground,
             )
         )
         self.state: DisputeState
@@ -101,6 +102,7 @@ class DisputeWorkflow(CaseWorkflow):
         self.opinion: DecisionRecord | None = None
         self.decision: DecisionRecord | None = None
         self.outcome: str | None = None
+        self.forbidden_ground: str | None = None  # Art. 29: when the county decides data forbidden
 
     @workflow.run
     async def run(self, inp: DisputeInput) -> DisputeResult:
@@ -133,8 +135,8 @@ class DisputeWorkflow(CaseWorkflow):
         else:
             # Art. 28 ¶3: the expert committee's opinion comes before the county's decision.
             st.facts.append(
-                f"开放属性：现为{OPEN_ATTRIBUTES.get(opened.current_open_attribute)}，"
-                f"中心建议改为{OPEN_ATTRIBUTES.get(inp.proposed_open_attribute or '')}"
+                f"开放属性：现为{open_attribute_zh(opened.current_open_attribute, opened.current_forbidden_ground)}，"
+                f"中心建议改为{open_attribute_zh(inp.proposed_open_attribute, inp.proposed_forbidden_ground)}"
             )
             await self.start_step(EXPERTS, opened.expert_code)
             self.set_status("expert_review")
@@ -195,17 +197,21 @@ class DisputeWorkflow(CaseWorkflow):
             self.outcome = st.proposed_outcome
         assert self.outcome is not None
         st.outcome, st.decided_by = self.outcome, decided_by
-        decided = OPEN_ATTRIBUTES.get(self.outcome, self.outcome)
+        ground = st.forbidden_ground = self.forbidden_ground if self.outcome == "forbidden" else None
+        decided = open_attribute_zh(self.outcome, ground) if self.outcome in OPEN_ATTRIBUTES else self.outcome
         if inp.kind == OPEN_ATTRIBUTE and inp.parent_case_id:
             # A listing case's dispute: that case lists it, on the source's 保密审查 (Art. 39) and the
             # center's concurrence (Art. 27).
             text = f"县人民政府决定开放属性为{decided}，由案件 {inp.parent_case_id} 办理"
-        elif inp.kind == OPEN_ATTRIBUTE and self.outcome == self.opened.current_open_attribute:
+        elif inp.kind == OPEN_ATTRIBUTE and self.outcome == self.opened.current_open_attribute and (
+                ground == self.opened.current_forbidden_ground):
             text = f"县人民政府决定开放属性维持为{decided}，目录条目不变"
         elif inp.kind == OPEN_ATTRIBUTE:
+            # Forbidden is published with its Art. 29 ground; any other attribute clears it.
             version = await run_activity(
                 publish_catalog_changes,
-                PublishRequest(case_id=st.case_id, resource_id=st.resource_id, changes={"open_attribute": self.outcome},
+                PublishRequest(case_id=st.case_id, resource_id=st.resource_id,
+                               changes={"open_attribute": self.outcome, "forbidden_ground": ground},
                                approved_at=record.decided_at),
             )
             text = f"开放属性定为{decided}，目录条目 {st.resource_id} 第 {version} 版发布"
@@ -222,7 +228,7 @@ class DisputeWorkflow(CaseWorkflow):
         self.close(status, text)
         await workflow.wait_condition(workflow.all_handlers_finished)
         agreements = self.agreements if status == "settled" else []
-        return DisputeResult(case_id=st.case_id, outcome=self.outcome, decided_by=decided_by,
+        return DisputeResult(case_id=st.case_id, outcome=self.outcome, forbidden_ground=ground, decided_by=decided_by,
                              reasons=record.reasons, basis=record.basis, decision=record, agreements=agreements)
 
     async def _tell(self, dept: str, key: str, kind: str, headline: str, detail: str, step: str) -> None:
@@ -267,6 +273,7 @@ class DisputeWorkflow(CaseWorkflow):
                 self.opinion = record
             else:
                 self.outcome = str(d.data.get("outcome") or d.data.get("open_attribute"))
+                self.forbidden_ground = str(d.data.get("forbidden_ground") or "") or None
                 self.decision = record
             return DecisionOutcome(case_id=st.case_id, action=action, status=st.status,
                                    message=f"已记录：{record.actor.label()}{ACTION_ZH[action]}")
@@ -299,6 +306,9 @@ class DisputeWorkflow(CaseWorkflow):
             elif d.data.get("open_attribute") not in OPEN_ATTRIBUTES:
                 choices = "、".join(f"{k}（{v}）" for k, v in OPEN_ATTRIBUTES.items())
                 raise ValueError(f"须在 data.open_attribute 中写明决定的开放属性：{choices}（第二十八条）")
+            elif problem := forbidden_ground_problem(d.data.get("open_attribute"), d.data.get("forbidden_ground"),
+                                                     "data.forbidden_ground"):
+                raise ValueError(problem)
 
     def _article(self) -> str:
         return step_rule(self.waiting[0]).article if self.waiting else step_rule(COORDINATE).article

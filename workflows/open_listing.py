@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.open_data import open_listing_review, save_listing_objection, update_open_case
     from models.calendar import Deadline, DeadlineRequest
     from models.cases import ACTION_ZH, DecisionInput, DecisionOutcome, DecisionRecord
-    from models.catalog import OPEN_ATTRIBUTES, PublishRequest
+    from models.catalog import OPEN_ATTRIBUTES, PublishRequest, open_attribute_zh
     from models.dispute import OPEN_ATTRIBUTE, DisputeInput, DisputeResult
     from models.open_data import (
         SECRECY_CONCLUSIONS,
@@ -44,9 +44,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.steps import step_rule
 
-from workflows.case import CaseWorkflow, due_zh, run_activity
+from workflows.applicants import tell_listing_answer, tell_objector, tell_public
+from workflows.case import due_zh, run_activity
 from workflows.deadline import DeadlineLadder
 from workflows.dispute import DisputeWorkflow
+from workflows.transfer import SourceHeldCase, SourceRole
 
 REVIEW, WINDOW, OBJECTION = "open.listing_review", "open.objection_window", "open.objection_review"
 PROPOSAL, CONCUR, SECRECY = "open.proposal_answer", "open.listing_confirm", "open.secrecy_record"
@@ -62,7 +64,7 @@ CHINA = timedelta(hours=8)  # Asia/Shanghai keeps no daylight saving: "today" fo
 
 
 @workflow.defn(name="OpenListingReview")
-class OpenListingReviewWorkflow(CaseWorkflow):
+class OpenListingReviewWorkflow(SourceHeldCase):
     case_type = "open_listing"
     status_zh = {
         "opening": "登记中",
@@ -84,6 +86,7 @@ class OpenListingReviewWorkflow(CaseWorkflow):
                                resource_id=inp.resource_id, request_count=inp.request_count)
         )
         self.state: ListingReviewState
+        self.opened: Any = None
         self.phase = "opening"
         self.answer: DecisionRecord | None = None
         self.proposal_answer: DecisionRecord | None = None
@@ -113,6 +116,14 @@ class OpenListingReviewWorkflow(CaseWorkflow):
             obj.answer, obj.answer_reasons, obj.answered_at = "resolved", self.final, workflow.now()
             await self._save(obj)
         await self._update({"status": status, "closed_at": workflow.now().isoformat()})
+        await tell_public(self.state.case_id, "listing.outcome", self.final, "", "第三十二条", who="all")
+
+    def source_role(self) -> SourceRole | None:  # workflows/transfer.py: the answer, a proposal's, 保密审查
+        steps = (REVIEW, PROPOSAL, SECRECY)
+        return SourceRole(self.state.resource_id, self.opened.source_code, steps) if self.opened else None
+
+    def move_source(self, code: str, name: str) -> None:
+        self.opened.source_code, self.opened.source_name = code, name
 
     def end_blocked_zh(self) -> str | None:
         if self.phase == "in_dispute":
@@ -124,9 +135,10 @@ class OpenListingReviewWorkflow(CaseWorkflow):
         opened = await run_activity(open_listing_review, inp)
         self.opened = opened
         st.parties = {opened.source_code: opened.source_name, opened.center_code: opened.center_name}
-        st.facts = [f"数据资源：{inp.resource_id} {opened.resource_name}（未列入开放目录）",
-                    f"公众申请 {inp.request_count} 次"]
-        self.note(f"公众申请达 {inp.request_count} 次，转数源部门审核（第三十二条）")
+        st.facts = [f"数据资源：{inp.resource_id} {opened.resource_name}"
+                    f"（开放属性：{open_attribute_zh(opened.open_attribute, opened.forbidden_ground)}）",
+                    f"公众申请 {inp.request_count} 人（同一证件号码只计一人，含因数据未开放而不予开放的申请）"]
+        self.note(f"公众申请达 {inp.request_count} 人，转数源部门审核（第三十二条）")
 
         # Art. 32: the source reviews: list it, or say why not.
         await self.start_step(REVIEW, opened.source_code)
@@ -148,14 +160,21 @@ class OpenListingReviewWorkflow(CaseWorkflow):
         """Objections come until the window ends (the measures set no period: a local one, shown
         among the case's deadlines). The answer stands unless the center suggests a listing (Art. 28 ¶3)."""
         st = self.state
-        await self.open_window(WINDOW)
+        window = await self.open_window(WINDOW)  # the requesters hear the answer and by when to object
+        await self._update({"objection_ends_at": window.due_at.isoformat()})
+        await tell_listing_answer(st.case_id, st.answer_reasons or "")
         self.window_task = asyncio.create_task(self._run_window())
         await workflow.wait_condition(lambda: st.proposal is not None or (self.window_closed and not self._pending()))
         if st.proposal is not None:
             return await self._proposal(st.proposal)
         upheld = "、".join(str(o.seq) for o in st.objections)
         review = f"；县大数据管理中心复核维持（第 {upheld} 件复核申请）" if upheld else "；期间内无人申请复核"
-        return "declined", f"数源部门说明理由不列入开放目录：{st.answer_reasons}{review}"
+        return "declined", f"数源部门说明理由不列入开放目录：{st.answer_reasons}{review}；{self._stays()}"
+
+    def _stays(self) -> str:
+        """A declined listing changes nothing in the catalog: unopened data stays unopened, it is not
+        thereby classed forbidden (only an Art. 29 ground does that: a catalog update, or the county)."""
+        return f"目录条目开放属性不变（{open_attribute_zh(self.opened.open_attribute, self.opened.forbidden_ground)}）"
 
     async def _run_window(self) -> None:
         window = self.state.deadlines[WINDOW]
@@ -227,7 +246,8 @@ class OpenListingReviewWorkflow(CaseWorkflow):
                 st.proposal.objections.append(obj.seq)
         await self.record(d, OBJECTION)
         self.note(f"以上为对第 {obj.seq} 件复核申请（{obj.objector_label}）的复核结果（第三十二条）")
-        await self._save(obj)
+        await self._save(obj)  # Art. 32 反馈复核结果: the objector hears the center's answer
+        await tell_objector(st.case_id, obj.seq, d.action, d.reasons or "", self.refs[obj.seq])
         self._enter(self.phase)
         if d.action == "uphold":
             return f"已记录第 {obj.seq} 件复核申请的复核结果：维持数源部门答复"
@@ -279,9 +299,18 @@ class OpenListingReviewWorkflow(CaseWorkflow):
         )
         if result.decision is not None:  # the county's decision stands among this case's decisions
             await self.adopt(result.decision)
-        decided = OPEN_ATTRIBUTES.get(result.outcome, result.outcome)
+        decided = open_attribute_zh(result.outcome, result.forbidden_ground)
+        if result.outcome == "forbidden":  # the county classed it forbidden, on its Art. 29 ground
+            version = await run_activity(
+                publish_catalog_changes,
+                PublishRequest(case_id=st.case_id, resource_id=st.resource_id,
+                               changes={"open_attribute": "forbidden", "forbidden_ground": result.forbidden_ground},
+                               approved_at=result.decision.decided_at if result.decision else workflow.now()),
+            )
+            return "declined", (f"县人民政府决定不列入开放目录，列为{decided}，目录条目 {st.resource_id} 第 {version} 版发布"
+                                "（第二十八条第三款）")
         if result.outcome not in LISTABLE:
-            return "declined", f"县人民政府决定不列入开放目录（{decided}）（第二十八条第三款）"
+            return "declined", f"县人民政府决定不列入开放目录（{decided}）（第二十八条第三款）；{self._stays()}"
         # The county decides the attribute; the listing still rests on the source's own 保密审查
         # (Art. 39) and the center's concurrence (Art. 27), as every listing does.
         self.county_listed_as = result.outcome
@@ -330,6 +359,7 @@ class OpenListingReviewWorkflow(CaseWorkflow):
         await workflow.wait_condition(workflow.all_handlers_finished)
         await asyncio.gather(*self.reviews, *([self.window_task] if self.window_task else []))
         await self._update({"status": status, "closed_at": workflow.now().isoformat()})
+        await tell_public(st.case_id, "listing.outcome", self.status_zh[status], text, "第三十二条", who="all")
         for dept in (self.opened.source_code, self.opened.center_code):
             await self.tell(dept, "open.listing_outcome", "outcome", self.status_zh[status], text, "第三十二条")
         self.close(status, text)

@@ -1,7 +1,9 @@
 """Restricted-open review, 受限开放审核 (Art. 28–31).
 
-Open attributes (Art. 28): forbidden data (Art. 29) is refused at once with the ground; unconditional
-data needs no review, the applicant obtains it from the open system. For restricted data the
+Open attributes (Art. 28): forbidden data (Art. 29) is refused at once citing the entry's ground;
+data not yet in the open catalog (未开放, outside the open scope, Art. 28 ¶4) is refused as such, never
+called forbidden, and the application counts toward the listing review of Art. 32 (service/starts.py);
+unconditional data needs no review, the applicant obtains it from the open system. For restricted data the
 applicant states scope and purpose; the center reviews and reports it, with its opinion, to the city
 bureau ("经县大数据管理中心报市大数据发展管理局审核同意"): only the city approves or refuses. The
 center may return an incomplete application for the applicant to supplement and apply again. If the
@@ -16,17 +18,18 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.open_data import open_open_application, update_open_case
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
-    from models.catalog import OPEN_ATTRIBUTES
+    from models.catalog import OPEN_ATTRIBUTES, forbidden_ground_zh
     from models.open_data import (
         ACCESS_MODES,
-        ACCESS_WAYS,
         OpenApplyInput,
         OpenCaseUpdate,
         OpenResult,
         OpenReviewState,
+        access_way_zh,
     )
 
-from workflows.case import CaseWorkflow, run_activity
+from workflows.applicants import tell_public
+from workflows.case import ENDED_ZH, CaseWorkflow, run_activity
 
 CENTER_REVIEW, CITY_REVIEW = "open.center_review", "open.city_review"
 WHO = {"center_review": ("center", "县大数据管理中心"), "city_review": ("city_bureau", "市大数据发展管理局")}
@@ -55,7 +58,7 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
             OpenReviewState(
                 case_id=inp.case_id, status="opening", status_zh=self.status_zh["opening"],
                 resource_id=inp.resource_id, applicant_label=inp.applicant_label, scope=inp.scope,
-                purpose=inp.purpose, access_way=inp.access_way,
+                purpose=inp.purpose, access_way=inp.access_way, access_way_note=inp.access_way_note,
             )
         )
         self.state: OpenReviewState
@@ -73,6 +76,7 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
             OpenCaseUpdate(case_id=self.state.case_id, table="open_application",
                            fields={"status": status, "outcome": status, "closed_at": workflow.now().isoformat()}),
         )
+        await tell_public(self.state.case_id, "open.outcome", f"案件{ENDED_ZH.get(status, status)}", "", "第二十八条")
 
     def end_blocked_zh(self) -> str | None:
         if self.state.status == "city_review":
@@ -89,12 +93,16 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
         st.facts = [
             f"申请人：{inp.applicant_label}",
             f"数据资源：{inp.resource_id} {opened.resource_name}（开放属性：{OPEN_ATTRIBUTES.get(opened.open_attribute, opened.open_attribute)}）",
-            f"使用范围：{inp.scope}；使用用途：{inp.purpose}；获取方式：{ACCESS_WAYS[inp.access_way]}（第三十一条）",
+            f"使用范围：{inp.scope}；使用用途：{inp.purpose}；获取方式：{access_way_zh(inp.access_way, inp.access_way_note)}（第三十一条）",
         ]
         self.note(f"{inp.applicant_label}申请开放数据")
 
         if st.open_attribute == "forbidden":
-            return await self._finish("refused", "禁止开放类数据不予开放（第二十九条）")
+            return await self._finish("refused", f"禁止开放类数据不予开放（{forbidden_ground_zh(opened.forbidden_ground)}）")
+        if st.open_attribute == "unopened":  # not forbidden: no Art. 29 ground was found for it
+            return await self._finish("refused", "该数据尚未列入开放目录（未开放，开放范围外），不能按受限开放申请"
+                                      "（第二十八条）；本申请已作为列入开放目录的申请登记，申请人数达到规定数量的，"
+                                      "由数源部门审核是否列入开放目录（第三十二条）")
         if st.open_attribute == "unconditional":
             return await self._finish("no_review", "无条件开放类数据无需审核，可直接从开放系统获取（第二十八条第二款）")
 
@@ -120,8 +128,8 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
         st.access_mode = mode
         return await self._finish(
             "approved",
-            f"市大数据发展管理局同意，通过省市公共数据平台开放域以{ACCESS_MODES[mode]}方式、"
-            f"{ACCESS_WAYS[st.access_way]}获取（第二十八条第二款、第三十一条）",
+            f"市大数据发展管理局同意，通过省市公共数据平台开放域以{ACCESS_MODES[mode]}方式获取，"
+            f"获取方式为{access_way_zh(st.access_way, st.access_way_note)}（第二十八条第二款、第三十一条）",
         )
 
     async def _finish(self, status: str, text: str) -> OpenResult:
@@ -136,6 +144,9 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
         if status == "approved":  # the source provides the data through the platform
             await self.tell(self.opened.source_code, "open.approved", "city_decision", "已获同意", text,
                             "第二十八条")
+        # The applicant hears the outcome with its reasons (refused, approved with the way of
+        # access, returned, no review needed), by the receipt's contact (Art. 28 ¶2, 29, 31).
+        await tell_public(st.case_id, "open.outcome", self.status_zh[status], text, "第二十八条至第三十一条")
         self.close(status, text)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return OpenResult(case_id=st.case_id, outcome=status)

@@ -5,7 +5,9 @@ A using department applies for a catalog resource's data items, stating purpose,
 - collected and unconditional: the center approves (Art. 20);
 - restricted: the center and the source approve jointly, in either order (Art. 20);
 - non-shared: only if the source agrees to provide it desensitised, with the legal basis (Art. 15, 17);
-- not yet collected: the source replies within 7 working days (Art. 20);
+- not yet collected: the source replies within 7 working days (Art. 20); agreeing means providing
+  the data: a provision step for the source under the ladder (a local deadline), after which the
+  resource is marked collected and only then is the grant written (Art. 20);
 - batch mode: the center's and the source's review, whatever the class (Art. 21).
 A refusal carries reasons and a basis (Art. 20). Either department may then ask the center to
 coordinate (Art. 20 ¶2); the case waits for that dispute (workflows/dispute.py) and carries out its
@@ -30,7 +32,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import SHANGHAI
-    from activities.share import close_share_case, open_share_case, write_grant
+    from activities.share import close_share_case, open_share_case, record_provision, write_grant
     from models import search
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import SHARE_ATTRIBUTES
@@ -39,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from models.share import (
         SHARE_MODES,
         GrantRequest,
+        Provision,
         ShareClosing,
         ShareRequestInput,
         ShareResult,
@@ -47,14 +50,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.steps import step_rule
 
-from workflows.case import CaseWorkflow, due_zh, run_activity
+from workflows.case import due_zh, run_activity
 from workflows.dispute import DisputeWorkflow
+from workflows.transfer import SourceHeldCase, SourceRole
 
 CENTER, SOURCE = "center", "source"
 CENTER_REVIEW, SOURCE_REVIEW, SOURCE_REPLY = "share.center_review", "share.source_review", "share.source_reply"
 NONSHARED_REVIEW, BATCH_CENTER, BATCH_SOURCE = "share.nonshared_review", "share.batch_center_review", "share.batch_source_review"
-DISPUTE_WINDOW = "share.dispute_window"
-ACTIONS = ("approve", "approve_desensitised", "refuse", "dispute")
+DISPUTE_WINDOW, PROVISION = "share.dispute_window", "share.provision"
+ACTIONS = ("approve", "approve_desensitised", "refuse", "dispute", "provide")
 LOCAL_CENTER_REFUSAL = "本地规则：拒绝由县大数据管理中心作出，中心不能协调对自己决定的争议，争议直接报请县人民政府决定"
 
 
@@ -82,13 +86,14 @@ def _approval_steps(share_attribute: str, collected: bool, mode: str) -> dict[st
 
 
 @workflow.defn(name="ShareApproval")
-class ShareApprovalWorkflow(CaseWorkflow):
+class ShareApprovalWorkflow(SourceHeldCase):
     case_type = "share"
     status_zh = {
         "opening": "登记中",
         "under_review": "审批中",
         "refused": "未获同意，可申请协调",
         "in_dispute": "争议协调中",
+        "providing": "数源部门已同意，待提供未归集的数据",
         "granted": "已同意共享，授权生效",
         "refused_final": "不予共享",
     }
@@ -100,6 +105,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
                 case_id=inp.case_id, status="opening", status_zh=self.status_zh["opening"],
                 resource_id=inp.resource_id, requester_code=inp.requested_by.dept_code, items=inp.items,
                 purpose=inp.purpose, scope=inp.scope, mode=inp.mode, months=inp.months,
+                renews_grant_id=inp.renews_grant_id,
             ),
             starter_dept=inp.requested_by.dept_code,
         )
@@ -107,6 +113,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
         self.requester = inp.requested_by
         self.refusal: DecisionRecord | None = None
         self.dispute: DecisionRecord | None = None
+        self.provision: DecisionRecord | None = None  # Art. 20: the source's record of providing
         self.codes: dict[str, str] = {}  # center | source -> department code, once the case has opened
 
     @workflow.run
@@ -144,7 +151,11 @@ class ShareApprovalWorkflow(CaseWorkflow):
         ]
         if self._center_is_source():
             st.facts.append(f"{opened.center_name}既是审批单位又是数源部门：其一项决定同时作为中心审批和数源部门意见")
-        self.note(f"{inp.requested_by.label()}提出共享申请")
+        if inp.renews_grant_id is not None:
+            # Art. 22: a renewal is a new request, checked against the catalog as it stands now.
+            st.facts.append(f"续期：本申请续用共享授权 {inp.renews_grant_id}，按现行目录重新审批（第二十二条）")
+        self.note(f"{inp.requested_by.label()}提出共享申请"
+                  + (f"（续期共享授权 {inp.renews_grant_id}）" if inp.renews_grant_id is not None else ""))
 
         # Every approver's step runs at once, each under its own deadline; a refusal ends them all.
         for party, step in st.approvers.items():
@@ -157,7 +168,7 @@ class ShareApprovalWorkflow(CaseWorkflow):
             )
         )
         if self.refusal is None:
-            return await self._grant()
+            return await self._provide_and_grant()
 
         refusal = self.refusal
         st.refusal_reasons, st.refusal_basis = refusal.reasons, refusal.basis
@@ -205,12 +216,33 @@ class ShareApprovalWorkflow(CaseWorkflow):
             self.note(f"{who}：予以共享")
             # Non-shared data is provided only desensitised, whoever decides to share it (Art. 15, 17).
             st.desensitised = st.desensitised or st.share_attribute == "non_shared"
-            return await self._grant()
+            return await self._provide_and_grant()
         return await self._refuse_final(result.reasons, result.basis, f"{who}：不予共享")
 
     def _decided(self, party: str) -> Callable[[], bool]:
         """A party's step ends with its own decision or with anyone's refusal (Art. 20)."""
         return lambda: party in self.state.approvals or self.refusal is not None
+
+    async def _provide_and_grant(self) -> ShareResult:
+        """Art. 20: agreeing to share data not yet collected means providing it through the sharing
+        system. The source owes that under the ladder (a local deadline); the requester hears of the
+        agreement and the date; once provided, the resource is collected and the grant written."""
+        st = self.state
+        if not st.collected:
+            deadline = await self.start_step(PROVISION, st.source_code)
+            await self.tell(st.requester_code, "share.agreed", "outcome", "数源部门同意提供数据",
+                            f"{self.dept_name(st.source_code)}同意提供尚未归集的数据（{'、'.join(st.items)}），"
+                            f"须于{due_zh(deadline)}前通过共享系统提供；提供后共享授权生效，届时另行通知。",
+                            "第二十条")
+            self.set_status("providing")  # with await_step in the same task: never seen awaiting nobody
+            await self.await_step(PROVISION, lambda: self.provision is not None)
+            assert self.provision is not None
+            await run_activity(record_provision, Provision(
+                case_id=st.case_id, resource_id=st.resource_id, provided_at=self.provision.decided_at,
+                person_id=self.provision.actor.person_id))
+            st.collected = True
+            self.note(f"数据资源 {st.resource_id} 已归集至共享系统（第二十条）")
+        return await self._grant()
 
     async def _grant(self) -> ShareResult:
         st, now = self.state, workflow.now()
@@ -255,6 +287,16 @@ class ShareApprovalWorkflow(CaseWorkflow):
 
     # ---- people decide ---------------------------------------------------------------------------
 
+    def source_role(self) -> SourceRole | None:
+        """The source's steps (workflows/transfer.py); a center deciding as the source too keeps the case."""
+        if not self.state.source_code or self._center_is_source():
+            return None
+        return SourceRole(self.state.resource_id, self.state.source_code,
+                          (SOURCE_REVIEW, SOURCE_REPLY, NONSHARED_REVIEW, BATCH_SOURCE, PROVISION))
+
+    def move_source(self, code: str, name: str) -> None:
+        self.state.source_code = self.codes[SOURCE] = code
+
     def _center_is_source(self) -> bool:
         return self.codes.get(CENTER) == self.state.source_code
 
@@ -276,6 +318,13 @@ class ShareApprovalWorkflow(CaseWorkflow):
                 self.dispute = await self.record(d, DISPUTE_WINDOW)
                 message = ("已申请协调：争议涉及县大数据管理中心自身的拒绝决定，直接报请县人民政府决定（本地规则，第二十条第二款）"
                            if self._center_refused() else "已申请县大数据管理中心协调（第二十条第二款）")
+            elif d.action == "provide":
+                self.provision = await self.record(d, PROVISION)
+                note = d.data.get("note")
+                st.provided_note = (str(note).strip() if note else None) or d.reasons
+                if st.provided_note:
+                    st.facts.append(f"提供情况：{st.provided_note}（第二十条）")
+                message = "已记录提供数据：数据资源标记为已归集后，共享授权生效（第二十条）"
             else:
                 party = self._party(d.actor)
                 assert party is not None
@@ -295,7 +344,17 @@ class ShareApprovalWorkflow(CaseWorkflow):
         st = self.state
         self.refuse_if_busy()
         if d.action not in ACTIONS:
-            raise ValueError(f"操作“{d.action}”无效：共享申请的操作为 approve、approve_desensitised、refuse、dispute")
+            raise ValueError(f"操作“{d.action}”无效：共享申请的操作为 approve、approve_desensitised、refuse、dispute、provide")
+        if d.action == "provide":
+            # Art. 20: only the source provides, only after agreeing, and once.
+            if self._party(d.actor) != SOURCE:
+                raise PermissionError(f"{d.actor.label()}无权记录提供：未归集的数据由数源部门"
+                                      f"{self.dept_name(st.source_code)}提供（第二十条）")
+            if st.status != "providing":
+                raise ValueError(f"案件当前为“{st.status_zh}”：数源部门同意提供未归集的数据后，才能记录提供（第二十条）")
+            if self.provision is not None:
+                raise ValueError("已记录提供数据，不能重复记录")
+            return
         if d.action == "dispute":
             if st.status != "refused" or not self.window_is_open():
                 raise ValueError(f"案件当前为“{st.status_zh}”：只有申请未获同意后、在协调期内才能申请协调（第二十条第二款）")

@@ -106,65 +106,24 @@ async def keep_closed_cases(client: Client, namespace: str, days: int = 3650) ->
 
 
 DIGEST_SCHEDULE = "pdw-daily-digest"
-
-
-async def ensure_digest_schedule(client: Client, settings: Settings) -> None:
-    """The leaders' daily digest (Art. 41) as a Temporal Schedule; left alone if it exists."""
-    from temporalio.client import (
-        Schedule,
-        ScheduleActionStartWorkflow,
-        ScheduleAlreadyRunningError,
-        ScheduleOverlapPolicy,
-        SchedulePolicy,
-        ScheduleSpec,
-    )
-
-    try:
-        await client.create_schedule(
-            DIGEST_SCHEDULE,
-            Schedule(
-                action=ScheduleActionStartWorkflow("DailyDigest", id="pdw-daily-digest", task_queue=settings.task_queue),
-                spec=ScheduleSpec(cron_expressions=[settings.digest_cron], time_zone_name="Asia/Shanghai"),
-                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-            ),
-        )
-    except ScheduleAlreadyRunningError:
-        pass
-
-
 GRANT_EXPIRY_SCHEDULE = "pdw-grant-expiry"
-
-
-async def ensure_grant_expiry_schedule(client: Client, settings: Settings) -> None:
-    """Art. 22: grantees hear before their grants expire; a daily Schedule, left alone if it exists."""
-    from temporalio.client import (
-        Schedule,
-        ScheduleActionStartWorkflow,
-        ScheduleAlreadyRunningError,
-        ScheduleOverlapPolicy,
-        SchedulePolicy,
-        ScheduleSpec,
-    )
-
-    try:
-        await client.create_schedule(
-            GRANT_EXPIRY_SCHEDULE,
-            Schedule(
-                action=ScheduleActionStartWorkflow("GrantExpiry", id=GRANT_EXPIRY_SCHEDULE, task_queue=settings.task_queue),
-                spec=ScheduleSpec(cron_expressions=[settings.grant_expiry_cron], time_zone_name="Asia/Shanghai"),
-                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-            ),
-        )
-    except ScheduleAlreadyRunningError:
-        pass
-
-
 PURGE_SCHEDULE = "pdw-applicants-purge"
 
 
-async def ensure_purge_schedule(client: Client, settings: Settings) -> None:
-    """个人信息保护法: applicants' personal data past its retention period is erased daily (the
-    ApplicantsPurge workflow); a Schedule left alone if it exists."""
+def daily_schedules(settings: Settings) -> dict[str, tuple[str, str]]:
+    """pdw's Schedules by id, each with the workflow it starts and its cron (Asia/Shanghai): the
+    leaders' digest (Art. 41), grant expiry notices (Art. 22) and the erasure of applicants'
+    personal data past its retention period (个人信息保护法)."""
+    return {
+        DIGEST_SCHEDULE: ("DailyDigest", settings.digest_cron),
+        GRANT_EXPIRY_SCHEDULE: ("GrantExpiry", settings.grant_expiry_cron),
+        PURGE_SCHEDULE: ("ApplicantsPurge", settings.purge_cron),
+    }
+
+
+async def ensure_schedules(client: Client, settings: Settings) -> None:
+    """Create each of pdw's Schedules; one that exists is left alone (a changed cron needs it
+    deleted first: docs/operations.md)."""
     from temporalio.client import (
         Schedule,
         ScheduleActionStartWorkflow,
@@ -174,17 +133,18 @@ async def ensure_purge_schedule(client: Client, settings: Settings) -> None:
         ScheduleSpec,
     )
 
-    try:
-        await client.create_schedule(
-            PURGE_SCHEDULE,
-            Schedule(
-                action=ScheduleActionStartWorkflow("ApplicantsPurge", id=PURGE_SCHEDULE, task_queue=settings.task_queue),
-                spec=ScheduleSpec(cron_expressions=[settings.purge_cron], time_zone_name="Asia/Shanghai"),
-                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-            ),
-        )
-    except ScheduleAlreadyRunningError:
-        pass
+    for schedule_id, (workflow, cron) in daily_schedules(settings).items():
+        try:
+            await client.create_schedule(
+                schedule_id,
+                Schedule(
+                    action=ScheduleActionStartWorkflow(workflow, id=schedule_id, task_queue=settings.task_queue),
+                    spec=ScheduleSpec(cron_expressions=[cron], time_zone_name="Asia/Shanghai"),
+                    policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+                ),
+            )
+        except ScheduleAlreadyRunningError:
+            pass
 
 
 async def wait_for_server(settings: Settings, timeout: float = 60) -> None:
@@ -255,9 +215,7 @@ async def run_dev(settings: Settings) -> None:
         await wait_for_server(settings)
         client = await connect(settings)
         await keep_closed_cases(client, settings.namespace)
-        await ensure_digest_schedule(client, settings)
-        await ensure_purge_schedule(client, settings)
-        await ensure_grant_expiry_schedule(client, settings)
+        await ensure_schedules(client, settings)
         db = "SQLite " + str(settings.home / "pdw.db") if not settings.database_url else "PostgreSQL"
         print(
             f"pdw 开发环境已启动\n"
@@ -352,9 +310,7 @@ def setup_command(seed: bool, admin: str | None, dev_tokens: bool) -> dict[str, 
     async def register() -> list[str]:
         client = await connect(settings)
         added = await register_search_attributes(client, settings.namespace)
-        await ensure_digest_schedule(client, settings)
-        await ensure_purge_schedule(client, settings)
-        await ensure_grant_expiry_schedule(client, settings)
+        await ensure_schedules(client, settings)
         return added
 
     try:

@@ -4,7 +4,8 @@ their personal data is erased once no longer needed (个人信息保护法).
 Notices go through the outbox under the role ``applicant``: one row per receipt, key and channel,
 naming the receipt number and the masked label, never the contact (the row's address stays empty;
 delivery looks the contact up on the receipt). Email through SMTP, a mobile by the SMS gateway;
-a channel not configured leaves a ``log`` row (the front desk sees it); a fixed line gets none."""
+a channel not configured leaves a ``log`` row marked ``not_sent`` (未发送（无可用渠道）: nobody was
+told, and the front desk sees it in ``pdw notices list``); a fixed line gets none."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import structlog
 from sqlmodel import Session, col, or_, select
 from temporalio import activity
 
+from activities.cases import PUBLIC
 from activities.notices import TEMPLATES, channels, pending, start_deliveries
 from activities.receipts import view_of
 from activities.store import insert_ignore, record_audit, session
@@ -27,7 +29,7 @@ from models.types import utcnow
 from settings import get_settings
 
 log = structlog.get_logger("pdw.applicants")
-PUBLIC_DEPT = "public"
+NOT_SENT = "not_sent"  # a log row of an applicant's notice: no channel configured, nobody was told
 
 
 def _receipts(s: Session, n: ApplicantNotice) -> list[PublicReceipt]:
@@ -77,16 +79,16 @@ def write_applicant_notices(n: ApplicantNotice) -> int:
                 applicant=receipt.label, resource_id=receipt.resource_id, text=n.text,
                 next_step=view.get("next_step"), article=n.article)
             row: dict[str, Any] = {
-                "case_id": n.case_id, "step": n.key, "level": 0, "dept_code": PUBLIC_DEPT, "role": APPLICANT_ROLE,
+                "case_id": n.case_id, "step": n.key, "level": 0, "dept_code": PUBLIC, "role": APPLICANT_ROLE,
                 "person_id": receipt.number, "person_name": receipt.label, "channel": channel,
                 "subject": body.splitlines()[0], "body": body, "case_time": n.at, "address": None,
             }
-            if channel == "log":
-                row.update(status="sent", sent_at=utcnow(), attempts=1)
+            if channel == "log":  # recorded, not sent: the applicant's channel is not configured
+                row.update(status=NOT_SENT)
             if insert_ignore(s, Notice, row, ["case_id", "step", "level", "person_id", "channel"]):
                 written += 1
-                log.info("applicant_notice_queued", case_id=n.case_id, step=n.key, receipt=receipt.number,
-                         channel=channel)
+                log.info("applicant_notice_not_sent" if channel == "log" else "applicant_notice_queued",
+                         case_id=n.case_id, step=n.key, receipt=receipt.number, channel=channel)
     return written
 
 
@@ -112,7 +114,12 @@ def applicant_contact(receipt_number: str) -> str | None:
 def purge_applicants(now: datetime | None = None, *, by: str = "pdw-applicants-purge") -> dict[str, int]:
     """Erase names, identity numbers and contacts kept longer than their retention period (days after
     the case closed, per kind); the masked labels stay, so every case and receipt still reads. The
-    purge is recorded in the audit chain with its counts (never what was erased)."""
+    purge is recorded in the audit chain with its counts (never what was erased).
+
+    An application whose case never started (its start failed and was not retried) never closes: it
+    is erased once the period has passed since it was made. "Never started" is read from the records:
+    still ``opening`` with no open attribute read, which the case's first activity
+    (open_open_application) records; a receipt whose application row does not exist likewise."""
     now = now or utcnow()
     settings = get_settings()
     cut_app = now - timedelta(days=settings.retention_application_days)
@@ -120,8 +127,10 @@ def purge_applicants(now: datetime | None = None, *, by: str = "pdw-applicants-p
     cut_obj = now - timedelta(days=settings.retention_objection_days)
     counts = {"applications": 0, "requests": 0, "objections": 0, "receipts": 0}
     with session() as s:
-        apps = s.exec(select(OpenApplication).where(col(OpenApplication.purged_at).is_(None),
-                                                    col(OpenApplication.closed_at) < cut_app)).all()
+        never_started = (col(OpenApplication.closed_at).is_(None) & (OpenApplication.status == "opening")
+                         & col(OpenApplication.open_attribute).is_(None) & (col(OpenApplication.applied_at) < cut_app))
+        apps = s.exec(select(OpenApplication).where(col(OpenApplication.purged_at).is_(None), or_(
+            col(OpenApplication.closed_at) < cut_app, never_started))).all()
         for a in apps:
             a.applicant_name = a.id_number = a.contact = None
             a.purged_at = now
@@ -134,9 +143,7 @@ def purge_applicants(now: datetime | None = None, *, by: str = "pdw-applicants-p
             # Never reviewed (below the threshold): kept for the period from the request itself.
             (col(OpenRequest.review_case_id).is_(None)) & (col(OpenRequest.requested_at) < cut_req)))).all()
         for r in requests:
-            r.requester_name = r.contact = None
-            if hasattr(r, "id_number"):
-                r.id_number = None
+            r.requester_name = r.contact = None  # the identity number is kept only as person_key
             r.purged_at = now
             s.add(r)
         counts["requests"] = len(requests)
@@ -151,6 +158,11 @@ def purge_applicants(now: datetime | None = None, *, by: str = "pdw-applicants-p
         counts["objections"] = len(objections)
 
         app_cases = {a.case_id for a in apps}
+        # Receipts of applications that were never registered (nothing else would ever erase them).
+        app_cases |= {c for c in s.exec(select(PublicReceipt.case_id).where(
+            PublicReceipt.kind == "application", col(PublicReceipt.purged_at).is_(None),
+            col(PublicReceipt.created_at) < cut_app,
+            col(PublicReceipt.case_id).not_in(select(OpenApplication.case_id)))).all() if c}
         request_ids = {r.id for r in requests}
         objection_keys = {(o.case_id, o.ref) for o in objections}
         for receipt in s.exec(select(PublicReceipt).where(col(PublicReceipt.purged_at).is_(None))).all():

@@ -142,6 +142,11 @@ def publish_version(s: Session, req: PublishRequest) -> int:
     elements = CatalogElements.model_validate({**previous.elements_only().model_dump(), **req.changes})
     if elements.open_attribute != "forbidden":  # Art. 29: a ground is kept only while the data is forbidden
         elements.forbidden_ground = None
+    # Art. 10, 15, 39: whatever publishes (an approved update, a listing, a county decision), the new
+    # version is a valid entry: no data is opened or shared without its source's 保密审查 record.
+    if problems := elements.problems():
+        raise ApplicationError(f"目录条目 {resource.id} 的新版本不能发布：{'；'.join(problems)}",
+                               type="BadInput", non_retryable=True)
     version = CatalogVersion(
         **elements.model_dump(), resource_id=resource.id, version=previous.version + 1, is_current=True,
         approved_at=req.approved_at, case_id=req.case_id,

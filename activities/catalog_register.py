@@ -63,6 +63,7 @@ def reserve_registration(case_id: str, actor: Actor, elements: CatalogElements, 
     """Record the case before it starts, with its resource id (given, or the next free one): the
     partial unique index keeps two open registrations off one id. A retried start (same case id)
     gets the id it reserved the first time. Returns the resource id."""
+    rid = resource_id
     try:
         with session() as s:
             done = s.get(CatalogRegistrationCase, case_id)
@@ -76,7 +77,8 @@ def reserve_registration(case_id: str, actor: Actor, elements: CatalogElements, 
                 "started_by": actor.person_id}, ["case_id"])
             return rid
     except IntegrityError as err:  # another start took the same id at the same moment
-        raise TakenError(f"数据资源编号（resource_id）“{resource_id or ''}”刚被另一编目案件使用，请重试（第十条）") from err
+        what = f"数据资源编号（resource_id）“{resource_id}”" if resource_id else f"自动编出的数据资源编号“{rid or ''}”"
+        raise TakenError(f"{what}刚被另一编目案件使用，请重试（第十条）") from err
 
 
 def release_registration(case_id: str) -> None:

@@ -14,6 +14,7 @@ from activities.store import (
     session,
     update_case_record,
 )
+from models.catalog import SECRECY_CONCLUSIONS
 from models.dispute import Dispute, DisputeClosing, DisputeInput, DisputeOpened
 
 
@@ -41,6 +42,8 @@ def open_dispute_case(inp: DisputeInput) -> DisputeOpened:
                          experts.code: experts.name},
                 center_code=the_center.code, county_code=county.code, expert_code=experts.code,
                 current_open_attribute=entry.open_attribute, current_forbidden_ground=entry.forbidden_ground,
+                has_secrecy_record=bool(entry.secrecy_reviewer and entry.secrecy_reviewed_on
+                                        and entry.secrecy_conclusion in SECRECY_CONCLUSIONS),
             )
     except StoreError as err:
         raise ApplicationError(str(err), type="BadInput", non_retryable=True) from err

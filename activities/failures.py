@@ -14,12 +14,13 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import DataError, IntegrityError
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from activities.store import StoreError
 
 BAD_DATA = "BadData"  # workflows/deadline.py knows it by this type
+REFUSALS = ("BadInput", "Forbidden", "NotFound")  # what a person asked for was refused: no fault
 log = structlog.get_logger("pdw.activities")
 
 
@@ -40,8 +41,13 @@ class _BadDataInbound(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         try:
             return await super().execute_activity(input)
-        except ApplicationError:
-            raise  # already says what it means (BadInput, Forbidden…)
+        except ApplicationError as err:
+            if err.type in REFUSALS and err.category != ApplicationErrorCategory.BENIGN:
+                # A refusal of bad input is an answer, not a fault: the SDK logs a benign failure at
+                # DEBUG, without the traceback that would otherwise fill the worker's console.
+                raise ApplicationError(err.message, *err.details, type=err.type, non_retryable=err.non_retryable,
+                                       category=ApplicationErrorCategory.BENIGN) from None
+            raise  # already says what it means
         except Exception as err:
             failure = bad_data(err)
             if failure is None:

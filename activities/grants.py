@@ -58,14 +58,14 @@ def write_expiry_notices(at: datetime) -> tuple[int, list[tuple[str, str]]]:
         until = day_zh(g.valid_until.astimezone(SHANGHAI).date())
         detail = (
             f"共享授权 {g.id}（{g.resource_id}：{'、'.join(g.items)}，{SHARE_MODES.get(g.mode, g.mode)}方式）"
-            f"有效期至 {until}，还有 {left} 个工作日。到期后不得继续使用该共享数据（第二十二条）。"
-            f"如仍因履行职责需要使用，请在到期前申请续期：pdw grant renew {g.id}"
+            f"有效期至 {until}，还有 {left} 个工作日。到期后不得继续使用该共享数据（本地规定：共享授权按申请的"
+            f"使用期限授予，到期失效）。如仍因履行本部门职责需要使用（第二十二条），请在到期前申请续期：pdw grant renew {g.id}"
             "（可加 --months 月数、--purpose 用途），续期申请按现行目录重新审批（第二十条）。"
         )
         written += write_case_notices(CaseNotice(
             case_id=g.case_id, case_type="share", key=expiry_key(g.id), kind="grant_expiring",
             dept_code=g.grantee_code, headline=f"共享授权 {g.id} 将于 {until} 到期", detail=detail,
-            article="第二十二条", at=at,
+            article="本地规定", at=at,
         ))
         keys.append((g.case_id, expiry_key(g.id)))
         log.info("grant_expiry_told", case_id=g.case_id, grant_id=g.id, grantee=g.grantee_code, working_days_left=left)

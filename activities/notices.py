@@ -13,6 +13,7 @@ done on writing, email and webhook rows are delivered by a ``NoticeDelivery`` wo
 from __future__ import annotations
 
 import asyncio
+import smtplib
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -253,15 +254,15 @@ def deliver_notice(notice_id: int) -> str:
         with session() as s:
             row = s.get(Notice, notice_id)
             assert row is not None
-            error = f"{type(err).__name__}: {err}"
             applicant = row.role == APPLICANT_ROLE
-            if applicant and address:  # an applicant's contact never reaches the outbox
-                error = error.replace(address, "***")
+            # An applicant's contact never reaches the outbox: a message may quote it in any form
+            # (the address, a display name, a reformatted number), so only its kind and code are kept.
+            error = error_kind(err) if applicant else f"{type(err).__name__}: {err}"
             row.attempts, row.error = row.attempts + 1, error[:500]
             s.add(row)
         log.warning("notice_delivery_failed", case_id=row.case_id, notice_id=notice_id, channel=channel,
-                    attempt=row.attempts)
-        if applicant:  # nor the activity's failure (history, worker log): the masked line, no cause
+                    attempt=row.attempts, **({"error": error} if applicant else {}))
+        if applicant:  # nor the activity's failure (history, worker log): the kind and code, no cause
             raise ChannelError(error[:500]) from None
         raise
     with session() as s:
@@ -271,6 +272,24 @@ def deliver_notice(notice_id: int) -> str:
         s.add(row)
     log.info("notice_sent", case_id=row.case_id, notice_id=notice_id, channel=channel, person_id=row.person_id)
     return "sent"
+
+
+def error_kind(err: BaseException) -> str:
+    """A delivery failure as an applicant's row keeps it: the exception types down its causes, with
+    an SMTP reply code or an HTTP status where one is known, never a message."""
+    parts: list[str] = []
+    seen: BaseException | None = err
+    while seen is not None and len(parts) < 4:
+        codes: list[int] = []
+        if isinstance(seen, smtplib.SMTPRecipientsRefused):
+            codes = sorted({int(code) for code, _ in seen.recipients.values()})
+        else:
+            code = getattr(seen, "smtp_code", None) or getattr(seen, "code", None) or getattr(seen, "status", None)
+            if isinstance(code, int) and not isinstance(code, bool):
+                codes = [code]
+        parts.append(type(seen).__name__ + "".join(f" {c}" for c in codes))
+        seen = seen.__cause__
+    return "投递失败：" + " ← ".join(parts)
 
 
 @activity.defn

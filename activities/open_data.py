@@ -230,13 +230,17 @@ def _person_secret(configured: str | None, home: str) -> bytes:
 
 
 def requester_key(id_type: str, id_number: str) -> str:
-    """Art. 32: who a person is when requests are counted, without keeping who: HMAC-SHA256 of the id
-    type and the normalised number under this server's secret (a bare hash of an identity number is
-    reversed by trying every birth date). Check the number first (check_applicant)."""
+    """Art. 32: who a person is when requests are counted, without keeping who: HMAC-SHA256 of the
+    normalised number alone under this server's secret (a bare hash of an identity number is reversed
+    by trying every birth date). The id type is left out, so one number sent as resident_id, passport
+    or other counts once. Only a resident identity number (and a USCC) is checked against its check
+    digit; a passport or other number is checked by form only, so it cannot prove a person, only keep
+    one number from counting twice. Check the number first (check_applicant). "h2-": keys written
+    before this (h1-, type included) are not recomputed: the number is not kept to do it."""
     settings = get_settings()
-    message = f"{id_type}\x1f{normalise_id_number(id_type, id_number)}".encode()
+    message = normalise_id_number(id_type, id_number).encode()
     secret = _person_secret(settings.person_key, str(settings.home))
-    return "h1-" + hmac.new(secret, message, hashlib.sha256).hexdigest()
+    return "h2-" + hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def _waiting_people(s: Session, resource_id: str) -> int:

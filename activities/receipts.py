@@ -11,9 +11,11 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from activities.calendar import SHANGHAI
+from activities.notices import day_zh
 from activities.store import allocate_case_id, session
 from models.catalog import OPEN_ATTRIBUTES
 from models.identity import contact_problem
@@ -48,68 +50,71 @@ def mint_receipt(
     kind: str, *, resource_id: str, label: str, contact: str | None, case_id: str | None = None,
     request_id: int | None = None, objection_ref: str | None = None, idem: str | None = None,
 ) -> dict[str, Any]:
-    """A receipt for what was just received: ``{receipt, token, notify, new}``. One receipt per
-    application case, per counted request and per idempotency key: a retry gets the same number.
-    A retried application start (its case never started) gets a fresh token, since the failed
-    answer carried the first; a repeated request or key gets no token (it was shown once)."""
+    """A receipt for one submission: ``{receipt, receipt_token, notify, new}``. Every submission gets
+    a receipt of its own (a new number and token), linked to what it counted toward: whether anyone
+    asked before is never told (Art. 32 counts people; the answer does not name them). Only the same
+    submission again names the same receipt: a retry under the same idempotency key, or a retried
+    start of the same application case (its case id is the key's). That repeat gets a fresh token,
+    since the lost answer carried the first, and the old one stops working (``token_rotated``)."""
+    if (again := _rotate(kind, case_id=case_id, idem=idem)) is not None:
+        return again
+    try:
+        with session() as s:
+            token, digest = _new_token()
+            number = allocate_case_id(s, RECEIPT_PREFIX, datetime.now(SHANGHAI).year)
+            row = PublicReceipt(number=number, token_hash=digest, kind=kind, resource_id=resource_id,
+                                case_id=case_id, request_id=request_id, objection_ref=objection_ref, label=label,
+                                contact=(contact or "").strip() or None, notify=notify_by(contact), idem=idem)
+            s.add(row)
+            minted = _minted(row, token, new=True)
+    except IntegrityError:
+        # Two calls under one key at once: the other minted it; this one is its repeat.
+        if (again := _rotate(kind, case_id=case_id, idem=idem)) is None:
+            raise
+        return again
+    return minted
+
+
+def _rotate(kind: str, *, case_id: str | None, idem: str | None) -> dict[str, Any] | None:
+    """The receipt this submission already has, with a fresh token (its hash replaces the old one)."""
     with session() as s:
-        existing = _existing(s, kind, case_id=case_id, request_id=request_id, idem=idem)
-        if existing is not None:
-            token = ""
-            if kind == "application" and existing.idem is None and not idem:
-                token, existing.token_hash = _new_token()
-                s.add(existing)
-            return _minted(existing, token, new=False)
-        token, digest = _new_token()
-        number = allocate_case_id(s, RECEIPT_PREFIX, datetime.now(SHANGHAI).year)
-        row = PublicReceipt(number=number, token_hash=digest, kind=kind, resource_id=resource_id, case_id=case_id,
-                            request_id=request_id, objection_ref=objection_ref, label=label,
-                            contact=(contact or "").strip() or None, notify=notify_by(contact), idem=idem)
+        row = s.exec(select(PublicReceipt).where(PublicReceipt.idem == idem)).first() if idem else None
+        if row is None and kind == "application" and case_id:
+            row = s.exec(select(PublicReceipt).where(PublicReceipt.kind == kind,
+                                                     PublicReceipt.case_id == case_id)).first()
+        if row is None:
+            return None
+        token, row.token_hash = _new_token()
         s.add(row)
-        return _minted(row, token, new=True)
-
-
-def _existing(s: Session, kind: str, *, case_id: str | None, request_id: int | None,
-              idem: str | None) -> PublicReceipt | None:
-    if idem:
-        found = s.exec(select(PublicReceipt).where(PublicReceipt.idem == idem)).first()
-        if found is not None:
-            return found
-    if kind == "application" and case_id:
-        return s.exec(select(PublicReceipt).where(PublicReceipt.kind == kind, PublicReceipt.case_id == case_id)).first()
-    if kind == "request" and request_id is not None:
-        return s.exec(select(PublicReceipt).where(PublicReceipt.request_id == request_id)).first()
-    return None
+        return _minted(row, token, new=False)
 
 
 def _minted(row: PublicReceipt, token: str, *, new: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"receipt": row.number, "notify": row.notify, "notify_zh": NOTIFY_ZH[row.notify], "new": new}
-    if token:
-        out["receipt_token"] = token
-        out["receipt_zh"] = (f"回执编号 {row.number}；回执令牌只显示这一次，请妥善保存：凭编号和令牌查询办理结果"
-                             f"（pdw open status {row.number} --token 令牌）")
+    query = f"凭编号和令牌查询办理结果（pdw open status {row.number}，令牌从环境变量 PDW_RECEIPT_TOKEN 读取或按提示输入）"
+    out: dict[str, Any] = {"receipt": row.number, "receipt_token": token, "notify": row.notify,
+                           "notify_zh": NOTIFY_ZH[row.notify], "new": new}
+    if new:
+        out["receipt_zh"] = f"回执编号 {row.number}；回执令牌只显示这一次，请妥善保存：{query}"
     else:
-        out["receipt_zh"] = f"回执编号 {row.number}（此前已受理；回执令牌以首次受理时显示的为准）"
+        out["token_rotated"] = True
+        out["receipt_zh"] = (f"回执编号 {row.number}（同一 Idempotency-Key 的重复提交）：已换发新的回执令牌，"
+                             f"此前的回执令牌不再有效；新令牌只显示这一次，请妥善保存：{query}")
     return out
 
 
-def receipt_of_idem(idem: str) -> dict[str, Any] | None:
-    with session() as s:
-        row = s.exec(select(PublicReceipt).where(PublicReceipt.idem == idem)).first()
-        return _minted(row, "", new=False) if row else None
+def rotate_of_idem(idem: str) -> dict[str, Any] | None:
+    """A submission repeated under its idempotency key: its receipt, with a fresh token."""
+    return _rotate("", case_id=None, idem=idem)
 
 
-def receipt_of_case(case_id: str) -> dict[str, Any] | None:
-    """The receipt of an application case (a repeated idempotent start names it again)."""
-    with session() as s:
-        row = s.exec(select(PublicReceipt).where(PublicReceipt.kind == "application",
-                                                 PublicReceipt.case_id == case_id)).first()
-        return _minted(row, "", new=False) if row else None
+def rotate_of_case(case_id: str) -> dict[str, Any] | None:
+    """An application start repeated under its key (the case it opened): its receipt, with a fresh token."""
+    return _rotate("application", case_id=case_id, idem=None)
 
 
 def request_row_of(resource_id: str, id_type: str, id_number: str) -> int | None:
-    """The request just counted for this person (Art. 32: one identity number), to link its receipt
-    to: the same person asking again in the same round gets the same receipt."""
+    """The request row counting this person (Art. 32: one identity number), to link the receipt to:
+    the same person asking again in the same round gets a receipt of its own, linked to the same row."""
     from activities.open_data import requester_key
 
     key = requester_key(id_type, id_number)
@@ -121,12 +126,11 @@ def request_row_of(resource_id: str, id_type: str, id_number: str) -> int | None
 # ---- the public status ----------------------------------------------------------------------------
 
 
-def day_zh(moment: datetime | None) -> str:
-    """The last day of a period ending at 24:00 Asia/Shanghai, in Chinese."""
+def last_day_zh(moment: datetime | None) -> str:
+    """The last day of a period ending at 24:00 Asia/Shanghai (stored as the next midnight), in Chinese."""
     if moment is None:
         return "—"
-    d = (moment.astimezone(SHANGHAI) - timedelta(microseconds=1)).date()
-    return f"{d.year}年{d.month}月{d.day}日"
+    return day_zh((moment.astimezone(SHANGHAI) - timedelta(microseconds=1)).date())
 
 
 def receipt_status(number: str, token: str, threshold: int) -> dict[str, Any] | None:
@@ -156,7 +160,11 @@ def view_of(s: Session, row: PublicReceipt, threshold: int) -> dict[str, Any]:
 def _application(s: Session, row: PublicReceipt) -> dict[str, Any]:
     """Art. 28 ¶2, 29, 31: the restricted-open application as open_application says."""
     a = s.get(OpenApplication, row.case_id or "")
-    asked = f"申请获取数据资源 {row.resource_id}（受限开放数据，第二十八条第二款）"
+    # The open attribute as the case read it when the application arrived (Art. 28): an application
+    # is one for restricted-open data only where the data is restricted.
+    attribute = OPEN_ATTRIBUTES.get(a.open_attribute or "") if a is not None else None
+    asked = (f"申请获取数据资源 {row.resource_id}（{attribute or '开放数据'}，第二十八条）" if attribute != "受限开放"
+             else f"申请获取数据资源 {row.resource_id}（受限开放数据，第二十八条第二款）")
     base = {"case_id": row.case_id, "asked": asked}
     if a is None or a.closed_at is None:
         received = a is None or a.open_attribute is None
@@ -211,7 +219,7 @@ def _listing_view(review: ListingReview) -> dict[str, Any]:
     if review.answer == "declined":
         ends = review.objection_ends_at
         if ends is not None and utcnow() < ends:
-            step = (f"如有异议，可于{day_zh(ends)}24时前向县大数据管理中心申请复核（pdw open object {review.case_id}），"
+            step = (f"如有异议，可于{last_day_zh(ends)}24时前向县大数据管理中心申请复核（pdw open object {review.case_id}），"
                     "中心自收到之日起 3 个工作日内反馈复核结果（第三十二条）")
         else:
             step = "复核申请期间已届满；已提出的复核申请由县大数据管理中心答复（第三十二条）"
@@ -241,7 +249,7 @@ def _objection(s: Session, row: PublicReceipt) -> dict[str, Any]:
     review = _listing(s, row.case_id)
     base = {"asked": asked, "case_id": row.case_id}
     if objection is None or objection.answer is None:
-        due = day_zh(objection.due_at) if objection is not None else "—"
+        due = last_day_zh(objection.due_at) if objection is not None else "—"
         return {**base, "status": "in_review", "status_zh": "复核中",
                 "next_step": f"县大数据管理中心应于{due}24时前反馈复核结果（3 个工作日，第三十二条）"}
     final = _listing_view(review) if review is not None and review.closed_at is not None else None

@@ -63,12 +63,10 @@ def check_share_request(
         raise StoreError("共享用途（purpose）不能为空：使用部门须提出明确的共享需求和用途（第十三条、第二十条）")
     if not scope.strip():
         raise StoreError("使用范围（scope）不能为空：须说明使用范围（第二十条）")
-    if mode not in SHARE_MODES:
-        choices = "、".join(f"{k}（{v}）" for k, v in SHARE_MODES.items())
-        raise StoreError(f"共享方式（mode）“{mode}”无效，应为：{choices}（第十六条）")
-    if mode not in resource.share_modes:
+    if mode not in SHARE_MODES or mode not in resource.share_modes:
         offered = "、".join(f"{m}（{SHARE_MODES[m]}）" for m in resource.share_modes)
-        raise StoreError(f"数据资源 {resource.id} 不提供{SHARE_MODES[mode]}方式（mode），可选：{offered}（第十六条）")
+        what = f"不提供{SHARE_MODES[mode]}方式" if mode in SHARE_MODES else f"没有“{mode}”这种共享方式"
+        raise StoreError(f"数据资源 {resource.id} {what}（mode），可选：{offered or '无'}（第十六条）")
     if not 1 <= months <= MAX_MONTHS:
         raise StoreError(f"使用期限（months）须为 1 至 {MAX_MONTHS} 个月")
     return resource, entry, source

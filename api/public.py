@@ -26,26 +26,31 @@ LIMITED: dict[int | str, dict[str, Any]] = {429: {
 
 
 def client_of(request: Request, services: Services) -> str:
-    """The caller's address: the proxy's header when one is configured (its first address), else the peer."""
+    """The caller's address: behind a proxy, the right-most address of its header (the one the proxy
+    appended, what it saw; those to the left are the client's to choose), else the peer."""
     header = services.settings.public_client_header
     if header and (forwarded := request.headers.get(header)):
-        return forwarded.split(",")[0].strip()[:64]
+        if last := forwarded.split(",")[-1].strip():
+            return last[:64]
     return request.client.host if request.client else "unknown"
 
 
-def rate_limited(group: str) -> Callable[..., Awaitable[None]]:
+def rate_limited(group: str, route: str) -> Callable[..., Awaitable[None]]:
     """The public routes are limited per client address, counted in the database so that every API
-    replica shares the count; a system that signs is held to its key instead."""
+    replica shares the count; a system that signs is held to its key instead, and only on the
+    routes its key allows (else 403 before anything is counted or done)."""
 
     async def check(request: Request, cred: Cred, services: Svc) -> None:
         if cred.key_id:
+            _public(cred, route)
             return
         await receipts.check_rate(services, client_of(request, services), group)
 
     return check
 
 
-PublicLimit = [Depends(rate_limited("public"))]
+def limited(route: str) -> list[Any]:
+    return [Depends(rate_limited("public", route))]
 
 
 async def idem_of(request: Request, cred: Credential) -> str | None:
@@ -53,17 +58,20 @@ async def idem_of(request: Request, cred: Credential) -> str | None:
     key = request.headers.get("idempotency-key")
     if not key:
         return None
-    scope = cred.key_id or "public:" + hashlib.sha256(await request.body()).hexdigest()[:16]
+    # The route and the body's digest are in the scope, also for a signing system: only the same
+    # submission under the same key is its repeat (and has its receipt's token renewed).
+    digest = hashlib.sha256(await request.body()).hexdigest()[:16]
+    scope = f"{request.url.path}\n{cred.key_id or 'public'}:{digest}"
     return hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()
 
 
 @router.post("/public/open-applications", status_code=201, summary="申请受限开放数据（第二十八条第二款、第三十一条）",
-             dependencies=PublicLimit, responses=LIMITED)
+             dependencies=limited("open-application"), responses=LIMITED)
 async def open_application(body: OpenApplicationRequest, request: Request, cred: Cred, services: Svc) -> JSONResponse:
     who = _public(cred, "open-application")
     answer = await started(services, request, cred, who, "open-application",
                            lambda cid: starts.start_open_application(services, body, cid))
-    if answer.status_code == 200:  # a repeated start: the same receipt, its token shown once before
+    if answer.status_code == 200:  # a repeated start: the same receipt, with a fresh token (the old one stops)
         repeated = json.loads(bytes(answer.body))
         receipt = await receipts.repeated_application(str(repeated.get("case_id", "")))
         return JSONResponse({**repeated, **receipt}, status_code=200)
@@ -80,15 +88,17 @@ def _public(cred: Credential, route: str) -> Principal:
     return principal
 
 
-@router.post("/public/open-requests", summary="申请尚未列入开放目录的数据（第三十二条）", dependencies=PublicLimit,
-             responses=LIMITED)
+@router.post("/public/open-requests", summary="申请尚未列入开放目录的数据（第三十二条）",
+             dependencies=limited("open-request"), responses=LIMITED)
 async def open_request(body: OpenRequestRequest, request: Request, cred: Cred, services: Svc) -> dict[str, Any]:
+    _public(cred, "open-request")
     return await receipts.public_request(services, body, await idem_of(request, cred))
 
 
-@router.post("/public/objections", summary="对数源部门的答复申请复核（第三十二条）", dependencies=PublicLimit,
-             responses=LIMITED)
+@router.post("/public/objections", summary="对数源部门的答复申请复核（第三十二条）",
+             dependencies=limited("open-objection"), responses=LIMITED)
 async def objection(body: ObjectionRequest, request: Request, cred: Cred, services: Svc) -> dict[str, Any]:
+    _public(cred, "open-objection")
     return await receipts.public_objection(services, body, await idem_of(request, cred))
 
 
@@ -98,7 +108,7 @@ ReceiptToken = Annotated[str, Header(alias="X-Receipt-Token", min_length=1, max_
 
 
 @router.get("/public/receipts/{number}", summary="凭回执编号和令牌查询办理情况（第二十八条、第三十二条）",
-            dependencies=[Depends(rate_limited("receipt"))], responses=LIMITED)
+            dependencies=[Depends(rate_limited("receipt", "open-status"))], responses=LIMITED)
 async def receipt(number: ReceiptNumber, token: ReceiptToken, services: Svc) -> dict[str, Any]:
     return await receipts.status(services, number, token)
 

@@ -177,10 +177,13 @@ def _problem(status: int, raw: bytes, base: str) -> str:
     return " ".join(str(detail).split()) if detail else f"pdw 接口 {base} 返回 HTTP {status}"
 
 
-def path_part(value: str | int) -> str:
-    """A value placed in a URL path, quoted."""
+def path_part(value: str | int, zh: str = "编号") -> str:
+    """A value placed in a URL path, quoted; an empty one is refused here, naming what it is, rather
+    than reaching a route that does not exist."""
     from urllib.parse import quote
 
+    if not str(value).strip():
+        raise CliError(f"{zh}不能为空")
     return quote(str(value), safe="")
 
 
@@ -191,11 +194,18 @@ def read_input(source: str | None) -> dict[str, Any]:
     """JSON from a file or ``-`` (stdin), with the same fields as the API's body."""
     if source is None:
         return {}
+    where = "标准输入" if source == "-" else f"文件 {source}"
     try:
         raw = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise CliError(f"--input：找不到{where}") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise CliError(f"--input：无法读取{where}（须为 UTF-8 编码的 JSON）") from err
+    try:
         data = json.loads(raw)
-    except (OSError, ValueError) as err:
-        raise CliError(f"--input 无法读取为 JSON：{err}") from err
+    except json.JSONDecodeError as err:  # the position helps; the parser's English message does not
+        raise CliError(f"--input：{where}不是有效的 JSON（第 {err.lineno} 行第 {err.colno} 列附近；"
+                       "字符串中不能含控制字符，字段名须用双引号）") from err
     if not isinstance(data, dict):
         raise CliError("--input 须为 JSON 对象")
     return data

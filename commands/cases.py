@@ -27,10 +27,10 @@ def show(
     例：pdw show share-2026-000001 --decision d-3f2a9c01b4e5d6f7
     """
     if decision is not None:  # pdw decide's "已提交，尚未确认" names this check
-        answer = call("GET", f"/v1/cases/{path_part(case_id)}/decisions/{path_part(decision)}", as_=as_)
+        answer = call("GET", f"/v1/cases/{path_part(case_id, '案件编号（CASE）')}/decisions/{path_part(decision, '决定编号（--decision）')}", as_=as_)
         emit(answer, as_json, lambda: f"{case_id} 决定 {decision}：{answer.get('message', '')}")
         return
-    story = call("GET", f"/v1/cases/{path_part(case_id)}", as_=as_)
+    story = call("GET", f"/v1/cases/{path_part(case_id, '案件编号（CASE）')}", as_=as_)
     emit(story, as_json, lambda: render_story(story))
 
 
@@ -77,7 +77,7 @@ def decide(
     # The id is the case's update id: sent again with it, the decision is the same one, not a second.
     body["decision_id"] = decision_id or f"d-{secrets.token_hex(8)}"
     try:
-        result = call("POST", f"/v1/cases/{path_part(case_id)}/decisions", body=body, as_=as_)
+        result = call("POST", f"/v1/cases/{path_part(case_id, '案件编号（CASE）')}/decisions", body=body, as_=as_)
     except CliError as err:
         if not str(err).startswith("无法连接"):  # a refusal is an answer; only a lost answer leaves doubt
             raise
@@ -105,7 +105,7 @@ def transfer(
           --reason "提供单位已变更为县卫生健康局" --as dsj.zhouwei
     """
     body = {"to": to, "reason": reason, "decision_id": decision_id or f"d-{secrets.token_hex(8)}"}
-    result = call("POST", f"/v1/cases/{path_part(case_id)}/transfer", body=body, as_=as_)
+    result = call("POST", f"/v1/cases/{path_part(case_id, '案件编号（CASE）')}/transfer", body=body, as_=as_)
     emit(result, as_json, lambda: f"{result.get('case_id', case_id)}：{result.get('message', '')}")
 
 

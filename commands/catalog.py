@@ -43,13 +43,14 @@ def catalog_show(
 
     例：pdw catalog show RES-JYJ-001
     """
-    answer = call("GET", f"/v1/catalog/{path_part(resource_id)}", as_=as_)
+    answer = call("GET", f"/v1/catalog/{path_part(resource_id, '数据资源编号')}", as_=as_)
     emit(answer, as_json, lambda: render_versions(answer))
 
 
 def render_versions(versions: list[dict[str, Any]]) -> str:
     """Each version with its elements: their Chinese names and labels as the API gives them."""
-    lines = []
+    current = next((v for v in versions if v.get("is_current")), versions[0] if versions else {})
+    lines = [f"数据资源 {current.get('resource_id', '')} {current.get('name', '')}".rstrip()] if current else []
     for v in versions:
         lines.append(f"第 {v.get('version')} 版{'（现行）' if v.get('is_current') else ''}  "
                      f"{when(v.get('approved_at'), '%Y-%m-%d')}  {v.get('case_id') or '初始编目'}")
@@ -138,7 +139,7 @@ def catalog_update_start(
     resource: Annotated[str | None, typer.Option("--resource", help="数据资源编号，如 RES-JYJ-001")] = None,
     note: Annotated[str | None, typer.Option("--note", help="哪项要素发生了什么变化")] = None,
     changed_at: Annotated[str | None, typer.Option("--changed-at", help="要素变化的日期或时间，默认现在")] = None,
-    element: Annotated[list[str], typer.Option("--element", help="变化的要素，如 content，可重复")] = [],  # noqa: B006 - never mutated
+    element: Annotated[list[str], typer.Option("--element", help="变化的要素，可重复：name content encoding_format provider_code share_attribute open_attribute update_frequency items share_modes")] = [],  # noqa: B006 - never mutated
     as_: Annotated[str | None, AS_OPT] = None,
     input_: Annotated[str | None, INPUT_OPT] = None,
     as_json: Annotated[bool, JSON_OPT] = False,

@@ -63,7 +63,7 @@ def dept_assign(
     body = {"role": role, "person_id": person, "note": note,
             **{k: v for k, v in (("name", name), ("email", email), ("mobile", mobile), ("dingtalk", dingtalk))
                if v is not None}}
-    result = call("POST", f"/v1/departments/{path_part(dept)}/roles", body=body, as_=as_)
+    result = call("POST", f"/v1/departments/{path_part(dept, '部门代码')}/roles", body=body, as_=as_)
 
     def text() -> str:
         before, after = result.get("before"), result.get("after")

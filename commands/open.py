@@ -5,6 +5,7 @@ These routes are public: no credential is sent.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ from commands._client import INPUT_OPT, JSON_OPT, body_of, call, emit
 app = typer.Typer(help="公共数据开放申请与复核（第二十八条至第三十二条）。", no_args_is_help=True)
 
 ID_TYPE_HELP = "证件类型，默认 resident_id"
+TOKEN_ENV = "PDW_RECEIPT_TOKEN"  # pdw open status reads the receipt token here, kept off the command line
 
 
 @app.command("apply")
@@ -121,25 +123,32 @@ def receipt_line(result: dict[str, object]) -> str:
     if not result.get("receipt"):
         return ""
     token = f"\n回执令牌（只显示这一次，请妥善保存）：{result['receipt_token']}" if result.get("receipt_token") else ""
-    return (f"\n回执编号：{result['receipt']}{token}\n办理结果通知：{result.get('notify_zh', '')}"
-            f"\n查询：pdw open status {result['receipt']} --token 回执令牌")
+    rotated = "\n（重复提交：已换发新的回执令牌，此前的令牌不再有效）" if result.get("token_rotated") else ""
+    return (f"\n回执编号：{result['receipt']}{token}{rotated}\n办理结果通知：{result.get('notify_zh', '')}"
+            f"\n查询：pdw open status {result['receipt']}（令牌按提示输入，或放在环境变量 {TOKEN_ENV}）")
 
 
 @app.command("status")
 def open_status(
     number: Annotated[str, typer.Argument(help="回执编号，如 GK-2026-000123")],
-    token: Annotated[str, typer.Option("--token", help="受理时显示一次的回执令牌")],
+    token: Annotated[str | None, typer.Option(
+        "--token", help=f"受理时显示的回执令牌；不写则读环境变量 {TOKEN_ENV}，再无则提示输入（不回显）")] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
     """凭回执编号和令牌查询办理情况（第二十八条、第三十二条）。
 
-    
+    \b
     无须登录：所问何事、办理状态、理由和下一步（如何、何时申请复核）。
+    令牌写在命令行上会留在 shell 历史和进程列表里：宜放在环境变量
+    PDW_RECEIPT_TOKEN，或不写 --token 而按提示输入（不回显）。
 
-    例：pdw open status GK-2026-000123 --token rt_回执令牌
+    \b
+    例：pdw open status GK-2026-000123
+        PDW_RECEIPT_TOKEN=rt_回执令牌 pdw open status GK-2026-000123
     """
+    token = token or os.environ.get(TOKEN_ENV) or typer.prompt("回执令牌", hide_input=True)
     result = call("GET", f"/v1/public/receipts/{quote(number, safe='')}", public=True,
-                  headers={"X-Receipt-Token": token})
+                  headers={"X-Receipt-Token": token.strip()})
     emit(result, as_json, lambda: status_lines(result))
 
 

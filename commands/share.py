@@ -78,7 +78,7 @@ def dispute_open(
         raise CliError("须且只能指定 --case（共享争议）或 --resource（开放属性争议）之一")
     if case:
         body = {"action": "dispute", "data": {}, **({"reasons": reason} if reason is not None else {})}
-        result = call("POST", f"/v1/cases/{path_part(case)}/decisions", body=body, as_=as_)
+        result = call("POST", f"/v1/cases/{path_part(case, '案件编号')}/decisions", body=body, as_=as_)
         emit(result, as_json, lambda: f"{case}：{result.get('message', '')}；协调案件编号 dispute-{case}")
         return
     body = body_of(input_, resource_id=resource, open_attribute=open_attribute, reason=reason,
@@ -105,17 +105,26 @@ def grant_list(
     例：pdw grant list --dept jyj --all
     """
     grants = call("GET", "/v1/grants", query={"dept": dept, "resource": resource, "all": all_ or None}, as_=as_)
-    emit(grants, as_json, lambda: "\n".join(
-        f"{g.get('id', ''):>4}  {g.get('status_zh', ''):<3}  {g.get('resource_id', ''):<14} {g.get('source_code', '')} → {g.get('grantee_code', '')}  "
-        f"{'、'.join(g.get('items') or [])}  {zh(g, 'mode')}{'（脱敏）' if g.get('desensitised') else ''}  "
-        f"{when(g.get('valid_from'), '%Y-%m-%d')} 至 {when(g.get('valid_until'), '%Y-%m-%d')}"
-        + (f"  已撤销：{g.get('revoke_reason', '')}" if g.get("revoked_at") else "") + f"  {g.get('case_id', '')}"
+    emit(grants, as_json, lambda: "\n\n".join(
+        f"授权 {g.get('id', '')}（{g.get('status_zh', '')}）  {g.get('resource_id', '')}  "
+        f"{g.get('source_name') or g.get('source_code', '')} → {g.get('grantee_name') or g.get('grantee_code', '')}\n"
+        f"  数据项：{'、'.join(g.get('items') or [])}；方式：{zh(g, 'mode')}{'（脱敏）' if g.get('desensitised') else ''}；"
+        f"有效期：{when(g.get('valid_from'), '%Y-%m-%d')} 至 {when(g.get('valid_until'), '%Y-%m-%d')}\n"
+        f"  用途：{g.get('purpose', '')}；范围：{g.get('scope', '')}；案件：{g.get('case_id', '')}"
+        + (f"\n  已撤销：{g.get('revoke_reason', '')}" if g.get("revoked_at") else "")
         for g in grants) or ("（无共享授权）" if all_ else "（无有效的共享授权）"))
+
+
+def grant_number(value: str) -> int:
+    """A grant's number as typed: refused in Chinese, not by the parser's English."""
+    if not value.strip().isdigit():
+        raise CliError(f"授权编号“{value}”无效：须为 pdw grant list 中的数字")
+    return int(value)
 
 
 @grant_app.command("renew")
 def grant_renew(
-    grant_id: Annotated[int, typer.Argument(help="授权编号")],
+    grant_id: Annotated[str, typer.Argument(help="授权编号（pdw grant list 中的数字）")],
     months: Annotated[int | None, typer.Option("--months", help="续期的月数（1–60），默认同原申请")] = None,
     purpose: Annotated[str | None, typer.Option("--purpose", help="共享用途，默认同原授权")] = None,
     as_: Annotated[str | None, AS_OPT] = None,
@@ -132,13 +141,13 @@ def grant_renew(
     例：pdw grant renew 3 --months 12 --as jyj.panxiaoyu
     """
     body = {k: v for k, v in {"months": months, "purpose": purpose}.items() if v is not None}
-    result = call("POST", f"/v1/grants/{grant_id}/renew", body=body, as_=as_)
+    result = call("POST", f"/v1/grants/{grant_number(grant_id)}/renew", body=body, as_=as_)
     emit(result, as_json, lambda: f"{result['case_id']}\n已申请续期共享授权 {grant_id}；查看：pdw show {result['case_id']}")
 
 
 @grant_app.command("revoke")
 def grant_revoke(
-    grant_id: Annotated[int, typer.Argument(help="授权编号")],
+    grant_id: Annotated[str, typer.Argument(help="授权编号（pdw grant list 中的数字）")],
     reason: Annotated[str, typer.Option("--reason", help="滥用或违规使用的情形")] = "",
     as_: Annotated[str | None, AS_OPT] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
@@ -151,6 +160,6 @@ def grant_revoke(
     例：pdw grant revoke 3 --reason "将共享数据对外提供" \\
           --as dsj.zhouwei
     """
-    grant = call("POST", f"/v1/grants/{grant_id}/revoke", body={"reason": reason}, as_=as_)
+    grant = call("POST", f"/v1/grants/{grant_number(grant_id)}/revoke", body={"reason": reason}, as_=as_)
     emit(grant, as_json, lambda: f"共享授权 {grant.get('id', grant_id)} 已撤销"
          f"（{grant.get('grantee_code', '')}，{grant.get('resource_id', '')}）：{grant.get('revoke_reason', reason)}")

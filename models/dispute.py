@@ -57,6 +57,7 @@ class DisputeOpened(BaseModel):
     expert_code: str
     current_open_attribute: str
     current_forbidden_ground: str | None = None  # Art. 29
+    has_secrecy_record: bool = False  # Art. 39: the entry carries its source's 保密审查 record
 
 
 class DisputeClosing(BaseModel):

@@ -70,7 +70,7 @@ KINDS: dict[str, Mapping[Any, str]] = {
                          "resolved": "随案件结果答复"},
     "proposal_answer": {"accepted": "采纳", "rejected": "不采纳"},
     "secrecy_conclusion": SECRECY_CONCLUSIONS,
-    "notice_status": {"sent": "已送达", "pending": "待送达", "failed": "送达失败"},
+    "notice_status": {"sent": "已送达", "pending": "待送达", "failed": "送达失败", "not_sent": "未发送（无可用渠道）"},
     "channel": {"log": "系统记录", "email": "电子邮件", "webhook": "工作群机器人", "sms": "短信"},
     "party": {"center": "县大数据管理中心", "source": "数源部门"},
 }

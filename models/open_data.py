@@ -71,9 +71,10 @@ class OpenRequest(SQLModel, table=True):
     ``open request``, or an application refused because the data is unopened (application_case_id).
 
     Art. 32 counts people, not calls: a person is one identity number (checked against GB 11643 /
-    GB 32100; contacts are not verified), kept here only as person_key, an HMAC of the id type and
-    the normalised number under a server-side secret (PDW_PERSON_KEY), so the count survives the
-    erasure of names, numbers and contacts after their retention period."""
+    GB 32100; a passport or other number by its form only; contacts are not verified), kept here only
+    as person_key, an HMAC of the normalised number alone (not its id type: one number is one person
+    whatever type it is sent as) under a server-side secret (PDW_PERSON_KEY), so the count survives
+    the erasure of names, numbers and contacts after their retention period."""
 
     __tablename__ = "open_request"
 

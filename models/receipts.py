@@ -30,7 +30,8 @@ class PublicReceipt(SQLModel, table=True):
     kind: str = Field(max_length=16)  # application | request | objection
     resource_id: str = Field(max_length=64, index=True)
     case_id: str | None = Field(default=None, max_length=64, index=True)  # application / listing case
-    request_id: int | None = Field(default=None, unique=True, index=True)  # open_request.id (a request)
+    # open_request.id (a request): the row counting its person (Art. 32), one receipt per submission
+    request_id: int | None = Field(default=None, index=True)
     objection_ref: str | None = Field(default=None, max_length=32)  # listing_objection.ref (an objection)
     label: str  # masked, as the case shows it: kept after the purge
     contact: str | None = None  # erased by the purge

@@ -181,7 +181,7 @@ async def departments_of(client: Client, case_id: str) -> list[str]:
     return [str(code) for code in json.loads(field.data)] if field is not None and field.data else []
 
 
-async def object_to_answer(services: Services, req: ObjectionRequest) -> dict[str, Any]:
+async def object_to_answer(services: Services, req: ObjectionRequest, ref: str | None = None) -> dict[str, Any]:
     """Art. 32: anyone may object to the source's answer; the center reviews each objection within
     3 working days of its receipt."""
     process = process_of_case(req.case_id)
@@ -194,8 +194,9 @@ async def object_to_answer(services: Services, req: ObjectionRequest) -> dict[st
                    dept_name="公众", dept_kind="public")
     handle = (await services.temporal()).get_workflow_handle(req.case_id)
     # Every objector may object, each answered on its own (Art. 32): the case keeps a random
-    # reference for this objection, by which its row gets the name and contact the case never holds.
-    ref = secrets.token_hex(8)
+    # reference for this objection, by which its row gets the name and contact the case never holds
+    # (taken from the caller's idempotency key when given: a retry is then the same update id).
+    ref = ref or secrets.token_hex(8)
     outcome = await send_decision(handle, req.case_id, DecisionInput(
         action="object", actor=public, reasons=req.reason, data={"ref": ref}), f"objection-{ref}")
     await db(record_objector, req.case_id, ref, req.name, contact)

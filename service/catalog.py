@@ -52,7 +52,10 @@ def registration_elements(actor: Actor, req: CatalogRegisterRequest) -> CatalogE
 async def start_catalog_register(
     services: Services, actor: Actor, req: CatalogRegisterRequest, given_id: str | None = None
 ) -> dict[str, Any]:
-    """Art. 10–11: a department (or the center for it) registers a new entry; the center reviews it."""
+    """Art. 10–11: a department registers a new entry of its own data; the center reviews it. Art. 11:
+    each department's designated person compiles (编目) its own data, and Art. 39's 保密审查 is the
+    department's own: nobody registers another department's entry, the center included (it registers
+    only the entries it provides itself, and another center person approves them)."""
     process = BY_ROUTE["catalog-register"]
     elements = registration_elements(actor, req)
 
@@ -60,9 +63,9 @@ async def start_catalog_register(
         with session() as s:
             try:
                 provider = check_registration(s, elements, None)
-                if actor.dept_code != provider.code and actor.dept_kind != "center":
-                    raise forbidden(f"{actor.label()}无权编目：提供单位（provider_code）须为本部门，"
-                                    f"{provider.name}的目录条目由其自行编制或由县大数据管理中心代为登记（第十条、第十一条）")
+                if actor.dept_code != provider.code:
+                    raise forbidden(f"{actor.label()}无权编目：提供单位（provider_code）须为本部门，{provider.name}的目录条目"
+                                    "由其指定人员编制并经本部门保密审查（第十一条、第三十九条）")
                 if req.resource_id:
                     check_registration(s, elements, req.resource_id)
                 return provider

@@ -15,16 +15,18 @@ from models.requests import GrantRenewRequest, ShareStartRequest
 from models.share import Grant, ShareRequest
 from service.context import Services, db
 from service.errors import bad_input, conflict, forbidden
-from service.starts import start_share_request
+from service.starts import renewal_running, running_renewal, start_share_request
 
 
-def _load(grant_id: int) -> tuple[Grant, ShareRequest | None, DataResource | None, str]:
+def _load(grant_id: int) -> tuple[Grant, ShareRequest | None, DataResource | None, str, str | None]:
+    """The grant, its request, its resource, the grantee's name and the renewal of it still running."""
     with session() as s:
         grant = s.get(Grant, grant_id)
         if grant is None:
             raise NotFoundError(f"共享授权“{grant_id}”不存在（pdw grant list --all 查看）")
+        running = running_renewal(s, grant_id)
         return (grant, s.get(ShareRequest, grant.case_id), s.get(DataResource, grant.resource_id),
-                get_department(s, grant.grantee_code).name)
+                get_department(s, grant.grantee_code).name, running)
 
 
 def _months(grant: Grant, request: ShareRequest | None) -> int:
@@ -38,7 +40,7 @@ def _months(grant: Grant, request: ShareRequest | None) -> int:
 async def renew(
     services: Services, actor: Actor, grant_id: int, req: GrantRenewRequest, given_id: str | None = None
 ) -> dict[str, Any]:
-    grant, request, resource, grantee = await db(_load, grant_id)
+    grant, request, resource, grantee, running = await db(_load, grant_id)
     if actor.dept_code != grant.grantee_code:
         raise forbidden(f"{actor.label()}无权续期共享授权 {grant_id}：续期由获授权的使用部门{grantee}申请"
                         "（第二十二条：共享数据只能用于本部门履行职责需要；第十三条：由使用部门提出共享需求）")
@@ -46,6 +48,8 @@ async def renew(
         raise conflict(f"共享授权 {grant_id} 已于 {grant.revoked_at.astimezone(SHANGHAI):%Y-%m-%d} 撤销"
                        f"（{grant.revoke_reason or ''}），不能续期：撤销是因滥用或违规使用而取消共享（第二十二条）；"
                        "确因履行职责需要的，须重新提出共享申请（第十三条、第二十条）")
+    if running is not None and running != given_id:  # a retried start under its Idempotency-Key goes on
+        raise renewal_running(grant_id, running)  # checked again, race-free, as the case starts
     if resource is not None:
         gone = [i for i in grant.items if i not in resource.items]
         if gone:

@@ -4,12 +4,13 @@ and the center's purge of applicants' personal data (个人信息保护法)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
 from activities.applicants import purge_applicants
 from activities.ratelimit import hit, window_of
-from activities.receipts import mint_receipt, receipt_of_case, receipt_of_idem, receipt_status, request_row_of
+from activities.receipts import mint_receipt, receipt_status, request_row_of, rotate_of_case, rotate_of_idem
 from models.departments import Actor
 from models.identity import normalise_id_number
 from models.open_data import masked
@@ -19,8 +20,6 @@ from service import cases, starts
 from service.auth import require_admin
 from service.context import Services, db
 from service.errors import RateLimited, not_found
-
-GROUPS = ("public", "receipt")  # the public's submissions; receipt reads (counted apart)
 
 
 async def check_rate(services: Services, client: str, group: str) -> None:
@@ -35,40 +34,41 @@ async def check_rate(services: Services, client: str, group: str) -> None:
         raise RateLimited(f"请求过于频繁：同一地址每 {window} 秒最多提交 {limit} 次，请 {retry} 秒后再试", retry)
 
 
-def _label(name: str, id_type: str | None, id_number: str | None) -> str:
-    """The masked label of a requester: with the document's last digits when one was given."""
-    if id_number:
-        return masked(name, id_type or "resident_id", normalise_id_number(id_type or "", id_number))
-    name = name.strip()
-    return name[:1] + "*" * max(len(name) - 1, 1)
+def objection_ref_of(idem: str) -> str:
+    """An objection's reference taken from its idempotency key, so that a retry sends the same
+    decision id (``objection-<ref>``) and Temporal's update id makes it one objection."""
+    return hashlib.sha256(f"objection\n{idem}".encode()).hexdigest()[:16]
 
 
 async def public_request(services: Services, req: OpenRequestRequest, idem: str | None) -> dict[str, Any]:
-    """Art. 32: the request is counted (starts.record_public_request) and gets its receipt; a retry
-    under the same key, or the same person asking again, gets the same receipt."""
-    if idem and (seen := await db(receipt_of_idem, idem)):
+    """Art. 32: the request is counted (starts.record_public_request, one per person) and gets a
+    receipt of its own, whoever asked before (the answer never tells whether this person did); only a
+    retry under the same key names the same receipt, with a fresh token."""
+    if idem and (seen := await db(rotate_of_idem, idem)):
         return {"resource_id": req.resource_id, **seen, "repeated": True}
     result = await starts.record_public_request(services, req)
     request_id = await db(request_row_of, req.resource_id, req.id_type, req.id_number)
-    label = _label(req.name, req.id_type, req.id_number)
+    label = masked(req.name, req.id_type, normalise_id_number(req.id_type, req.id_number))
     minted = await db(mint_receipt, "request", resource_id=req.resource_id, label=label, contact=req.contact,
                       case_id=result.get("case_id"), request_id=request_id, idem=idem)
     return {**result, **minted}
 
 
 async def repeated_application(case_id: str) -> dict[str, Any]:
-    """The receipt of an application an earlier start under the same key opened (number, no token)."""
-    return await db(receipt_of_case, case_id) or {}
+    """The receipt of an application an earlier start under the same key opened, with a fresh token
+    (the lost answer carried the first; it stops working)."""
+    return await db(rotate_of_case, case_id) or {}
 
 
 async def public_objection(services: Services, req: ObjectionRequest, idem: str | None) -> dict[str, Any]:
     """Art. 32: the objection goes to the case (cases.object_to_answer) and gets its receipt, by which
-    the objector reads the center's review result; a retry under the same key is not a second one."""
-    if idem and (seen := await db(receipt_of_idem, idem)):
+    the objector reads the center's review result. Under a key the objection's reference comes from
+    the key, so a retry after a failure between the case and the receipt is not a second objection."""
+    if idem and (seen := await db(rotate_of_idem, idem)):
         return {"case_id": req.case_id, **seen, "repeated": True}
-    outcome = await cases.object_to_answer(services, req)
+    outcome = await cases.object_to_answer(services, req, ref=objection_ref_of(idem) if idem else None)
     ref = str(outcome.get("decision_id", "")).removeprefix("objection-")  # the case's reference for it
-    label = _label(req.name, req.id_type, req.id_number)
+    label = masked(req.name, req.id_type, normalise_id_number(req.id_type, req.id_number))
     resource_id = str((await db(_resource_of_listing, req.case_id)) or "")
     minted = await db(mint_receipt, "objection", resource_id=resource_id, label=label, contact=req.contact,
                       case_id=req.case_id, objection_ref=ref, idem=idem)

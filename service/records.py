@@ -17,6 +17,7 @@ from models.catalog import ELEMENT_ZH, CatalogVersion
 from models.departments import ROLE_ZH, Department
 from models.labels import KINDS, labelled, zh
 from models.notices import Notice
+from models.steps import STEP_RULES
 from models.types import utcnow
 from service.auth import Principal, oversees, require_case_reader
 from service.errors import bad_input
@@ -87,11 +88,13 @@ def grants(principal: Principal, dept: str | None, resource: str | None, all_: b
             get_department(s, dept)
         if resource:
             get_resource(s, resource)
+        names = {d.code: d.name for d in s.exec(select(Department)).all()}
     rows = list_grants(dept, resource, active_only=not all_)
     if not oversees(actor):
         rows = [g for g in rows if actor.dept_code in (g.grantee_code, g.source_code)]
     now = utcnow()  # Art. 22: a grant past its valid_until is shown as expired
-    return [labelled({**g.model_dump(mode="json"), "status": g.status(now)}, mode="share_mode", status="grant_status")
+    return [labelled({**g.model_dump(mode="json"), "status": g.status(now), "grantee_name": names.get(g.grantee_code, ""),
+                      "source_name": names.get(g.source_code, "")}, mode="share_mode", status="grant_status")
             for g in rows]
 
 
@@ -112,8 +115,16 @@ def notices(principal: Principal, case_id: str | None, failed: bool, limit: int)
     if case_id and rows:
         require_case_reader(principal, case_id, [n.dept_code for n in rows])
     hidden = {"body"} if actor.dept_kind == "center" else {"body", "address", "error"}
-    return [labelled(n.model_dump(mode="json", exclude=hidden), status="notice_status", channel="channel",
-                     level="rung", role="role") for n in rows]
+    return [_rung(labelled(n.model_dump(mode="json", exclude=hidden), status="notice_status", channel="channel",
+                           level="rung", role="role")) for n in rows]
+
+
+def _rung(row: dict[str, Any]) -> dict[str, Any]:
+    """Level 0 is a step's 待办 only when the row is about a step; a decision, an applicant's
+    outcome or the digest is a plain notice (通知)."""
+    if row.get("level") == 0 and row.get("step") not in STEP_RULES:
+        row["level_zh"] = "通知"
+    return row
 
 
 def due(from_: str, working_days: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlmodel import col, select
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
@@ -24,7 +25,7 @@ from activities.open_data import (
 )
 from activities.receipts import mint_receipt
 from activities.share import check_share_request
-from activities.store import get_department, next_case_id, session
+from activities.store import get_department, insert_ignore, next_case_id, session
 from models import search
 from models.catalog import (
     ELEMENT_ZH,
@@ -47,7 +48,7 @@ from models.requests import (
     ShareStartRequest,
     field_label,
 )
-from models.share import ShareRequestInput
+from models.share import Grant, ShareRequest, ShareRequestInput
 from models.types import utcnow
 from service.context import Services, db
 from service.errors import bad_input, conflict, forbidden, unavailable
@@ -184,14 +185,57 @@ async def start_share_request(
     inp = ShareRequestInput(case_id=case_id, resource_id=resource.id, items=items, purpose=req.purpose.strip(),
                             scope=req.scope.strip(), mode=req.mode, months=req.months, requested_by=actor,
                             renews_grant_id=renews_grant_id)
-    await start_case(
-        services, process, inp, case_id=case_id, awaiting=source.code, departments={actor.dept_code, source.code},
-        summary=f"共享申请 {resource.id} {entry.name}（{actor.dept_name} → {source.name}）",
-        details=f"用途：{inp.purpose}；范围：{inp.scope}；数据项：{'、'.join(items)}（第二十条）"
-        + (f"；续期共享授权 {renews_grant_id}（第二十二条）" if renews_grant_id is not None else ""),
-    )
+    if renews_grant_id is not None:  # one renewal of a grant at a time, recorded before the case starts
+        await db(reserve_renewal, inp, source.code, entry.share_attribute, resource.collected)
+    try:
+        await start_case(
+            services, process, inp, case_id=case_id, awaiting=source.code, departments={actor.dept_code, source.code},
+            summary=f"共享申请 {resource.id} {entry.name}（{actor.dept_name} → {source.name}）",
+            details=f"用途：{inp.purpose}；范围：{inp.scope}；数据项：{'、'.join(items)}（第二十条）"
+            + (f"；续期共享授权 {renews_grant_id}（第二十二条）" if renews_grant_id is not None else ""),
+        )
+    except Exception:
+        if renews_grant_id is not None and not await exists(services, case_id):
+            await db(release_renewal, case_id)
+        raise
     return {"case_id": case_id, "resource_id": resource.id, "source": source.code,
             **({"renews_grant_id": renews_grant_id} if renews_grant_id is not None else {})}
+
+
+def running_renewal(s: Any, grant_id: int, case_id: str | None = None) -> str | None:
+    """The open share case renewing ``grant_id`` (other than ``case_id``), if any."""
+    return s.exec(select(ShareRequest.case_id).where(
+        ShareRequest.renews_grant_id == grant_id, col(ShareRequest.closed_at).is_(None),
+        ShareRequest.case_id != (case_id or ""))).first()
+
+
+def renewal_running(grant_id: int, running: str) -> Exception:
+    return conflict(f"共享授权 {grant_id} 的续期申请（案件 {running}）正在办理，不能同时再申请续期：请等待其结果，"
+                    "或撤回该案件后重新申请（本地规定；续期按第二十条重新审批）")
+
+
+def reserve_renewal(inp: ShareRequestInput, source_code: str, share_attribute: str, collected: bool) -> None:
+    """Art. 22 renewal: the request's row is written before its case starts (the case's first activity
+    finds it there), in the transaction that locks the grant and looks for another open renewal, so
+    two renewals started at once cannot both pass."""
+    assert inp.renews_grant_id is not None
+    with session() as s:
+        s.exec(select(Grant).where(Grant.id == inp.renews_grant_id).with_for_update()).one()
+        if (running := running_renewal(s, inp.renews_grant_id, inp.case_id)) is not None:
+            raise renewal_running(inp.renews_grant_id, running)
+        insert_ignore(s, ShareRequest, {
+            "case_id": inp.case_id, "resource_id": inp.resource_id, "requester_code": inp.requested_by.dept_code,
+            "source_code": source_code, "items": inp.items, "purpose": inp.purpose, "scope": inp.scope,
+            "mode": inp.mode, "months": inp.months, "share_attribute": share_attribute, "collected": collected,
+            "status": "under_review", "renews_grant_id": inp.renews_grant_id}, ["case_id"])
+
+
+def release_renewal(case_id: str) -> None:
+    """The renewal's case could not start: its reservation goes (unless the case did start after all)."""
+    with session() as s:
+        row = s.get(ShareRequest, case_id)
+        if row is not None and row.closed_at is None and row.status == "under_review":
+            s.delete(row)
 
 
 # ---- Art. 23: correction ----------------------------------------------------------------------------
@@ -282,16 +326,19 @@ async def start_open_application(
     inp = OpenApplyInput(case_id=case_id, resource_id=req.resource_id, applicant_label=label, scope=req.scope.strip(),
                          purpose=req.purpose.strip(), access_way=req.access_way,
                          access_way_note=(req.access_way_note or "").strip() or None)
-    await start_case(services, process, inp, case_id=case_id, awaiting="", departments=set(),
-                     summary=f"开放申请 {req.resource_id}（{label}）", listed_as=f"开放申请 {req.resource_id}（公众申请）",
-                     details=f"使用范围：{inp.scope}；用途：{inp.purpose}（第二十八条）")
     result = {"case_id": case_id, "resource_id": req.resource_id, "applicant": label, **receipt}
     # Art. 32: data not yet opened is refused by the case (Art. 28) and the application counts as a
-    # request for its listing, with the open requests, one per person.
+    # request for its listing, with the open requests, one per person. Counted (and the threshold's
+    # review begun) BEFORE the case starts: a retry under the same Idempotency-Key finds the case
+    # started and repeats nothing, so counting after it could be lost; the count is keyed on the
+    # application's case id, so a retry that does come here counts nothing twice.
     counted = await db(count_refused_application, case_id)
     if counted is not None:
         count, review = counted
         result["listing"] = await _count_toward_listing(services, req.resource_id, count, review)
+    await start_case(services, process, inp, case_id=case_id, awaiting="", departments=set(),
+                     summary=f"开放申请 {req.resource_id}（{label}）", listed_as=f"开放申请 {req.resource_id}（公众申请）",
+                     details=f"使用范围：{inp.scope}；用途：{inp.purpose}（第二十八条）")
     return result
 
 

@@ -166,3 +166,53 @@ async def test_pipl_the_daily_schedule_workflow_purges_and_is_audited_as_the_sch
     with session() as s:
         row = s.get(OpenApplication, answer["case_id"])
         assert row is not None and row.contact is None and row.applicant_label.startswith("孙*")
+
+
+def test_pipl_an_application_whose_case_never_started_is_erased_after_its_period_from_when_it_was_made(
+    retention: Any,
+) -> None:
+    """个人信息保护法: a start that failed and was never retried leaves an application that never
+    closes; "never started" is read from the records (still opening, no open attribute read: the
+    case's first activity records it), so its name, number and contact go after the period counted
+    from when it was made, with its receipt, as does a receipt whose application row was never written."""
+    import uuid
+
+    from activities.applicants import purge_applicants
+    from activities.receipts import mint_receipt
+
+    retention(30)
+    old, now = utcnow() - timedelta(days=31), utcnow()
+    cases = {kind: f"open-test-{kind}-{uuid.uuid4().hex[:8]}" for kind in ("orphan", "running", "recent", "unregistered")}
+    receipts: dict[str, str] = {}
+    with session() as s:
+        for kind in ("orphan", "running", "recent"):
+            s.add(OpenApplication(case_id=cases[kind], resource_id="RES-GAJ-001", applicant_name="孙琳",
+                                  id_type="resident_id", id_number=APPLICANT["id_number"], contact=APPLICANT["contact"],
+                                  applicant_label="孙*（居民身份证 ****1116）", scope="研究", purpose="研究",
+                                  access_way="download", applied_at=now if kind == "recent" else old,
+                                  # a case that did start: its first activity read the open attribute
+                                  open_attribute="restricted" if kind == "running" else None,
+                                  status="center_review" if kind == "running" else "opening"))
+    for kind, case_id in cases.items():
+        receipts[kind] = mint_receipt("application", resource_id="RES-GAJ-001", label="孙*", contact=APPLICANT["contact"],
+                                      case_id=case_id)["receipt"]
+    with session() as s:
+        for number in receipts.values():
+            row = s.get(PublicReceipt, number)
+            assert row is not None
+            row.created_at = old if number != receipts["recent"] else now
+            s.add(row)
+
+    counts = purge_applicants()
+    assert counts["applications"] >= 1 and counts["receipts"] >= 2
+    with session() as s:
+        orphan, running, recent = (s.get(OpenApplication, cases[k]) for k in ("orphan", "running", "recent"))
+        assert orphan is not None and running is not None and recent is not None
+        assert (orphan.applicant_name, orphan.id_number, orphan.contact) == (None, None, None)
+        assert orphan.purged_at is not None and orphan.applicant_label.startswith("孙*")
+        assert running.purged_at is None and running.contact == APPLICANT["contact"]  # still under way
+        assert recent.purged_at is None  # within its period
+        gone = {k: s.get(PublicReceipt, n) for k, n in receipts.items()}
+        assert all(r is not None for r in gone.values())
+        assert [k for k, r in gone.items() if r is not None and r.purged_at is not None and r.contact is None] == [
+            "orphan", "unregistered"]

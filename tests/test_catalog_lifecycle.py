@@ -36,7 +36,8 @@ from tests.test_commands import apdw, api_url, dev, home, one_error_line  # noqa
 
 CENTER, CENTER_HEAD = "dsj.zhouwei", "dsj.linxiaohong"
 GAJ, JYJ, WJJ = "gaj.zhangfang", "jyj.panxiaoyu", "wjj.maqiang"
-PEOPLE = [CENTER, CENTER_HEAD, GAJ, JYJ, WJJ, "gaj.lijun"]
+CENTER_THIRD = "dsj.chenjianguo"
+PEOPLE = [CENTER, CENTER_HEAD, CENTER_THIRD, GAJ, JYJ, WJJ, "gaj.lijun"]
 
 
 @pytest.fixture(scope="module")
@@ -256,14 +257,38 @@ async def test_art10_art39_entry_missing_an_element_or_the_secrecy_record_is_ref
     assert (await staff.start(GAJ, "catalog-register", closed)).startswith("catreg-")
 
 
-async def test_art10_another_department_cannot_register_for_someone_else_but_the_center_can(staff: Staff) -> None:
+async def test_art11_art39_nobody_registers_another_departments_entry_not_even_the_center(staff: Staff) -> None:
+    """Art. 11: each department's designated person compiles its own data; Art. 39: the 保密审查 is
+    the department's own. Neither another department nor the center registers gaj's entry."""
     before = registrations()
-    r = await staff.post(JYJ, "/v1/cases/catalog-register", registration(provider_code="gaj"))
-    assert r.status_code == 403 and "provider_code" in r.json()["detail"] and "第十条" in r.json()["detail"]
+    for who in (JYJ, CENTER):
+        r = await staff.post(who, "/v1/cases/catalog-register", registration(provider_code="gaj"))
+        assert r.status_code == 403, r.text
+        detail = r.json()["detail"]
+        assert "provider_code" in detail and "第十一条" in detail and "第三十九条" in detail
     assert registrations() == before
-    case_id = await staff.start(CENTER, "catalog-register", registration(provider_code="gaj", name="警犬训练记录"))
+
+
+async def test_art11_the_person_who_compiled_or_resubmitted_an_entry_does_not_approve_it(staff: Staff) -> None:
+    """The center registers an entry it provides itself; another center person approves it."""
+    case_id = await staff.start(CENTER, "catalog-register", registration(provider_code="dsj", name="数据目录访问日志"))
     state = await staff.state(case_id, "under_review")
-    assert state["owner_code"] == "gaj" and state["resource_id"].startswith("RES-GAJ-")
+    assert state["owner_code"] == "dsj"
+    own = await staff.decide(CENTER, case_id, "approve")
+    assert own.status_code == 403 and "本人编制或提交" in own.json()["detail"] and "第十一条" in own.json()["detail"]
+    # Returned and resubmitted by another center person: that person does not approve it either.
+    assert (await staff.decide(CENTER_HEAD, case_id, "return", reasons="数据项应含访问时间")).status_code == 200
+    await staff.state(case_id, "returned")
+    assert (await staff.decide(CENTER_HEAD, case_id, "submit",
+                               data={"items": "犬主姓名、犬只编号、访问时间"})).status_code == 200
+    await staff.state(case_id, "under_review")
+    for who in (CENTER, CENTER_HEAD):
+        r = await staff.decide(who, case_id, "approve")
+        assert r.status_code == 403 and "本人编制或提交" in r.json()["detail"], r.text
+    with session() as s:
+        assert "approve" not in [d.action for d in s.exec(select(Decision).where(Decision.case_id == case_id)).all()]
+    assert (await staff.decide(CENTER_THIRD, case_id, "approve")).status_code == 200
+    await staff.state(case_id, "published")
 
 
 async def test_art11_only_the_center_approves_a_registration(staff: Staff) -> None:

@@ -97,7 +97,9 @@ def test_without_a_credential_pdw_says_to_log_in(home: dict[str, str | None]) ->
     (["show"], "错误：缺少参数 case_id（案件编号）"),
     (["shw", "x"], "错误：没有命令“shw”；是否想用 show？"),
     (["calendar", "due", "--from", "2026-09-28", "--working-days", "abc"], "错误：--working-days 的值无效：“abc”不是整数"),
-    (["grant", "revoke", "three"], "错误：grant_id 的值无效：“three”不是整数"),
+    (["grant", "revoke", "three"], "错误：授权编号“three”无效：须为 pdw grant list 中的数字"),
+    (["show", ""], "错误：案件编号（CASE）不能为空"),
+    (["open", "apply", "--input", "/nonexistent/a.json"], "错误：--input：找不到文件 /nonexistent/a.json"),
     (["inbox", "--dep", "jyj"], "错误：没有选项 --dep；是否想用 --dept？"),
     (["decide", "x", "approve", "--as"], "错误：选项 --as 需要一个值"),
     (["show", "a", "b"], "错误：多余的参数：b"),
@@ -116,7 +118,7 @@ def test_usage_errors_are_one_chinese_line_naming_the_option(
 def test_bad_input_json_is_one_line(home: dict[str, str | None], tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("[1, 2]", encoding="utf-8")
     assert one_error_line(pdw(home, "share", "request", "--input", str(tmp_path / "bad.json"))) == "错误：--input 须为 JSON 对象"
-    assert "--input 无法读取为 JSON" in one_error_line(pdw(home, "correction", "report", "--input", "-", input="{oops"))
+    assert "--input：标准输入不是有效的 JSON（第 1 行第 2 列附近" in one_error_line(pdw(home, "correction", "report", "--input", "-", input="{oops"))
 
 
 def cells(line: str) -> int:

@@ -242,6 +242,8 @@ def test_art22_the_grantee_hears_n_working_days_before_expiry_once_with_how_to_r
     told = _expiry_notices(due)
     assert [(n.dept_code, n.person_id, n.role) for n in told] == [("jyj", "jyj.panxiaoyu", "daily_admin")]
     assert f"pdw grant renew {due}" in told[0].body and "第二十二条" in told[0].body
+    # The expiry itself is a local rule (Art. 22 is about use only for the department's duties).
+    assert "到期后不得继续使用该共享数据（本地规定" in told[0].body
     assert "将于" in told[0].subject and f"还有 {n} 个工作日" in told[0].body
     assert _expiry_notices(later) == [] and _expiry_notices(revoked) == [] and _expiry_notices(expired) == []
     # Once per grant: the next run (or a retry) writes nothing for it again.
@@ -359,6 +361,25 @@ async def test_art22_art13_only_the_grantee_department_may_renew(api, person) ->
     assert _share_requests() == before
 
 
+async def test_art22_art20_a_grant_is_not_renewed_twice_while_its_renewal_is_running(env, api) -> None:
+    gid = _grant(fresh_resource("zjj", collected=True), until=utcnow() + timedelta(days=20))
+    first = await _renewed(api, gid, {"months": 6}, **{"Idempotency-Key": f"renew-{gid}"})
+    assert first.status_code == 201, first.text
+    running = first.json()["case_id"]
+
+    def renewals() -> list[str]:
+        with session() as s:
+            return list(s.exec(select(ShareRequest.case_id).where(ShareRequest.renews_grant_id == gid)).all())
+
+    second = await _renewed(api, gid, {"months": 3})
+    assert second.status_code == 409, second.text
+    detail = second.json()["detail"]
+    assert f"共享授权 {gid} 的续期申请（案件 {running}）正在办理" in detail and renewals() == [running]
+    # A retry of the first under its Idempotency-Key is that case again, not a second renewal.
+    again = await _renewed(api, gid, {"months": 6}, **{"Idempotency-Key": f"renew-{gid}"})
+    assert again.status_code == 200 and again.json()["case_id"] == running and renewals() == [running]
+
+
 async def test_art22_a_revoked_grant_cannot_be_renewed(api) -> None:
     gid = _grant(fresh_resource("zjj", collected=True), until=utcnow() + timedelta(days=20), revoked=True)
     before = _share_requests()
@@ -415,7 +436,9 @@ async def test_art22_pdw_grant_list_shows_status_and_pdw_grant_renew_starts_a_ca
     revoked = _grant(rid, until=utcnow() + timedelta(days=9), revoked=True)
     listed = await apdw(dev, "grant", "list", "--resource", rid, "--all", "--as", "jyj.panxiaoyu")
     assert listed.exit_code == 0, listed.stderr
-    lines = {int(line.split()[0]): line for line in listed.stdout.splitlines()}
+    # One block a grant, headed "授权 N（状态）" (commands/share.py).
+    lines = {int(block.split()[1].split("（")[0]): block for block in listed.stdout.split("\n\n")
+             if block.startswith("授权 ")}
     assert "已过期" in lines[expired] and "已撤销" in lines[revoked]
     in_force = await apdw(dev, "grant", "list", "--resource", rid, "--as", "jyj.panxiaoyu")
     assert in_force.stdout.strip() == "（无有效的共享授权）"

@@ -93,3 +93,13 @@ def test_the_process_table_is_what_the_worker_registers() -> None:
         assert DECIDE_UPDATE in definition.updates and STATE_QUERY in definition.queries, process
         assert definition.cls.case_type == process.case_type, process  # type: ignore[attr-defined]
     assert len({p.prefix for p in PROCESSES}) == len({p.route for p in PROCESSES}) == len(PROCESSES)
+
+
+def test_every_schedule_starts_a_workflow_the_worker_registers() -> None:
+    from devstack import daily_schedules
+    from models.processes import SUPPORT_WORKFLOWS
+    from settings import Settings
+
+    schedules = daily_schedules(Settings())
+    assert {"pdw-daily-digest", "pdw-grant-expiry", "pdw-applicants-purge"} <= set(schedules)
+    assert all(workflow in SUPPORT_WORKFLOWS and cron for workflow, cron in schedules.values())

@@ -283,6 +283,9 @@ async def test_art39_art27_the_source_lists_after_its_secrecy_review_and_the_cen
     with session() as s:
         entry = current_version(s, "RES-GAJ-002")
     assert entry.open_attribute == "restricted" and entry.case_id == handle.id
+    # Art. 39: the version that opens the data carries the source's 保密审查 record the listing rests on.
+    assert (entry.secrecy_reviewer, entry.secrecy_reviewed_on, entry.secrecy_conclusion) == (
+        "李军", date(2026, 11, 20), "no_state_secret")
     row = review_row(handle.id)
     assert (row.answer, row.listed_as, row.concurred_by) == ("listed", "restricted", "dsj.zhouwei")
     assert (row.secrecy_reviewer, row.secrecy_reviewed_on, row.secrecy_conclusion) == (
@@ -321,6 +324,36 @@ async def test_art32_objection_reviewed_by_the_center_within_3_working_days(env,
     assert [(o.seq, o.answer, o.answer_reasons) for o in rows] == [(1, "upheld", "个人社保明细不宜开放")]
     assert rows[0].due_at == deadline.due_at and rows[0].objector_label == PUBLIC.name
     histories.append(await handle.fetch_history())
+
+
+async def test_art32_a_listing_begun_before_the_applicants_notices_replays_without_them(env, worker, monkeypatch) -> None:
+    """Issue 12 added commands to OpenListingReview (the window's end on record, the requesters'
+    and objectors' notices); they run under workflow.patched. A case whose history has none of them
+    (run here with the patch off, as a case begun before the deploy) replays with today's code, and
+    a new case records the patch marker."""
+    from temporalio import workflow as temporal_workflow
+    from temporalio.worker import Replayer
+
+    from worker import WORKFLOWS
+    from workflows.open_listing import NOTICES
+
+    monkeypatch.setattr(temporal_workflow, "patched", lambda _id: False)
+    handle = await declined(env, worker)
+    await object_to(handle, reasons="可汇总后开放")
+    await wait_status(handle, "objection_review")
+    await handle.execute_update("decide", decision("uphold", "dsj.zhouwei", reasons="个人社保明细不宜开放"))
+    state = await wait_status(handle, "answered")
+    window = Deadline.model_validate(state["deadlines"]["open.objection_window"])
+    await env.sleep(window.due_at - await env.get_current_time() + timedelta(hours=1))
+    assert (await handle.result())["outcome"] == "declined"
+    monkeypatch.undo()
+    old = await handle.fetch_history()
+    assert not [e for e in old.events if e.HasField("marker_recorded_event_attributes")]
+    await Replayer(workflows=WORKFLOWS, data_converter=env.client.data_converter).replay_workflow(old)
+    new = await declined(env, worker)
+    markers = [e.marker_recorded_event_attributes for e in (await new.fetch_history()).events
+               if e.HasField("marker_recorded_event_attributes")]
+    assert [m for m in markers if NOTICES.encode() in m.SerializeToString()]
 
 
 async def test_art32_every_objector_objects_each_under_its_own_3_working_days(env, worker, histories) -> None:

@@ -129,7 +129,7 @@ async def test_art28_art32_an_unopened_data_application_is_refused_without_being
     # Art. 32: the refused application stands as a request for the listing, linked to its case.
     assert started["listing"] == {"resource_id": rid, "count": 1, "case_id": None}
     [row] = requests_of(rid)
-    assert row.application_case_id == started["case_id"] and row.person_key.startswith("h1-")
+    assert row.application_case_id == started["case_id"] and row.person_key.startswith("h2-")
     assert person(2) not in row.person_key  # only the keyed hash is kept for counting
 
 
@@ -154,6 +154,49 @@ async def test_art32_the_same_person_applying_twice_and_requesting_once_counts_o
     # Two people count twice.
     assert (await starts.record_public_request(svc, request(rid, 11)))["count"] == 2
     assert (await applied(svc, env, application(rid, 12)))["listing"]["count"] == 3
+
+
+async def test_art32_one_number_sent_as_resident_id_passport_and_other_counts_one_person(env, worker) -> None:
+    """The key is the number alone: a passport or other number is checked only by its form, so the
+    same 18-digit number under another id type is still one person (Art. 32)."""
+    from activities.open_data import requester_key
+
+    number = person(15)
+    assert len({requester_key(t, number) for t in ("resident_id", "passport", "other")}) == 1
+    assert requester_key("passport", number.lower()) == requester_key("resident_id", number)
+    assert requester_key("resident_id", person(16)) != requester_key("resident_id", number)
+    rid, svc = unopened_resource(), services(worker, env)
+    assert (await starts.record_public_request(svc, request(rid, 15)))["count"] == 1
+    for id_type in ("passport", "other"):
+        assert (await starts.record_public_request(svc, request(rid, 15, id_type=id_type)))["count"] == 1
+    assert (await applied(svc, env, application(rid, 15, id_type="passport")))["listing"]["count"] == 1
+    assert (await starts.record_public_request(svc, request(rid, 16, id_type="passport")))["count"] == 2
+
+
+async def test_art32_a_refused_application_is_counted_before_its_case_starts(env, worker, monkeypatch) -> None:
+    """The API may die between counting and starting the case: the retry under the same
+    Idempotency-Key would find the case started and repeat nothing, so the count comes first; a
+    retry that does come back (the case never started) counts nothing twice."""
+    rid, svc = unopened_resource(), services(worker, env, threshold=2)
+    counted_before_start: list[int] = []
+    real_start = starts.start_case
+
+    async def dies_at_start(*args: Any, **kw: Any) -> None:
+        counted_before_start.append(len(requests_of(rid)))
+        raise RuntimeError("API died before the case started")
+
+    monkeypatch.setattr(starts, "start_case", dies_at_start)
+    given = f"open-test-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(RuntimeError):
+        await starts.start_open_application(svc, application(rid, 50), given)
+    assert counted_before_start == [1] and len(requests_of(rid)) == 1
+    monkeypatch.setattr(starts, "start_case", real_start)
+    again = await applied(svc, env, application(rid, 50), given)  # the retry, same case id
+    assert again["case_id"] == given and again["listing"]["count"] == 1 and len(requests_of(rid)) == 1
+    assert (await env.client.get_workflow_handle(given).result())["outcome"] == "refused"
+    # The threshold's review starts from the same shared path, before the second case starts.
+    second = await applied(svc, env, application(rid, 51))
+    assert second["listing"]["count"] == 2 and second["listing"]["case_id"].startswith("listing-")
 
 
 async def test_art32_reaching_the_threshold_through_refused_applications_starts_one_listing_review(env, worker) -> None:
@@ -313,6 +356,73 @@ def test_art29_a_ground_is_kept_only_while_the_data_is_forbidden() -> None:
                           .order_by(col(CatalogVersion.version))).all()
     assert [(v.open_attribute, v.forbidden_ground) for v in versions] == [
         ("unopened", None), ("forbidden", "law"), ("unopened", None)]
+
+
+def closed_resource(prefix: str = "RES-RSJ-C") -> str:
+    """An entry neither shared nor opened: it needs, and has, no 保密审查 record (Art. 39)."""
+    rid = unopened_resource(prefix)
+    with session() as s:
+        v = s.exec(select(CatalogVersion).where(CatalogVersion.resource_id == rid)).one()
+        v.share_attribute, v.share_basis, v.share_modes = "non_shared", "《社会保险法》第八十一条", []
+        v.secrecy_reviewer, v.secrecy_reviewed_on, v.secrecy_conclusion = None, None, None
+        s.add(v)
+    return rid
+
+
+def test_art39_publishing_refuses_a_version_that_opens_data_without_its_secrecy_record() -> None:
+    from temporalio.exceptions import ApplicationError
+
+    from activities.catalog import publish_catalog_changes
+    from models.catalog import PublishRequest
+    from models.types import utcnow
+
+    rid = closed_resource()
+    with pytest.raises(ApplicationError) as refused:
+        publish_catalog_changes(PublishRequest(case_id=f"t-{rid}-open", resource_id=rid, approved_at=utcnow(),
+                                               changes={"open_attribute": "unconditional"}))
+    assert refused.value.type == "BadInput" and refused.value.non_retryable
+    assert "secrecy_reviewer" in refused.value.message and "第三十九条" in refused.value.message
+    with session() as s:
+        assert current_version(s, rid).version == 1  # nothing published, the version in force unchanged
+    version = publish_catalog_changes(PublishRequest(
+        case_id=f"t-{rid}-open2", resource_id=rid, approved_at=utcnow(),
+        changes={"open_attribute": "unconditional", "secrecy_reviewer": "高峰", "secrecy_reviewed_on": "2026-11-20",
+                 "secrecy_conclusion": "no_state_secret"}))
+    with session() as s:
+        entry = current_version(s, rid)
+    assert (version, entry.open_attribute, entry.secrecy_reviewer) == (2, "unconditional", "高峰")
+
+
+async def test_art39_a_county_decision_opening_data_without_a_secrecy_record_carries_the_sources(env, worker) -> None:
+    """A standalone open-attribute dispute (Art. 28 ¶3): the county's decision to open an entry that
+    has no 保密审查 record is refused until it carries the source's (data.secrecy_*), so the case
+    never gets stuck at publishing; with it, the record is published with the attribute."""
+    center, rid = resolve_actor("dsj.zhouwei"), closed_resource("RES-RSJ-S")
+    case_id = f"dispute-test-{uuid.uuid4().hex[:8]}"
+    STARTED.append(case_id)
+    await env.client.start_workflow(
+        "Dispute", DisputeInput(case_id=case_id, kind=OPEN_ATTRIBUTE, resource_id=rid, raised_by=center,
+                                parties=["dsj", "rsj"], claim="汇总统计数据可开放", proposed_open_attribute="unconditional"),
+        id=case_id, task_queue=worker)
+    dispute = env.client.get_workflow_handle(case_id)
+    await wait_status(dispute, "expert_review")
+    await dispute.execute_update("decide", decision("opinion", "zjwyh.luoqing", reasons="汇总后可开放"))
+    await wait_status(dispute, "county_decision")
+    data: dict[str, Any] = {"open_attribute": "unconditional"}
+    for missing, field in ((data, "data.secrecy_reviewer"),
+                           ({**data, "secrecy_reviewer": "高峰", "secrecy_reviewed_on": "2026-11-20",
+                             "secrecy_conclusion": "state_secret"}, "国家秘密")):
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await dispute.execute_update("decide", decision("decide", "xzf.wuminghui", reasons="采纳", data=missing))
+        assert field in str(refused.value.cause) and "第三十九条" in str(refused.value.cause)
+    assert (await dispute.query("state"))["status"] == "county_decision"
+    await dispute.execute_update("decide", decision("decide", "xzf.wuminghui", reasons="采纳专家意见", data={
+        **data, "secrecy_reviewer": "高峰", "secrecy_reviewed_on": "2026-11-20", "secrecy_conclusion": "declassified"}))
+    assert (await dispute.result())["outcome"] == "unconditional"
+    with session() as s:
+        entry = current_version(s, rid)
+    assert (entry.open_attribute, entry.secrecy_reviewer, entry.secrecy_conclusion, entry.case_id) == (
+        "unconditional", "高峰", "declassified", case_id)
 
 
 @pytest.mark.parametrize("decided", ["forbidden", "unopened"])

@@ -232,13 +232,16 @@ async def test_art28_a_repeated_start_names_the_same_receipt_and_a_fixed_line_he
     first = await api.post("/v1/public/open-applications", json=body, headers=key)
     again = await api.post("/v1/public/open-applications", json=body, headers=key)
     assert (first.status_code, again.status_code) == (201, 200), again.text
-    assert again.json()["receipt"] == first.json()["receipt"] and "receipt_token" not in again.json()
+    # The repeat (a lost answer retried) names the same receipt with a fresh token; the first stops.
+    assert again.json()["receipt"] == first.json()["receipt"] and again.json()["token_rotated"] is True
+    assert again.json()["receipt_token"] != first.json()["receipt_token"] and "不再有效" in again.json()["receipt_zh"]
     assert first.json()["notify"] == "" and "固定电话" in first.json()["notify_zh"]
     case_id = track(first.json()["case_id"])
     with session() as s:
         assert len(s.exec(select(PublicReceipt).where(PublicReceipt.case_id == case_id)).all()) == 1
     await env.client.get_workflow_handle(case_id).result()
-    view = (await status(api, first.json()["receipt"], first.json()["receipt_token"])).json()
+    assert (await status(api, first.json()["receipt"], first.json()["receipt_token"])).status_code == 404
+    view = (await status(api, again.json()["receipt"], again.json()["receipt_token"])).json()
     assert view["status_zh"] == "不予开放" and "固定电话" in view["notify_zh"]
     await asyncio.sleep(1)
     assert [n for n in notices_of(case_id) if n.role == "applicant"] == []
@@ -302,7 +305,7 @@ async def test_art32_an_application_refused_as_unopened_follows_the_listing_revi
 
 
 async def test_art32_requesters_hear_the_answer_and_by_when_to_object_and_the_objector_the_review(
-    api: httpx.AsyncClient, env: WorkflowEnvironment
+    api: httpx.AsyncClient, env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rid = unopened_resource()
     first_body = {"resource_id": rid, "name": "赵六", "id_type": "resident_id", "id_number": "330324199001015672",
@@ -310,8 +313,12 @@ async def test_art32_requesters_hear_the_answer_and_by_when_to_object_and_the_ob
     first = (await api.post("/v1/public/open-requests", json=first_body)).json()
     view = (await status(api, first["receipt"], first["receipt_token"])).json()
     assert (view["kind_zh"], view["status_zh"]) == ("列入开放目录申请", "受理中") and "2 人" in view["next_step"]
-    repeated = (await api.post("/v1/public/open-requests", json=first_body)).json()  # the same person again
-    assert repeated["receipt"] == first["receipt"] and "receipt_token" not in repeated
+    # The same person again (or anyone who knows the identity number): a receipt of its own, in the
+    # same shape as a first one; nothing tells that this person asked before (Art. 32 counts once).
+    repeated = (await api.post("/v1/public/open-requests", json=first_body)).json()
+    assert repeated["receipt"] != first["receipt"] and repeated["receipt_token"] and repeated["new"] is True
+    assert set(repeated) == set(first) and "此前" not in json.dumps(repeated, ensure_ascii=False)
+    assert repeated["count"] == first["count"] == 1
     second = (await api.post("/v1/public/open-requests", json={
         "resource_id": rid, "name": "钱七", "id_type": "resident_id", "id_number": "330324197707071116",
         "contact": "13600000002"})).json()
@@ -325,8 +332,8 @@ async def test_art32_requesters_hear_the_answer_and_by_when_to_object_and_the_ob
                               headers=bearer("jyj.panxiaoyu"))
     assert declined.status_code == 200, declined.text
     await wait_status(handle, "answered")
-    answer_rows = await settled(case_id, "listing.answer", 2)
-    assert {n.person_id for n in answer_rows} == {first["receipt"], second["receipt"]}
+    answer_rows = await settled(case_id, "listing.answer", 3)
+    assert {n.person_id for n in answer_rows} == {first["receipt"], repeated["receipt"], second["receipt"]}
     assert {n.channel for n in answer_rows} == {"email", "sms"} and all(n.address is None for n in answer_rows)
     view = (await status(api, first["receipt"], first["receipt_token"])).json()
     assert view["status_zh"] == "数源部门不予列入开放目录" and view["reasons"] == "含学生个人信息"
@@ -339,13 +346,28 @@ async def test_art32_requesters_hear_the_answer_and_by_when_to_object_and_the_ob
     objection = {"case_id": case_id, "name": "李四", "id_type": "resident_id", "id_number": "330324199001011233",
                  "contact": "lisi@example.com", "reason": "可汇总后开放"}
     key = {"Idempotency-Key": f"object-{uuid.uuid4().hex}"}
+    # The objection reaches the case, then the receipt fails (the database drops): the retry under
+    # the same key sends the same decision id (its reference comes from the key), so the case keeps
+    # one objection, and the retry mints the receipt.
+    from service import receipts as service_receipts
+    from service.errors import Kind, ServiceError
+
+    def down(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise ServiceError(Kind.unavailable, "数据库暂不可用，请稍后再试")
+
+    with monkeypatch.context() as patched:  # not monkeypatch.undo(): the channels' settings stay
+        patched.setattr(service_receipts, "mint_receipt", down)
+        failed = await api.post("/v1/public/objections", json=objection, headers=key)
+    assert failed.status_code == 503, failed.text
     objected = await api.post("/v1/public/objections", json=objection, headers=key)
     assert objected.status_code == 200, objected.text
+    assert objected.json()["new"] is True and "token_rotated" not in objected.json()
     again = (await api.post("/v1/public/objections", json=objection, headers=key)).json()
-    assert again["receipt"] == objected.json()["receipt"] and again["repeated"] is True
+    assert again["receipt"] == objected.json()["receipt"] and again["repeated"] is True and again["token_rotated"]
     with session() as s:
         assert len(s.exec(select(ListingObjection).where(ListingObjection.case_id == case_id)).all()) == 1
-    number, token = objected.json()["receipt"], objected.json()["receipt_token"]
+    assert (await status(api, again["receipt"], objected.json()["receipt_token"])).status_code == 404
+    number, token = again["receipt"], again["receipt_token"]
     view = (await status(api, number, token)).json()
     assert view["status_zh"] == "复核中" and "3 个工作日" in view["next_step"] and view["applicant"].startswith("李*")
 
@@ -377,6 +399,86 @@ def test_art32_telling_applicants_twice_writes_each_row_once_and_a_fixed_line_no
     assert write_applicant_notices(fixed) == 0  # a fixed line hears nothing
     rows = notices_of(case_id)
     assert [(n.person_id, n.role, n.address) for n in rows] == [(mobile["receipt"], "applicant", None)]
+    # No SMS gateway configured: the row is kept, but nobody was told, and it says so (not "sent").
+    from models.labels import labelled
+
+    assert [(n.channel, n.status, n.sent_at) for n in rows] == [("log", "not_sent", None)]
+    assert labelled({"status": rows[0].status}, status="notice_status")["status_zh"] == "未发送（无可用渠道）"
+
+
+def test_art32_a_receipt_per_submission_and_two_calls_under_one_key_share_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two submissions, one receipt each; two calls under one key at once: the one that loses the
+    race on the key's unique index answers with the same receipt (a fresh token), not a 500."""
+    from activities import receipts
+    from activities.receipts import hash_receipt_token, mint_receipt
+
+    case_id, idem = f"listing-test-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    one = mint_receipt("request", resource_id="RES-JYJ-002", label="赵*", contact="13600000010", case_id=case_id)
+    two = mint_receipt("request", resource_id="RES-JYJ-002", label="赵*", contact="13600000010", case_id=case_id)
+    assert one["receipt"] != two["receipt"] and set(one) == set(two) and two["new"] is True
+    first = mint_receipt("objection", resource_id="RES-JYJ-002", label="李*", contact="lisi@example.com",
+                         case_id=case_id, objection_ref="r1", idem=idem)
+    real, calls = receipts._rotate, []
+
+    def late(*args: Any, **kwargs: Any) -> dict[str, Any] | None:  # the other call had not committed yet
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(receipts, "_rotate", late)
+    raced = mint_receipt("objection", resource_id="RES-JYJ-002", label="李*", contact="lisi@example.com",
+                         case_id=case_id, objection_ref="r1", idem=idem)
+    assert len(calls) == 2 and raced["receipt"] == first["receipt"] and raced["token_rotated"] is True
+    with session() as s:
+        row = s.get(PublicReceipt, first["receipt"])
+        assert row is not None and row.token_hash == hash_receipt_token(raced["receipt_token"])
+        assert len(s.exec(select(PublicReceipt).where(PublicReceipt.idem == idem)).all()) == 1
+
+
+def test_art32_the_objection_window_s_last_day_reads_as_the_day_before_the_stored_midnight() -> None:
+    from activities.receipts import last_day_zh
+
+    assert last_day_zh(datetime(2026, 12, 1, 16, 0, tzinfo=UTC)) == "2026年12月1日"  # 24:00 Asia/Shanghai
+    assert last_day_zh(None) == "—"
+
+
+def test_pipl_a_failed_delivery_to_an_applicant_keeps_the_error_s_kind_and_code_never_its_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """个人信息保护法: a gateway's or SMTP server's message may quote the contact in any form."""
+    import smtplib
+    import urllib.error
+
+    from activities import notices
+    from activities.channels import ChannelError
+    from activities.receipts import mint_receipt
+    from activities.store import insert_ignore
+
+    case_id, mobile = f"open-test-{uuid.uuid4().hex[:8]}", "13600000011"
+    number = mint_receipt("application", resource_id="RES-MZJ-001", label="孙*", contact=mobile,
+                          case_id=case_id)["receipt"]
+
+    def refused(settings: Any, to: str, text: str) -> None:
+        http = urllib.error.HTTPError("http://sms.test", 502, f"bad number 136-0000-0011 ({to[:3]} {to[3:]})",
+                                      None, None)  # type: ignore[arg-type]
+        raise ChannelError(f"sms gateway refused: +86 {to[:3]} {to[3:7]} {to[7:]}") from http
+
+    monkeypatch.setattr(notices, "send_sms", refused)
+    with session() as s:
+        insert_ignore(s, Notice, {
+            "case_id": case_id, "step": "open.outcome", "level": 0, "dept_code": "public", "role": "applicant",
+            "person_id": number, "person_name": "孙*", "channel": "sms", "subject": "测试", "body": "测试",
+            "case_time": datetime.now(UTC)}, ["case_id", "step", "level", "person_id", "channel"])
+        notice_id = s.exec(select(Notice.id).where(Notice.case_id == case_id)).one()
+    assert notice_id is not None
+    with pytest.raises(ChannelError) as raised:
+        notices.deliver_notice(notice_id)
+    row = notices_of(case_id)[0]
+    assert row.error == str(raised.value) == "投递失败：ChannelError ← HTTPError 502"
+    assert raised.value.__cause__ is None and "0011" not in (row.error or "")
+    refused_smtp = smtplib.SMTPRecipientsRefused({"sunlin@example.com": (550, b"<sunlin@example.com> unknown")})
+    assert notices.error_kind(refused_smtp) == "投递失败：SMTPRecipientsRefused 550"
 
 
 # ---- rate limits in the database ----------------------------------------------------------------------------
@@ -389,7 +491,9 @@ async def test_the_public_routes_limit_is_shared_by_two_api_instances_on_one_dat
     now = datetime.now(UTC)
     if 3600 - (now.minute * 60 + now.second) < 10:  # not across a window's end
         await asyncio.sleep(12)
-    address = {"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250 + 1}, 10.0.0.1"}
+    # The proxy appends the address it saw: the right-most; what is left of it the client wrote.
+    client = f"198.51.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    address = {"X-Forwarded-For": f"10.0.0.{uuid.uuid4().int % 250}, {client}"}
     async with app_client(env, worker, **limits) as one, app_client(env, worker, **limits) as two:
         answers = [await one.post("/v1/public/open-requests", json={}, headers=address),
                    await two.post("/v1/public/open-requests", json={}, headers=address),
@@ -399,11 +503,42 @@ async def test_the_public_routes_limit_is_shared_by_two_api_instances_on_one_dat
         assert over.status_code == 429 and over.headers["content-type"] == "application/problem+json"
         assert int(over.headers["Retry-After"]) >= 1 and "请求过于频繁" in over.json()["detail"]
         assert (await one.post("/v1/public/objections", json={}, headers=address)).status_code == 429
+        # A client writing another address of its own in front does not get a fresh bucket.
+        spoofed = {"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250}, {client}"}
+        assert (await one.post("/v1/public/open-requests", json={}, headers=spoofed)).status_code == 429
         other = {"X-Forwarded-For": "203.0.113.7"}
         assert (await one.post("/v1/public/open-requests", json={}, headers=other)).status_code == 400
         # Receipt reads are counted apart from submissions.
         assert (await two.get("/v1/public/receipts/GK-2026-999999", headers={**address, "X-Receipt-Token": "x"})
                 ).status_code == 404
+
+
+async def test_art32_a_signing_system_skips_the_limit_only_on_the_public_routes_its_key_allows(
+    env: WorkflowEnvironment, worker: str
+) -> None:
+    from settings import HookKey
+
+    keys = {"kiosk": HookKey(secret="kiosk-secret", actions=["open-request"]),
+            "other": HookKey(secret="other-secret", actions=["share"])}
+    limits = {"public_rate_limit": 1, "public_rate_window_seconds": 3600, "hook_keys": keys}
+
+    def signed(key: str, path: str, body: bytes) -> dict[str, str]:
+        ts = str(int(time.time()))
+        return {"X-Pdw-Key": key, "X-Pdw-Timestamp": ts, "Content-Type": "application/json",
+                "X-Pdw-Signature": auth.signature(f"{key}-secret", "POST", path, ts, body)}
+
+    async with app_client(env, worker, **limits) as api:
+        for n in range(3):  # above the limit of 1: held to its key, not to an address (bad body: 400)
+            body = json.dumps({"resource_id": f"RES-NONE-{n}"}).encode()  # a signature is used once
+            answer = await api.post("/v1/public/open-requests", content=body,
+                                    headers=signed("kiosk", "/v1/public/open-requests", body))
+            assert answer.status_code == 400, answer.text
+        for path in ("/v1/public/objections", "/v1/public/open-applications"):
+            refused = await api.post(path, content=b"{}", headers=signed("kiosk", path, b"{}"))
+            assert refused.status_code == 403 and "未获准" in refused.json()["detail"], refused.text
+        for path in ("/v1/public/open-requests", "/v1/public/objections"):
+            refused = await api.post(path, content=b"{}", headers=signed("other", path, b"{}"))
+            assert refused.status_code == 403 and "未获准" in refused.json()["detail"], refused.text
 
 
 # ---- the same through pdw ------------------------------------------------------------------------------------
@@ -425,6 +560,13 @@ async def test_art29_pdw_open_status_reads_a_receipt_and_pdw_applicants_purge_is
     assert shown.exit_code == 0, shown.stderr
     assert "状态：不予开放" in shown.stdout and "第二十九条" in shown.stdout and "孙*" in shown.stdout
     assert "不发送通知（固定电话）" in shown.stdout and APPLICANT["id_number"] not in shown.stdout
+    # The token kept off the command line (shell history, ps): from PDW_RECEIPT_TOKEN, or a prompt.
+    by_env = await apdw({**dev, "PDW_RECEIPT_TOKEN": answer["receipt_token"]}, "open", "status", answer["receipt"])
+    assert by_env.exit_code == 0 and "状态：不予开放" in by_env.stdout, by_env.stderr
+    prompted = await apdw({**dev, "PDW_RECEIPT_TOKEN": None}, "open", "status", answer["receipt"],
+                          input=answer["receipt_token"] + "\n")
+    assert prompted.exit_code == 0 and "状态：不予开放" in prompted.stdout, prompted.stderr
+    assert answer["receipt_token"] not in prompted.stdout  # not echoed
     wrong = await apdw(dev, "open", "status", answer["receipt"], "--token", "rt_wrong-token-000000")
     assert "回执编号或回执令牌不正确" in one_error_line(wrong)
     refused = await apdw(dev, "applicants", "purge", "--as", "jyj.panxiaoyu")

@@ -444,7 +444,7 @@ def test_art22_an_expired_grant_is_not_active() -> None:
         ({"items": []}, "数据项（items）不能为空"),
         ({"purpose": " "}, "共享用途（purpose）不能为空"),
         ({"scope": ""}, "使用范围（scope）不能为空"),
-        ({"mode": "download"}, "共享方式（mode）“download”无效"),
+        ({"mode": "download"}, "没有“download”这种共享方式（mode），可选："),
         ({"resource_id": "RES-GAJ-001", "items": ["姓名"], "mode": "batch", "requester": "jyj.panxiaoyu"}, "不提供批量方式"),
         ({"months": 0}, "使用期限（months）"),
         ({"requester": "scjgj.jinlei"}, "不能是数源部门本身"),

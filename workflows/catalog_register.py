@@ -64,6 +64,8 @@ class CatalogRegistrationWorkflow(CaseWorkflow):
         self.center_code = ""
         self.review: DecisionRecord | None = None
         self.resubmitted = False
+        # Art. 11: whoever compiled or resubmitted the entry does not also approve it.
+        self.compilers = {inp.started_by.person_id}
 
     @workflow.run
     async def run(self, inp: CatalogRegisterInput) -> CatalogRegisterResult:
@@ -131,6 +133,7 @@ class CatalogRegistrationWorkflow(CaseWorkflow):
                     raise ApplicationError(getattr(err.cause, "message", str(err)), type="BadInput") from err
                 await self.record(d, REVISE)
                 self.state.elements, self.resubmitted = elements, True
+                self.compilers.add(d.actor.person_id)
                 await self._record("returned", elements=elements)
                 message = "已重新提交，等待县大数据管理中心审核（第十一条）"
             else:
@@ -163,9 +166,12 @@ class CatalogRegistrationWorkflow(CaseWorkflow):
                 raise ValueError("提交的目录条目与退回的相同：请在 data 中写明修改后的要素（要素名=新值）（第十一条）")
             return
         if st.status != "under_review" or self.review is not None:
-            raise ValueError(f"案件当前为“{st.status_zh}”，已有审核决定或现在不能审核")
+            raise ValueError(f"案件当前为“{st.status_zh}”，已有审核决定或现在不能审核（第十一条）")
         if d.actor.dept_kind != "center":
             raise PermissionError(f"{d.actor.label()}无权审核：新编目录条目由县大数据管理中心审核（第十一条）")
+        if d.action == "approve" and d.actor.person_id in self.compilers:
+            raise PermissionError(f"{d.actor.label()}不能审核通过本人编制或提交的目录条目：由县大数据管理中心的"
+                                  "另一名工作人员审核（第十一条）")
         if d.action == "return" and not (d.reasons or "").strip():
             raise ValueError("退回修改须写明理由（reasons）（第十一条）")
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import date, timedelta
 
 from temporalio import workflow
 
@@ -40,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         DisputeResult,
         DisputeState,
     )
+    from models.open_data import SecrecyReview, secrecy_review
     from models.steps import step_rule
 
 from workflows.case import CaseWorkflow, due_zh, run_activity
@@ -103,6 +105,7 @@ class DisputeWorkflow(CaseWorkflow):
         self.decision: DecisionRecord | None = None
         self.outcome: str | None = None
         self.forbidden_ground: str | None = None  # Art. 29: when the county decides data forbidden
+        self.secrecy: SecrecyReview | None = None  # Art. 39: the source's record the county's decision carries
 
     @workflow.run
     async def run(self, inp: DisputeInput) -> DisputeResult:
@@ -208,10 +211,12 @@ class DisputeWorkflow(CaseWorkflow):
             text = f"县人民政府决定开放属性维持为{decided}，目录条目不变"
         elif inp.kind == OPEN_ATTRIBUTE:
             # Forbidden is published with its Art. 29 ground; any other attribute clears it.
+            secrecy = {"secrecy_reviewer": self.secrecy.reviewer, "secrecy_conclusion": self.secrecy.conclusion,
+                       "secrecy_reviewed_on": self.secrecy.reviewed_on.isoformat()} if self.secrecy else {}
             version = await run_activity(
                 publish_catalog_changes,
                 PublishRequest(case_id=st.case_id, resource_id=st.resource_id,
-                               changes={"open_attribute": self.outcome, "forbidden_ground": ground},
+                               changes={"open_attribute": self.outcome, "forbidden_ground": ground, **secrecy},
                                approved_at=record.decided_at),
             )
             text = f"开放属性定为{decided}，目录条目 {st.resource_id} 第 {version} 版发布"
@@ -274,6 +279,8 @@ class DisputeWorkflow(CaseWorkflow):
             else:
                 self.outcome = str(d.data.get("outcome") or d.data.get("open_attribute"))
                 self.forbidden_ground = str(d.data.get("forbidden_ground") or "") or None
+                if self._secrecy_needed(self.outcome):
+                    self.secrecy = secrecy_review(d.data, self._today())
                 self.decision = record
             return DecisionOutcome(case_id=st.case_id, action=action, status=st.status,
                                    message=f"已记录：{record.actor.label()}{ACTION_ZH[action]}")
@@ -309,6 +316,20 @@ class DisputeWorkflow(CaseWorkflow):
             elif problem := forbidden_ground_problem(d.data.get("open_attribute"), d.data.get("forbidden_ground"),
                                                      "data.forbidden_ground"):
                 raise ValueError(problem)
+            elif self._secrecy_needed(d.data.get("open_attribute")):
+                secrecy_review(d.data, self._today())  # refused here, naming the field: never stuck at publishing
+
+    def _secrecy_needed(self, attribute: object) -> bool:
+        """Art. 39: a standalone open-attribute dispute that opens an entry with no 保密审查 record on it
+        publishes the source's record, which the county's decision carries (data.secrecy_reviewer,
+        secrecy_reviewed_on, secrecy_conclusion). A listing case's dispute is published by that case,
+        on the source's record (its open.secrecy_record step)."""
+        return (self.state.kind == OPEN_ATTRIBUTE and not self.inp.parent_case_id
+                and attribute in ("unconditional", "restricted") and not self.opened.has_secrecy_record)
+
+    @staticmethod
+    def _today() -> date:
+        return (workflow.now() + timedelta(hours=8)).date()  # Asia/Shanghai: the 保密审查's date is not after it
 
     def _article(self) -> str:
         return step_rule(self.waiting[0]).article if self.waiting else step_rule(COORDINATE).article

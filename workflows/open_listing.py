@@ -61,22 +61,23 @@ ACTOR = {"list": SOURCE, "decline": SOURCE, "accept": SOURCE, "reject": SOURCE, 
 STEP_OF = {"list": REVIEW, "decline": REVIEW, "accept": PROPOSAL, "reject": PROPOSAL, "concur": CONCUR}
 ANSWERED = {"uphold": "upheld", "suggest": "suggested", "accept": "accepted", "reject": "rejected"}
 CHINA = timedelta(hours=8)  # Asia/Shanghai keeps no daylight saving: "today" for a 保密审查's date
+# Issue 12 added commands (applicants' notices, the window's end on record, a county "forbidden" published):
+# a case begun before them replays without them (workflow.patched, memoised for the whole run).
+NOTICES = "listing-applicant-notices"
 
 
 @workflow.defn(name="OpenListingReview")
 class OpenListingReviewWorkflow(SourceHeldCase):
     case_type = "open_listing"
     status_zh = {
-        "opening": "登记中",
-        "source_review": "待数源部门审核是否列入开放目录",
+        "opening": "登记中", "source_review": "待数源部门审核是否列入开放目录",
         "concurring": "待县大数据管理中心会同确认列入开放目录",
         "answered": "数源部门已答复不列入，可申请复核",
         "objection_review": "待县大数据管理中心复核",
         "proposal": "待数源部门答复县大数据管理中心的修改建议",
         "in_dispute": "开放属性争议待专家委员会意见和县人民政府决定",
         "secrecy_record": "县人民政府决定列入开放目录，待数源部门报送保密审查记录",
-        "listed": "已列入开放目录",
-        "declined": "不列入开放目录",
+        "listed": "已列入开放目录", "declined": "不列入开放目录",
     }
 
     @workflow.init
@@ -116,7 +117,8 @@ class OpenListingReviewWorkflow(SourceHeldCase):
             obj.answer, obj.answer_reasons, obj.answered_at = "resolved", self.final, workflow.now()
             await self._save(obj)
         await self._update({"status": status, "closed_at": workflow.now().isoformat()})
-        await tell_public(self.state.case_id, "listing.outcome", self.final, "", "第三十二条", who="all")
+        if workflow.patched(NOTICES):
+            await tell_public(self.state.case_id, "listing.outcome", self.final, "", "第三十二条", who="all")
 
     def source_role(self) -> SourceRole | None:  # workflows/transfer.py: the answer, a proposal's, 保密审查
         steps = (REVIEW, PROPOSAL, SECRECY)
@@ -161,8 +163,9 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         among the case's deadlines). The answer stands unless the center suggests a listing (Art. 28 ¶3)."""
         st = self.state
         window = await self.open_window(WINDOW)  # the requesters hear the answer and by when to object
-        await self._update({"objection_ends_at": window.due_at.isoformat()})
-        await tell_listing_answer(st.case_id, st.answer_reasons or "")
+        if workflow.patched(NOTICES):
+            await self._update({"objection_ends_at": window.due_at.isoformat()})
+            await tell_listing_answer(st.case_id, st.answer_reasons or "")
         self.window_task = asyncio.create_task(self._run_window())
         await workflow.wait_condition(lambda: st.proposal is not None or (self.window_closed and not self._pending()))
         if st.proposal is not None:
@@ -247,7 +250,8 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         await self.record(d, OBJECTION)
         self.note(f"以上为对第 {obj.seq} 件复核申请（{obj.objector_label}）的复核结果（第三十二条）")
         await self._save(obj)  # Art. 32 反馈复核结果: the objector hears the center's answer
-        await tell_objector(st.case_id, obj.seq, d.action, d.reasons or "", self.refs[obj.seq])
+        if workflow.patched(NOTICES):
+            await tell_objector(st.case_id, obj.seq, d.action, d.reasons or "", self.refs[obj.seq])
         self._enter(self.phase)
         if d.action == "uphold":
             return f"已记录第 {obj.seq} 件复核申请的复核结果：维持数源部门答复"
@@ -300,7 +304,7 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         if result.decision is not None:  # the county's decision stands among this case's decisions
             await self.adopt(result.decision)
         decided = open_attribute_zh(result.outcome, result.forbidden_ground)
-        if result.outcome == "forbidden":  # the county classed it forbidden, on its Art. 29 ground
+        if result.outcome == "forbidden" and workflow.patched(NOTICES):  # classed forbidden on an Art. 29 ground
             version = await run_activity(
                 publish_catalog_changes,
                 PublishRequest(case_id=st.case_id, resource_id=st.resource_id,
@@ -332,9 +336,9 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         review = st.secrecy_review
         assert review is not None
         st.listed_as = attribute
-        await self._update({"status": "concurring", "listed_as": attribute, "secrecy_reviewer": review.reviewer,
-                            "secrecy_reviewed_on": review.reviewed_on.isoformat(),
-                            "secrecy_conclusion": review.conclusion})
+        secrecy = {"secrecy_reviewer": review.reviewer, "secrecy_reviewed_on": review.reviewed_on.isoformat(),
+                   "secrecy_conclusion": review.conclusion}  # published with the attribute (Art. 39)
+        await self._update({"status": "concurring", "listed_as": attribute, **secrecy})
         await self.start_step(CONCUR, self.opened.center_code)
         self._enter("concurring")
         await self.await_step(CONCUR, lambda: self.concurrence is not None)
@@ -344,8 +348,8 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         await self._update({"concurred_by": concur.actor.person_id, "concurred_at": concur.decided_at.isoformat()})
         version = await run_activity(
             publish_catalog_changes,
-            PublishRequest(case_id=st.case_id, resource_id=st.resource_id, changes={"open_attribute": attribute},
-                           approved_at=concur.decided_at),
+            PublishRequest(case_id=st.case_id, resource_id=st.resource_id,
+                           changes={"open_attribute": attribute, **secrecy}, approved_at=concur.decided_at),
         )
         return "listed", (f"{how}（{OPEN_ATTRIBUTES[attribute]}），经本部门保密审查、县大数据管理中心会同确认，"
                           f"目录条目 {st.resource_id} 第 {version} 版发布")
@@ -359,7 +363,8 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         await workflow.wait_condition(workflow.all_handlers_finished)
         await asyncio.gather(*self.reviews, *([self.window_task] if self.window_task else []))
         await self._update({"status": status, "closed_at": workflow.now().isoformat()})
-        await tell_public(st.case_id, "listing.outcome", self.status_zh[status], text, "第三十二条", who="all")
+        if workflow.patched(NOTICES):
+            await tell_public(st.case_id, "listing.outcome", self.status_zh[status], text, "第三十二条", who="all")
         for dept in (self.opened.source_code, self.opened.center_code):
             await self.tell(dept, "open.listing_outcome", "outcome", self.status_zh[status], text, "第三十二条")
         self.close(status, text)
@@ -378,9 +383,8 @@ class OpenListingReviewWorkflow(SourceHeldCase):
             self.set_status(status)
 
     async def _update(self, fields: dict[str, str | int | None]) -> None:
-        await run_activity(
-            update_open_case, OpenCaseUpdate(case_id=self.state.case_id, table="listing_review", fields=fields),
-        )
+        await run_activity(update_open_case, OpenCaseUpdate(case_id=self.state.case_id, table="listing_review",
+                                                            fields=fields))
 
     @staticmethod
     def _today() -> date:
@@ -485,7 +489,7 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         wanted: Any = d.data.get("objection")
         numbers = "、".join(str(o.seq) for o in pending)
         if wanted is None and len(pending) > 1:
-            raise ValueError(f"有 {len(pending)} 件复核申请待答复（第 {numbers} 件）：须在 data.objection 中写明答复第几件（第三十二条）")
+            raise ValueError(f"有 {len(pending)} 件复核申请待答复（第 {numbers} 件）：须写明答复第几件：data.objection，命令行用 --set objection=N（第三十二条）")
         if wanted is not None and str(wanted) not in [str(o.seq) for o in pending]:
             raise ValueError(f"data.objection“{wanted}”不是待答复的复核申请：待答复的为第 {numbers} 件（第三十二条）")
         proposal = st.proposal

@@ -115,6 +115,7 @@ class ShareApprovalWorkflow(SourceHeldCase):
         self.dispute: DecisionRecord | None = None
         self.provision: DecisionRecord | None = None  # Art. 20: the source's record of providing
         self.codes: dict[str, str] = {}  # center | source -> department code, once the case has opened
+        self.resource_name = ""
 
     @workflow.run
     async def run(self, inp: ShareRequestInput) -> ShareResult:
@@ -141,14 +142,8 @@ class ShareApprovalWorkflow(SourceHeldCase):
                       opened.center_code: opened.center_name}
         self.codes = {CENTER: opened.center_code, SOURCE: opened.source_code}
         st.approvers = approval_steps(st.share_attribute, st.collected, st.mode, self._center_is_source())
-        st.facts = [
-            f"申请部门：{inp.requested_by.dept_name}；数源部门：{opened.source_name}",
-            f"数据资源：{inp.resource_id} {opened.resource_name}（{SHARE_ATTRIBUTES.get(st.share_attribute)}，"
-            f"{'已归集' if st.collected else '未归集'}）",
-            f"数据项：{'、'.join(inp.items)}；共享方式：{SHARE_MODES[inp.mode]}；期限：{inp.months} 个月",
-            f"共享用途：{inp.purpose}；使用范围：{inp.scope}",
-            "审批：" + "、".join(f"{st.parties[self.codes[p]]}（{step_rule(s).article}）" for p, s in st.approvers.items()),
-        ]
+        self.resource_name = opened.resource_name
+        st.facts = self._head_facts()
         if self._center_is_source():
             st.facts.append(f"{opened.center_name}既是审批单位又是数源部门：其一项决定同时作为中心审批和数源部门意见")
         if inp.renews_grant_id is not None:
@@ -223,6 +218,19 @@ class ShareApprovalWorkflow(SourceHeldCase):
         """A party's step ends with its own decision or with anyone's refusal (Art. 20)."""
         return lambda: party in self.state.approvals or self.refusal is not None
 
+    def _head_facts(self) -> list[str]:
+        """The case's first five facts, as they stand now: a transfer changes the source, providing
+        the data makes it collected (Art. 20)."""
+        st = self.state
+        return [
+            f"申请部门：{self.dept_name(st.requester_code)}；数源部门：{self.dept_name(st.source_code)}",
+            f"数据资源：{st.resource_id} {self.resource_name}（{SHARE_ATTRIBUTES.get(st.share_attribute)}，"
+            f"{'已归集' if st.collected else '未归集'}）",
+            f"数据项：{'、'.join(st.items)}；共享方式：{SHARE_MODES[st.mode]}；期限：{st.months} 个月",
+            f"共享用途：{st.purpose}；使用范围：{st.scope}",
+            "审批：" + "、".join(f"{st.parties[self.codes[p]]}（{step_rule(s).article}）" for p, s in st.approvers.items()),
+        ]
+
     async def _provide_and_grant(self) -> ShareResult:
         """Art. 20: agreeing to share data not yet collected means providing it through the sharing
         system. The source owes that under the ladder (a local deadline); the requester hears of the
@@ -241,6 +249,7 @@ class ShareApprovalWorkflow(SourceHeldCase):
                 case_id=st.case_id, resource_id=st.resource_id, provided_at=self.provision.decided_at,
                 person_id=self.provision.actor.person_id))
             st.collected = True
+            st.facts[:5] = self._head_facts()
             self.note(f"数据资源 {st.resource_id} 已归集至共享系统（第二十条）")
         return await self._grant()
 
@@ -296,6 +305,7 @@ class ShareApprovalWorkflow(SourceHeldCase):
 
     def move_source(self, code: str, name: str) -> None:
         self.state.source_code = self.codes[SOURCE] = code
+        self.state.facts[:5] = self._head_facts()
 
     def _center_is_source(self) -> bool:
         return self.codes.get(CENTER) == self.state.source_code
@@ -353,7 +363,7 @@ class ShareApprovalWorkflow(SourceHeldCase):
             if st.status != "providing":
                 raise ValueError(f"案件当前为“{st.status_zh}”：数源部门同意提供未归集的数据后，才能记录提供（第二十条）")
             if self.provision is not None:
-                raise ValueError("已记录提供数据，不能重复记录")
+                raise ValueError("已记录提供数据，不能重复记录（第二十条）")
             return
         if d.action == "dispute":
             if st.status != "refused" or not self.window_is_open():

@@ -153,7 +153,10 @@ def view_of(s: Session, row: PublicReceipt, threshold: int) -> dict[str, Any]:
         view = _objection(s, row)
     return {"receipt": row.number, "kind": row.kind, "kind_zh": RECEIPT_KINDS[row.kind],
             "resource_id": row.resource_id, "applicant": row.label, "received_at": row.created_at.isoformat(),
-            "notify": row.notify, "notify_zh": NOTIFY_ZH[row.notify], "purged": row.purged_at is not None,
+            # After the purge no contact is left to tell: the receipt says so, not the channel it had.
+            "notify": "" if row.purged_at else row.notify,
+            "notify_zh": "联系方式已按保存期限删除，不再通知" if row.purged_at else NOTIFY_ZH[row.notify],
+            "purged": row.purged_at is not None,
             "reasons": None, "next_step": None, **view}
 
 

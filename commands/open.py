@@ -87,7 +87,8 @@ def open_request(
     """
     body = body_of(input_, resource_id=resource, name=name, id_type=id_type, id_number=id_number, contact=contact)
     result = call("POST", "/v1/public/open-requests", body=body, public=True)
-    emit(result, as_json, lambda: (f"{result['case_id']}\n该数据已转数源部门审核（第三十二条）" if result.get("case_id")
+    emit(result, as_json, lambda: (f"{result['case_id']}\n已登记，该数据已在开放目录申请的审核中，进展见回执（第三十二条）"
+                                   if result.get("case_id")
          else f"已登记，该数据待审核的申请人 {result.get('count', '')} 人（第三十二条）") + receipt_line(result))
 
 

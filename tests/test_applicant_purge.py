@@ -128,6 +128,7 @@ async def test_pipl_a_purged_case_still_reads_with_its_label_and_the_purge_is_au
     view = await api.get(f"/v1/public/receipts/{kept['receipt']}", headers={"X-Receipt-Token": kept["receipt_token"]})
     assert view.status_code == 200, view.text
     assert view.json()["status_zh"] == "不予开放" and view.json()["purged"] is True
+    assert view.json()["notify"] == "" and "已按保存期限删除" in view.json()["notify_zh"]  # nobody left to tell
     assert view.json()["applicant"] == receipt.label
     for text in (shown.text, view.text):
         assert APPLICANT["id_number"] not in text and APPLICANT["contact"] not in text

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, or_, select
 from temporalio import activity
 
 from activities.cases import PUBLIC
-from activities.notices import TEMPLATES, channels, pending, start_deliveries
+from activities.notices import TEMPLATES, channels, deliver_pending
 from activities.receipts import view_of
 from activities.store import insert_ignore, record_audit, session
 from models.audit import AuditRecord
@@ -96,16 +96,8 @@ def write_applicant_notices(n: ApplicantNotice) -> int:
 async def tell_applicants(n: ApplicantNotice) -> int:
     """Write the applicants' notices of one outcome and deliver them, once per receipt, key and channel."""
     written = await asyncio.to_thread(write_applicant_notices, n)
-    ids = await asyncio.to_thread(pending, n.case_id, n.key)
-    await start_deliveries(activity.client(), ids, activity.info().task_queue)
+    await deliver_pending(n.case_id, n.key)
     return written
-
-
-def applicant_contact(receipt_number: str) -> str | None:
-    """The contact a notice goes to, read at delivery time; None once purged."""
-    with session() as s:
-        row = s.get(PublicReceipt, receipt_number)
-        return row.contact if row is not None and row.purged_at is None else None
 
 
 # ---- 个人信息保护法: erasure after the retention period -----------------------------------------------

@@ -211,17 +211,22 @@ async def resend_pending(client: Client, task_queue: str, older_than_minutes: in
 @activity.defn
 async def send_ladder_notice(n: LadderNotice) -> int:
     written = await asyncio.to_thread(write_ladder_notices, n)
-    ids = await asyncio.to_thread(pending, n.case_id, n.deadline.key)
-    await start_deliveries(activity.client(), ids, activity.info().task_queue)
+    await deliver_pending(n.case_id, n.deadline.key)
     return written
 
 
 @activity.defn
 async def send_case_notice(n: CaseNotice) -> int:
     written = await asyncio.to_thread(write_case_notices, n)
-    ids = await asyncio.to_thread(pending, n.case_id, n.key)
-    await start_deliveries(activity.client(), ids, activity.info().task_queue)
+    await deliver_pending(n.case_id, n.key)
     return written
+
+
+async def deliver_pending(case_id: str, step_prefix: str) -> None:
+    """From inside an activity: start the delivery of the case's rows just written (and any left
+    pending of the same step)."""
+    ids = await asyncio.to_thread(pending, case_id, step_prefix)
+    await start_deliveries(activity.client(), ids, activity.info().task_queue)
 
 
 # ---- delivering ---------------------------------------------------------------------------------

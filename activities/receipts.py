@@ -23,7 +23,6 @@ from models.open_data import ListingObjection, ListingReview, OpenApplication, O
 from models.receipts import NOTIFY_ZH, RECEIPT_KINDS, RECEIPT_PREFIX, PublicReceipt
 from models.types import utcnow
 
-TOKEN_HEADER = "X-Receipt-Token"
 ENDED = {"withdrawn": "已撤回", "cancelled": "已撤销"}
 
 

@@ -95,10 +95,7 @@ async def decide(case_id: CaseId, body: DecisionRequest, cred: Cred, services: S
                  response: Response) -> dict[str, Any]:
     who = await person(cred, body.as_, "decide")
     outcome = await cases.decide(services, who.person(), case_id, body)
-    if not outcome.get("confirmed"):  # submitted, answer not yet come: 202, not an error
-        response.status_code = 202
-    await db(audit_system_call, who, cred, case_id, f"decide {body.action} {outcome.get('decision_id', '')}")
-    return outcome
+    return await answered(outcome, response, who, cred, case_id, f"decide {body.action}")
 
 
 @router.post("/cases/{case_id}/transfer", summary="将进行中的案件移交数据资源现在的提供单位（县大数据管理中心，本地规定）",
@@ -107,9 +104,16 @@ async def transfer(case_id: CaseId, body: TransferRequest, cred: Cred, services:
                    response: Response) -> dict[str, Any]:
     who = await person(cred, body.as_, "transfer")
     outcome = await catalog.transfer_case(services, who.person(), case_id, body)
+    return await answered(outcome, response, who, cred, case_id, f"transfer {body.to}")
+
+
+async def answered(outcome: dict[str, Any], response: Response, who: Principal, cred: Credential, case_id: str,
+                   what: str) -> dict[str, Any]:
+    """A decision's answer: 202 while submitted but not yet confirmed (not an error); a system's
+    call is audited with the decision's id."""
     if not outcome.get("confirmed"):
         response.status_code = 202
-    await db(audit_system_call, who, cred, case_id, f"transfer {body.to} {outcome.get('decision_id', '')}")
+    await db(audit_system_call, who, cred, case_id, f"{what} {outcome.get('decision_id', '')}")
     return outcome
 
 

@@ -424,3 +424,27 @@ async def test_art4_administration_is_refused_to_a_department_and_to_a_system(
     if path == "/v1/calendar/years":  # a clerk of the center neither: it moves statutory deadlines
         clerk = await api.post(path, json=body, headers=bearer(tokens["dsj.zhouwei"]))
         assert clerk.status_code == 403 and "分管领导" in clerk.json()["detail"]
+
+
+async def test_art10_art11_a_key_vouches_for_none_of_another_department_s_people_on_issue_12_routes(
+    api: httpx.AsyncClient,
+) -> None:
+    """Issue 12's actions through signed requests: the erp key (县教育局 only) cannot register 县公安局's
+    entry (Art. 10–11), transfer a case as the center, or purge applicants' data. Nothing is written."""
+    from models.catalog_register import CatalogRegistrationCase
+
+    registrations, audits = count(CatalogRegistrationCase), count(AuditEvent)
+    entry = {"as": "gaj.zhangfang", "name": "养犬登记信息", "content": "犬主姓名、犬只编号", "items": "犬主姓名、犬只编号",
+             "encoding_format": "JSON", "share_attribute": "unconditional", "open_attribute": "unopened",
+             "update_frequency": "monthly", "share_modes": "query", "secrecy_reviewer": "李军",
+             "secrecy_reviewed_on": "2026-11-20", "secrecy_conclusion": "no_state_secret"}
+    attempts = [
+        ("/v1/cases/catalog-register", entry, "erp"),
+        ("/v1/cases/share-2026-999999/transfer", {"as": "dsj.zhouwei", "to": "wjj", "reason": "提供单位已变更"}, "erp"),
+        ("/v1/applicants/purge", {"as": "jyj.panxiaoyu"}, "erp"),
+    ]
+    for path, body, key in attempts:
+        headers, data = signed("POST", path, body, key=key)
+        refused = await api.post(path, content=data, headers=headers)
+        assert refused.status_code == 403, (path, refused.text)
+    assert count(CatalogRegistrationCase) == registrations and count(AuditEvent) == audits

@@ -35,6 +35,19 @@ COMMANDS: list[list[str]] = [
     ["calendar", "due", "--from", "2026-09-28", "--working-days", "5"],
     ["calendar", "override", "2031-05-06", "--holiday", "--note", "台风", "--as", "dsj.linxiaohong"],
     ["audit", "verify", "--as", "dsj.linxiaohong"],
+    # Issue 12's commands: each one line too, whatever is down.
+    ["catalog", "register", "--name", "养犬登记信息", "--content", "犬主姓名、犬只编号", "--items", "犬主姓名、犬只编号",
+     "--encoding-format", "JSON", "--share-attribute", "unconditional", "--open-attribute", "unopened",
+     "--update-frequency", "monthly", "--share-modes", "query", "--secrecy-reviewer", "李军",
+     "--secrecy-reviewed-on", "2026-11-20", "--secrecy-conclusion", "no_state_secret", "--as", "gaj.zhangfang"],
+    ["case", "transfer", CASE, "--to", "wjj", "--reason", "提供单位已变更", "--as", "dsj.zhouwei"],
+    ["grant", "renew", "1", "--as", "jyj.panxiaoyu"],
+    ["open", "apply", "--resource", "RES-MZJ-001", "--name", "张三", "--id-number", "330324199001011233",
+     "--contact", "13905770000", "--scope", "学术研究", "--purpose", "研究救助政策"],
+    ["open", "request", "--resource", "RES-JYJ-002", "--name", "赵六", "--id-number", "330324199001010011",
+     "--contact", "13800000001"],
+    ["open", "status", "GK-2026-000001", "--token", "rt_unknown"],
+    ["applicants", "purge", "--as", "dsj.zhouwei"],
 ]
 NEEDS_TEMPORAL = {"show", "decide", "inbox", "overdue", "stuck", "share"}
 

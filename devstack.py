@@ -108,6 +108,12 @@ async def keep_closed_cases(client: Client, namespace: str, days: int = 3650) ->
 DIGEST_SCHEDULE = "pdw-daily-digest"
 GRANT_EXPIRY_SCHEDULE = "pdw-grant-expiry"
 PURGE_SCHEDULE = "pdw-applicants-purge"
+EVALUATION_SCHEDULE = "pdw-evaluation-report"  # Art. 41: drafts last year's report in January
+# Recurring reviews (workflows/review_round.py): Art. 28 ¶4, Art. 30 ¶2, Art. 19.
+OPEN_SCOPE_REVIEW_SCHEDULE = "pdw-open-scope-review"
+RESTRICTED_OPEN_REVIEW_SCHEDULE = "pdw-restricted-open-review"
+FRESHNESS_CHECK_SCHEDULE = "pdw-freshness-check"
+ACCESS_LOG_SCHEDULE = "pdw-access-log-retention"  # Art. 25; 网络安全法 第二十一条
 
 
 def daily_schedules(settings: Settings) -> dict[str, tuple[str, str]]:
@@ -118,6 +124,11 @@ def daily_schedules(settings: Settings) -> dict[str, tuple[str, str]]:
         DIGEST_SCHEDULE: ("DailyDigest", settings.digest_cron),
         GRANT_EXPIRY_SCHEDULE: ("GrantExpiry", settings.grant_expiry_cron),
         PURGE_SCHEDULE: ("ApplicantsPurge", settings.purge_cron),
+        EVALUATION_SCHEDULE: ("EvaluationDraft", settings.evaluation_cron),
+        OPEN_SCOPE_REVIEW_SCHEDULE: ("OpenScopeReviewRound", settings.open_scope_review_cron),
+        RESTRICTED_OPEN_REVIEW_SCHEDULE: ("RestrictedOpenReviewRound", settings.restricted_open_review_cron),
+        FRESHNESS_CHECK_SCHEDULE: ("FreshnessCheckRound", settings.freshness_check_cron),
+        ACCESS_LOG_SCHEDULE: ("AccessLogRetention", settings.access_log_retention_cron),
     }
 
 
@@ -320,6 +331,8 @@ def setup_command(seed: bool, admin: str | None, dev_tokens: bool) -> dict[str, 
     result["digest_schedule"] = True
     result["purge_schedule"] = True  # 个人信息保护法
     result["grant_expiry_schedule"] = True  # Art. 22
+    result["review_schedules"] = [OPEN_SCOPE_REVIEW_SCHEDULE, RESTRICTED_OPEN_REVIEW_SCHEDULE,
+                                  FRESHNESS_CHECK_SCHEDULE]  # Art. 28 ¶4, 30 ¶2, 19
     if admin:
         actor = sync_db(auth.resolve_actor, admin)
         if actor.dept_kind != "center":

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import admin, cases, codec, public, records
+from api import access, admin, cases, codec, public, records, reports
 from api.errors import BodyLimit, install_errors, quiet_server_errors
 from service.context import Services
 from settings import get_settings
@@ -35,7 +35,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     # The Temporal UI (in a browser at settings.ui_url) calls /codec; nothing else is cross-origin.
     app.add_middleware(codec.CodecCors, ui_origin=codec.origin_of((services.settings if services else get_settings()).ui_url))
     install_errors(app)
-    for module in (cases, public, records, admin, codec):
+    for module in (cases, public, records, admin, codec, access, reports):
         app.include_router(module.router)
     return app
 

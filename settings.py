@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     # renew it; the pdw-grant-expiry Schedule looks daily (Asia/Shanghai).
     grant_expiry_notice_working_days: int = 10
     grant_expiry_cron: str = "0 9 * * *"
+    # Recurring reviews (Asia/Shanghai): data outside the open scope yearly (Art. 28 ¶4), restricted-open
+    # data twice a year (Art. 30 ¶2), shared data's freshness against its 更新频度 daily (Art. 19); an
+    # entry is checked only this many days after its first refresh event arrived (day one opens nothing).
+    open_scope_review_cron: str = "0 9 10 3 *"
+    restricted_open_review_cron: str = "0 9 10 3,9 *"
+    freshness_check_cron: str = "0 7 * * *"
+    freshness_grace_days: int = 30
+    # Art. 41: the pdw-evaluation-report Schedule drafts the previous year's evaluation report
+    # (Asia/Shanghai; default 9:00 on 5 January) and tells the center.
+    evaluation_cron: str = "0 9 5 1 *"
+    # Art. 25: reads of shared data and refresh events are kept this many days (网络安全法 第二十一条:
+    # network logs at least six months, so below 183 is refused at start); the daily
+    # pdw-access-log-retention Schedule deletes older ones, never those an open misuse case rests on.
+    access_log_retention_days: int = 365
+    access_log_retention_cron: str = "30 3 * * *"
     # The API: each calling system's key id with its secret and the departments it is bound to;
     # signed requests older than the window are refused.
     hook_keys: dict[str, HookKey] = Field(default_factory=dict)
@@ -108,6 +123,14 @@ class Settings(BaseSettings):
     # "open" (production, behind the UI's own authentication), "off".
     codec_endpoint: Literal["loopback", "open", "off"] = "loopback"
 
+    @field_validator("access_log_retention_days")
+    @classmethod
+    def _six_months_at_least(cls, days: int) -> int:
+        if days < 183:
+            raise ValueError(f"PDW_ACCESS_LOG_RETENTION_DAYS（读取记录保存天数）为 {days}，不能少于 183 天："
+                             "网络日志留存不少于六个月（《网络安全法》第二十一条）")
+        return days
+
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL as SQLAlchemy wants it: psycopg 3 for PostgreSQL, a file under home otherwise."""
@@ -124,4 +147,9 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as err:  # a refused PDW_* value: one line at start, not a traceback
+        raise SystemExit("错误：" + "；".join(
+            str((e.get("ctx") or {}).get("error") or f"PDW_{'_'.join(map(str, e['loc'])).upper()}：{e['msg']}")
+            for e in err.errors())) from err

@@ -12,6 +12,7 @@ import sys
 import typer
 
 from commands import (
+    access,
     applicants,
     audit,
     auth,
@@ -22,6 +23,8 @@ from commands import (
     dept,
     local,
     notices,
+    rectification,
+    report,
     share,
 )
 from commands import open as open_data
@@ -59,11 +62,14 @@ for group, name in (
     (auth.token_app, "token"),
     (audit.app, "audit"),
     (cases.case_app, "case"),
+    (access.app, "access"),  # Art. 25
+    (rectification.app, "rectification"),  # Art. 46
+    (report.app, "report"),  # Art. 41
 ):
     app.add_typer(group, name=name)
 # Cases first, then the processes, the records, the account, and the local administration.
 PdwGroup.order = ("show", "decide", "case", "inbox", "overdue", "stuck", "catalog-update", "share", "dispute", "correction",
-                  "open", "catalog", "grant", "dept", "calendar", "notices", "applicants", "audit", "login", "logout",
+                  "open", "rectification", "report", "catalog", "grant", "access", "dept", "calendar", "notices", "applicants", "audit", "login", "logout",
                   "token", "dev", "setup", "hook")
 
 

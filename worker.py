@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import (
+    access,
     applicants,
     calendar,
     calendar_change,
@@ -22,9 +23,12 @@ from activities import (
     catalog_register,
     correction,
     dispute,
+    evaluation,
     grants,
     notices,
     open_data,
+    rectification,
+    review,
     share,
     transfer,
 )
@@ -33,16 +37,22 @@ from codec import CodecConfigError
 from logs import configure_logging
 from runtime import connect, exit_now
 from settings import Settings, get_settings
+from workflows.access_retention import AccessLogRetentionWorkflow
 from workflows.applicants import ApplicantsPurgeWorkflow
 from workflows.calendar_change import CalendarChangeWorkflow
 from workflows.catalog_register import CatalogRegistrationWorkflow
 from workflows.catalog_update import CatalogUpdateWorkflow
 from workflows.correction import DataCorrectionWorkflow
 from workflows.dispute import DisputeWorkflow
+from workflows.evaluation import EvaluationDraftWorkflow
 from workflows.grant_expiry import GrantExpiryWorkflow
+from workflows.misuse import MisuseReviewWorkflow
 from workflows.notice_delivery import DailyDigestWorkflow, NoticeDeliveryWorkflow
 from workflows.open_listing import OpenListingReviewWorkflow
 from workflows.open_review import RestrictedOpenReviewWorkflow
+from workflows.rectification import RectificationWorkflow
+from workflows.review import PeriodicReviewWorkflow
+from workflows.review_round import FreshnessCheckRound, OpenScopeReviewRound, RestrictedOpenReviewRound
 from workflows.share import ShareApprovalWorkflow
 
 WORKFLOWS = [
@@ -58,6 +68,14 @@ WORKFLOWS = [
     CalendarChangeWorkflow,
     ApplicantsPurgeWorkflow,
     GrantExpiryWorkflow,
+    EvaluationDraftWorkflow,
+    MisuseReviewWorkflow,  # Art. 22
+    AccessLogRetentionWorkflow,  # Art. 25
+    RectificationWorkflow,  # Art. 46
+    PeriodicReviewWorkflow,  # Art. 19, 28 ¶4, 30 ¶2
+    OpenScopeReviewRound,
+    RestrictedOpenReviewRound,
+    FreshnessCheckRound,
 ]
 ACTIVITIES: list[Callable[..., Any]] = [
     calendar.compute_deadline,
@@ -97,6 +115,19 @@ ACTIVITIES: list[Callable[..., Any]] = [
     applicants.tell_applicants,
     applicants.purge_applicants_daily,
     grants.send_grant_expiry_notices,
+    evaluation.draft_evaluation_report,
+    access.open_misuse_case,  # Art. 22, 25
+    access.revoke_misused_grants,
+    access.close_misuse_case,
+    access.purge_access_log,
+    rectification.open_rectification_case,  # Art. 46
+    rectification.update_rectification_case,
+    review.plan_review_round,  # Art. 19, 28 ¶4, 30 ¶2
+    review.open_review_case,
+    review.update_review_case,
+    review.missing_refreshes,
+    review.new_catalog_case_id,
+    review.reserve_catalog_update,
 ]
 
 log = structlog.get_logger("pdw.worker")

@@ -188,6 +188,8 @@ def compute_deadline(req: DeadlineRequest) -> Deadline:
     if req.remaining_working_days is not None:
         minimum = settings.returned_min_working_days
         days, statutory = max(req.remaining_working_days, minimum), req.remaining_working_days >= minimum
+    elif req.working_days is not None:
+        days = req.working_days
     return load_calendar().deadline(
         req.step, req.event_at, settings.warn_working_days, settings.escalate_after_working_days, days, statutory
     )

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from api.deps import AsParam, CaseId, Cred, Credential, DeptQuery, RowId, Svc, audit_system_call, person
 from api.errors import PROBLEMS
 from models.processes import BY_ROUTE
+from models.rectification import RectificationRequest
 from models.requests import (
     CatalogRegisterRequest,
     CatalogUpdateRequest,
@@ -22,7 +23,7 @@ from models.requests import (
     ShareStartRequest,
     TransferRequest,
 )
-from service import cases, catalog, grants, lists, starts
+from service import cases, catalog, grants, lists, rectification, starts
 from service.auth import Principal
 from service.context import Services, db
 from service.idempotency import Start, idempotent_start
@@ -87,6 +88,14 @@ async def start_dispute(body: OpenAttributeDisputeRequest, request: Request, cre
     who = await person(cred, body.as_, "dispute")
     return await started(services, request, cred, who, "dispute",
                          lambda cid: starts.start_open_attribute_dispute(services, who.person(), body, cid))
+
+
+@router.post("/cases/rectification", status_code=201,
+             summary="县大数据管理中心建议责令改正，报县人民政府或县大数据发展管理局决定（第四十六条）")
+async def start_rectification(body: RectificationRequest, request: Request, cred: Cred, services: Svc) -> JSONResponse:
+    who = await person(cred, body.as_, "rectification")
+    return await started(services, request, cred, who, "rectification",
+                         lambda cid: rectification.start_rectification(services, who.person(), body, cid))
 
 
 @router.post("/cases/{case_id}/decisions", summary="在案件中作出决定",

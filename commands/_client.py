@@ -105,10 +105,12 @@ def call(
     public: bool = False,
     token: str | None = None,
     headers: dict[str, str] | None = None,
+    as_bytes: bool = False,
 ) -> Any:
     """Call the API and return its JSON answer; every failure becomes a CliError of one line.
 
-    ``public`` routes (calendar due, the open system's) are called without credentials.
+    ``public`` routes (calendar due, the open system's) are called without credentials; ``as_bytes``
+    returns the answer's bytes as they are (a report's html or xlsx).
     """
     import http.client
     import urllib.error
@@ -139,6 +141,8 @@ def call(
         raise CliError(f"无法连接 pdw 接口 {base}：请先运行 make dev（或 pdw hook），或设置 PDW_API_URL") from err
     except http.client.HTTPException as err:  # something answered, but not in HTTP
         raise CliError(f"pdw 接口 {base} 的应答无法识别（{type(err).__name__}）：请检查 PDW_API_URL") from err
+    if as_bytes:
+        return raw
     if status == 204 or not raw:
         return None
     try:

@@ -60,6 +60,8 @@ def decide(
           --reason "编码格式与实际不符"
     例：pdw decide correction-2026-000001 extend --as scjgj.yangguang \\
           --reason "需调取档案" --set working_days=5
+    例：pdw decide review-2026-000001 answer --as gaj.zhangfang \\
+          --set RES-GAJ-002=keep --set RES-GAJ-002.reason="涉及车辆所有人信息"
     例：pdw decide catalog-2026-000001 withdraw --as jyj.panxiaoyu \\
           --reason "误登记"
     """

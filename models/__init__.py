@@ -4,6 +4,7 @@ Import every table module here so that ``SQLModel.metadata`` (and so Alembic) se
 """
 
 from models import (  # noqa: F401
+    access,
     audit,
     auth,
     calendar,
@@ -13,8 +14,11 @@ from models import (  # noqa: F401
     correction,
     departments,
     dispute,
+    evaluation,
     notices,
     open_data,
     receipts,
+    rectification,
+    review,
     share,
 )

@@ -63,6 +63,8 @@ class DeadlineRequest(BaseModel):
     # What remains of a statutory period after the file came back to its holder (Art. 11): never
     # fewer than the local minimum, and where that gives more, the period is a local one.
     remaining_working_days: int | None = None
+    # The period a decision set (Art. 46: the order's working days to correct), in place of the rule's.
+    working_days: int | None = None
 
 
 class RecomputeRequest(BaseModel):

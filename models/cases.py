@@ -55,6 +55,21 @@ ACTION_ZH = {
     "transfer": "移交新的数源部门办理",
     # Art. 20: the source provides the data not yet collected that it agreed to share.
     "provide": "提供未归集的数据",
+    # Art. 28 ¶4, 30 ¶2, 19: the source department answers a periodic review (workflows/review.py).
+    "answer": "答复定期评估审查",
+    "refreshed": "报告数据已按更新频度更新",
+    "explain": "说明数据未按更新频度更新的原因",
+    # Art. 22: the center's finding in a misuse case (workflows/misuse.py records "confirm" as confirm_misuse).
+    "confirm_misuse": "认定越权使用共享数据，撤销其共享授权",
+    "dismiss": "认定不属越权使用，不予处理",
+    # Art. 46: the authority orders or declines, the department reports, the center checks, the
+    # authority accepts or orders again (workflows/rectification.py; short names are aliases there).
+    "order": "责令改正",
+    "decline_order": "不予责令改正",
+    "report_rectified": "报告整改情况",
+    "check_rectified": "核查整改情况",
+    "accept_rectified": "验收整改",
+    "reorder": "再次责令改正",
 }
 
 

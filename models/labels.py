@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from models.access import VERDICT_ZH
 from models.cases import ACTION_ZH, LEVEL_ZH
 from models.catalog import (
     ELEMENT_ZH,
@@ -24,6 +25,11 @@ from models.departments import ROLE_ZH, DeptKind
 from models.dispute import SHARE_OUTCOMES
 from models.open_data import ACCESS_MODES, ACCESS_WAYS, ID_TYPES, SECRECY_CONCLUSIONS
 from models.processes import CASE_TYPE_ZH
+from models.rectification import FAILINGS as RECTIFICATION_FAILINGS
+from models.rectification import FINDINGS as RECTIFICATION_FINDINGS
+from models.rectification import OUTCOMES as RECTIFICATION_OUTCOMES
+from models.review import OUTCOMES as REVIEW_OUTCOMES
+from models.review import REVIEW_KINDS
 from models.share import GRANT_STATUS_ZH, SHARE_MODES
 from models.steps import STEP_RULES
 
@@ -60,6 +66,7 @@ KINDS: dict[str, Mapping[Any, str]] = {
     "id_type": ID_TYPES,
     "share_outcome": {"granted": "同意共享", "refused": "不予共享"},
     "grant_status": GRANT_STATUS_ZH,  # Art. 22
+    "access_verdict": VERDICT_ZH,  # Art. 22, 25: a read of shared data against its grant
     "correction_outcome": CORRECTION_OUTCOMES,
     "dispute_outcome": {**SHARE_OUTCOMES, **OPEN_ATTRIBUTES},
     "dispute_kind": {"share": "共享争议", "open_attribute": "开放属性争议"},
@@ -73,6 +80,13 @@ KINDS: dict[str, Mapping[Any, str]] = {
     "notice_status": {"sent": "已送达", "pending": "待送达", "failed": "送达失败", "not_sent": "未发送（无可用渠道）"},
     "channel": {"log": "系统记录", "email": "电子邮件", "webhook": "工作群机器人", "sms": "短信"},
     "party": {"center": "县大数据管理中心", "source": "数源部门"},
+    # Art. 19, 28 ¶4, 30 ¶2: what a periodic review is, and how the department answered it.
+    "review_kind": REVIEW_KINDS,
+    "review_outcome": REVIEW_OUTCOMES,
+    # Art. 46 (一)–(八), the outcome of a rectification case and the center's finding on a report.
+    "rectification_failing": {code: f"（{code}）{text}" for code, text in RECTIFICATION_FAILINGS.items()},
+    "rectification_outcome": RECTIFICATION_OUTCOMES,
+    "rectification_finding": RECTIFICATION_FINDINGS,
 }
 
 

@@ -38,13 +38,22 @@ PROCESSES: tuple[Process, ...] = (
     Process("open-listing", "OpenListingReview", "listing", "open_listing", "开放目录申请复核", "第三十二条"),
     # Art. 10–11: a department compiles a new entry, the center reviews it, it is published.
     Process("catalog-register", "CatalogRegistration", "catreg", "catalog_register", "目录编制", "第十条、第十一条"),
+    # Art. 19, 28 ¶4, 30 ¶2: opened by the review Schedules (workflows/review_round.py), not by a person.
+    Process("review", "PeriodicReview", "review", "review", "定期评估审查", "第十九条、第二十八条第四款、第三十条第二款"),
+    # Art. 22, 25: reads outside any grant open a misuse case, started by the access-log ingest, not a person.
+    Process("misuse", "MisuseReview", "misuse", "misuse", "数据滥用核查", "第二十二条、第二十五条"),
+    # Art. 46: the center proposes, the county government or 县大数据发展管理局 orders a department to correct.
+    Process("rectification", "Rectification", "rect", "rectification", "责令改正", "第四十六条"),
 )
 BY_ROUTE = {p.route: p for p in PROCESSES}
 BY_CASE_TYPE = {p.case_type: p for p in PROCESSES}
 BY_WORKFLOW = {p.workflow: p for p in PROCESSES}
 CASE_TYPE_ZH = {p.case_type: p.zh for p in PROCESSES}
 # Workflows that are not cases: they deliver notices and send the digest.
-SUPPORT_WORKFLOWS = ("NoticeDelivery", "DailyDigest", "CalendarChange", "ApplicantsPurge", "GrantExpiry")
+SUPPORT_WORKFLOWS = ("NoticeDelivery", "DailyDigest", "CalendarChange", "ApplicantsPurge", "GrantExpiry",
+                     "AccessLogRetention",  # Art. 25: the access log kept PDW_ACCESS_LOG_RETENTION_DAYS
+                     "OpenScopeReviewRound", "RestrictedOpenReviewRound", "FreshnessCheckRound",  # Art. 28 ¶4, 30 ¶2, 19
+                     "EvaluationDraft")  # Art. 41: the yearly evaluation report's draft
 
 
 def process_of_case(case_id: str) -> Process | None:

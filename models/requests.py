@@ -69,6 +69,11 @@ FIELD_ZH = {
     "update_frequency": "更新频度", "share_reason": "受限理由", "share_basis": "法律依据", "share_modes": "共享方式",
     "secrecy_reviewer": "保密审查人", "secrecy_reviewed_on": "保密审查日期", "secrecy_conclusion": "保密审查结论",
     "collected": "已归集", "content": "数据内容", "to": "移交部门",
+    # Art. 46: a rectification proposal.
+    "failings": "第四十六条所列情形", "evidence_cases": "证据案件", "correct": "应当改正的事项",
+    "authority": "责令改正机关",
+    # Art. 41: what the center writes into the yearly evaluation report.
+    "advice": "改进意见", "basic_guarantee": "基础保障", "remarks": "备注", "format": "格式",
 }
 
 
@@ -265,6 +270,18 @@ class RetryRequest(Acting):
 
 class DigestRequest(Acting):
     force: bool = False
+
+
+# Art. 41: the center's texts in the yearly evaluation report may be longer than a decision's.
+ReportText = Annotated[str, StringConstraints(max_length=20000), AfterValidator(_no_control)]
+
+
+class ReportPublishRequest(Acting):
+    """Art. 41: publish the year's evaluation report with the center's improvement advice."""
+
+    advice: ReportText | None = None
+    basic_guarantee: ReportText | None = None
+    remarks: ReportText | None = None
 
 
 def field_label(name: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 CASE_TYPE = SearchAttributeKey.for_keyword("PdwCaseType")
 STATUS = SearchAttributeKey.for_keyword("PdwStatus")
@@ -40,3 +40,13 @@ def awaited_levels(values: Sequence[str] | None) -> dict[str, int]:
         if code and level.isdigit():
             out[code] = int(level)
     return out
+
+
+def opening(case_type: str, summary: str, departments: Iterable[str], awaiting: str = "") -> TypedSearchAttributes:
+    """What a case is listed by from its start, whoever starts it (the API or a parent workflow).
+    Search attributes are not encrypted (the summary is): no personal data in them."""
+    return TypedSearchAttributes([
+        SearchAttributePair(CASE_TYPE, case_type), SearchAttributePair(SUMMARY, summary),
+        SearchAttributePair(STATUS, "opening"), SearchAttributePair(DEPARTMENTS, sorted(departments)),
+        *([SearchAttributePair(AWAITING, awaiting)] if awaiting else []),
+    ])

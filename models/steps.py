@@ -76,6 +76,19 @@ STEP_RULES: dict[str, StepRule] = {
         StepRule("open.listing_confirm", "会同确认列入开放目录", 5, False, "第二十七条"),
         # Art. 39: after the county decides to list (Art. 28 ¶3), the source's own 保密审查 record.
         StepRule("open.secrecy_record", "报送保密审查记录", 5, False, "第三十九条"),
+        # Art. 28 ¶4, 30 ¶2, 19: the source answers a periodic review; the measures set no time (local defaults).
+        StepRule("review.open_scope_answer", "答复开放范围外数据定期评估审查", 15, False, "第二十八条第四款"),
+        StepRule("review.restricted_open_answer", "答复受限开放数据定期评估", 15, False, "第三十条第二款"),
+        StepRule("review.freshness_answer", "答复共享数据更新时效检查", 5, False, "第十九条"),
+        # Art. 22: reads outside any grant — the center reviews the misuse case (local default).
+        StepRule("misuse.review", "核查越权使用共享数据", 5, False, "第二十二条"),
+        # Art. 46: the authority orders (or declines) on the center's proposal; the department corrects
+        # within the period the order sets; the center checks, the authority accepts. The measures set
+        # no time for any of them (local defaults; the order's period replaces correct's).
+        StepRule("rectification.order", "决定是否责令改正", 10, False, "第四十六条"),
+        StepRule("rectification.correct", "整改并报告整改情况", 20, False, "第四十六条"),
+        StepRule("rectification.check", "核查整改情况", 5, False, "第四十六条"),
+        StepRule("rectification.accept", "验收整改情况", 5, False, "第四十六条"),
     )
 }
 

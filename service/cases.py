@@ -39,7 +39,8 @@ from service.errors import ServiceError, bad_input, conflict, forbidden, not_fou
 
 OPENING = "opening"
 # What a case's ``outcome`` field holds, by case type.
-OUTCOME_KIND = {"share": "share_outcome", "correction": "correction_outcome", "dispute": "dispute_outcome"}
+OUTCOME_KIND = {"share": "share_outcome", "correction": "correction_outcome", "dispute": "dispute_outcome",
+                "rectification": "rectification_outcome", "review": "review_outcome"}
 
 
 def temporal_error(case_id: str, err: RPCError) -> ServiceError:
@@ -266,7 +267,9 @@ def labelled_state(state: dict[str, Any], names: dict[str, str]) -> dict[str, An
                    answer="listing_answer", forbidden_ground="forbidden_ground",
                    proposed_forbidden_ground="forbidden_ground",
                    **({"outcome": OUTCOME_KIND[case_type]} if case_type in OUTCOME_KIND else {}),
-                   **({"kind": "dispute_kind"} if case_type == "dispute" else {}))
+                   **({"kind": "dispute_kind"} if case_type == "dispute" else {}),
+                   **({"failings": "rectification_failing", "finding": "rectification_finding"}
+                      if case_type == "rectification" else {}))
     if state.get("objections"):
         out["objections"] = [labelled(o, answer="objection_answer") for o in state["objections"]]
     if state.get("proposal"):

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import col, select
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
@@ -95,14 +94,7 @@ async def start_case(
             inp,
             id=case_id,
             task_queue=services.task_queue,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(search.CASE_TYPE, process.case_type),
-                # Search attributes are not encrypted (the summary is): no personal data in them.
-                SearchAttributePair(search.SUMMARY, listed_as or summary),
-                SearchAttributePair(search.STATUS, "opening"),
-                SearchAttributePair(search.DEPARTMENTS, sorted(departments)),
-                *([SearchAttributePair(search.AWAITING, awaiting)] if awaiting else []),
-            ]),
+            search_attributes=search.opening(process.case_type, listed_as or summary, departments, awaiting),
             static_summary=summary,
             static_details=details,
         )

@@ -84,9 +84,15 @@ async def env(database_url: str) -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="session")
-def histories() -> list[WorkflowHistory]:
-    """Histories the workflow tests produced, for the replay test."""
-    return []
+def histories() -> Iterator[list[WorkflowHistory]]:
+    """Histories the workflow tests produced, for the replay test; all of them are replayed again when
+    the session ends, so that under ``pytest -n`` every worker's histories are (tests/test_replay.py)."""
+    collected: list[WorkflowHistory] = []
+    yield collected
+    if collected:
+        from tests.test_replay import replay_all
+
+        asyncio.run(replay_all(collected))
 
 
 @pytest.fixture

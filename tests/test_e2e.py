@@ -3,11 +3,9 @@ a ``pdw-worker`` process and PostgreSQL."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,15 +20,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from activities.calendar import load_calendar
 from activities.store import session
 from models.cases import CaseCounter
 from models.catalog import CatalogUpdateCase
+from models.departments import Department
 from models.notices import Notice
 from models.share import Grant, ShareRequest
 from service.auth import signature
+from tests.browser import ARTIFACTS, Browser, require_browser
+from tests.browser import wait as _wait
 from tests.conftest import venv_binary
 from tests.pg import free_port
 
@@ -59,21 +60,6 @@ class Stack:
         done = subprocess.run([venv_binary("temporal"), *args, "--address", self.address, "-o", "json", *codec],
                               capture_output=True, text=True, timeout=60, check=True)
         return json.loads(done.stdout or "null")
-
-
-def _wait(check, what: str, timeout: float = 30) -> Any:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            value = check()
-            if value:
-                return value
-        except Exception:  # noqa: BLE001 - still starting
-            if time.monotonic() > end:
-                raise
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
@@ -446,6 +432,27 @@ def test_leaders_daily_digest_schedule_and_overdue_cases_through_pdw(stack: Stac
     assert sorted(n["level"] for n in ladder) == [0, 3, 3]
 
 
+def test_art41_evaluation_schedule_and_pdw_report_through_pdw(stack: Stack, tmp_path: Path) -> None:
+    """Art. 41: pdw setup made the yearly pdw-evaluation-report Schedule (triggered: last year's draft,
+    the center told); pdw report writes this year's report as html naming every department, with SVG
+    charts, and as a workbook."""
+    schedule = stack.temporal("schedule", "describe", "--schedule-id", "pdw-evaluation-report")
+    assert "EvaluationDraft" in json.dumps(schedule)
+    stack.temporal("schedule", "trigger", "--schedule-id", "pdw-evaluation-report")
+    _wait(lambda: stack.temporal("workflow", "list", "--query",
+                                 "WorkflowType='EvaluationDraft' AND ExecutionStatus='Completed'"), "the draft run")
+    last_year = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).year - 1
+    assert any(r["year"] == last_year for r in json.loads(stack.pdw("report", "list", "--json").stdout))
+    year = str(last_year + 1)
+    stack.pdw("report", "evaluation", "--year", year, "--out", str(tmp_path / "r.html"))
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    with session() as s:
+        names = s.exec(select(Department.name).where(col(Department.kind).in_(["center", "department"]))).all()
+    assert names and all(name in page for name in names) and "<svg" in page
+    stack.pdw("report", "evaluation", "--year", year, "--format", "xlsx", "--out", str(tmp_path / "r.xlsx"))
+    assert (tmp_path / "r.xlsx").read_bytes()[:2] == b"PK"
+
+
 def call_hook(stack: Stack, method: str, path: str, body: dict | None = None, *, key: str = "erp",
               secret: str = HOOK_SECRET, age: int = 0, sign: bool = True, idem: str | None = None) -> tuple[int, dict]:
     data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
@@ -539,9 +546,6 @@ def test_inbox_overdue_and_stuck_from_the_command_line(stack: Stack) -> None:
     assert case_id in stack.pdw("stuck", "--idle-days", "0").stdout
 
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
-
-
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "supervisors.md"
 # What docs/supervisors.md has supervisors set up in the UI (Temporal UI 2.54 keeps it in the
 # browser's localStorage): the list's columns, the time zone, the saved views.
@@ -558,91 +562,10 @@ def from_the_docs() -> tuple[str, str]:
     return snippet.group(1), link.group(1)
 
 
-class Browser:
-    """Headless Chromium driven through the DevTools protocol on a pipe (its fds 3 and 4): enough to
-    set the UI's localStorage, open pages, read them and take screenshots, with no extra package."""
-
-    def __init__(self, profile: Path) -> None:
-        binary = shutil.which("chromium") or shutil.which("chromium-browser")
-        assert binary
-        to_browser, self._out = os.pipe()
-        self._in, from_browser = os.pipe()
-
-        def at_3_and_4() -> None:  # the child's fds 3 and 4, as --remote-debugging-pipe expects
-            reads, writes = os.dup(to_browser), os.dup(from_browser)
-            os.dup2(reads, 3)
-            os.dup2(writes, 4)
-
-        self.process = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--remote-debugging-pipe", "--window-size=1600,900", "--lang=zh-CN",
-             "about:blank"],
-            preexec_fn=at_3_and_4, pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "TZ": "UTC"},  # the UI's time-zone setting, not the machine's, shows +8
-        )
-        os.close(to_browser)
-        os.close(from_browser)
-        self._buffer, self._seq, self._session = b"", 0, ""
-        page = next(t for t in self.send("Target.getTargets")["targetInfos"] if t["type"] == "page")
-        self._session = self.send("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True})["sessionId"]
-
-    def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        self._seq += 1
-        message: dict[str, Any] = {"id": self._seq, "method": method, "params": params or {}}
-        if self._session:
-            message["sessionId"] = self._session
-        os.write(self._out, json.dumps(message).encode() + b"\0")
-        while True:
-            while b"\0" not in self._buffer:
-                chunk = os.read(self._in, 1 << 16)
-                assert chunk, "chromium closed its DevTools pipe"
-                self._buffer += chunk
-            raw, self._buffer = self._buffer.split(b"\0", 1)
-            answer = json.loads(raw)
-            if answer.get("id") == self._seq:
-                assert "error" not in answer, (method, answer["error"])
-                return dict(answer.get("result", {}))
-
-    def js(self, expression: str) -> Any:
-        return self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})["result"].get("value")
-
-    def open(self, url: str) -> None:
-        self.send("Page.navigate", {"url": url})
-        _wait(lambda: self.js("document.readyState") == "complete", url)
-
-    def text(self) -> str:
-        """The page's text, with that of its frames (the UI renders summaries in same-origin iframes)."""
-        return str(self.js("[document.body.innerText, ...[...document.querySelectorAll('iframe')].map("
-                           "f => (f.contentDocument && f.contentDocument.body || {}).innerText || '')].join('\\n')"))
-
-    def text_when(self, found: str, what: str) -> str:
-        """The page's text once ``found`` is in it (the UI renders after its API answers)."""
-        try:
-            return str(_wait(lambda: found in (text := self.text()) and text, what))
-        except AssertionError as err:  # say what the page showed instead
-            raise AssertionError(f"{err}: {self.text()!r}") from None
-
-    def screenshot(self, path: Path) -> None:
-        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"]))
-
-    def close(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=20)
-        os.close(self._out)
-        os.close(self._in)
-
-
 def test_supervisor_finds_the_overdue_case_in_the_temporal_ui(stack: Stack, tmp_path: Path) -> None:
     """docs/supervisors.md: the columns and time zone set, a view saved from its link, the overdue case
     is read at a glance (who, until when, which rung); one click shows its Chinese summary and details."""
-    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        if os.environ.get("PDW_REQUIRE_BROWSER"):
-            pytest.fail("PDW_REQUIRE_BROWSER is set but no chromium is installed (apt-get install chromium)")
-        pytest.skip("没有浏览器：安装 Debian 的 chromium（apt-get install chromium fonts-noto-cjk）后此测试才会运行")
-    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout if shutil.which("fc-list") else ""
-    if not fonts.strip() and os.environ.get("PDW_REQUIRE_BROWSER"):
-        pytest.fail("PDW_REQUIRE_BROWSER is set but no CJK font is installed (apt-get install fonts-noto-cjk)")
+    require_browser()
     long_ago = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
     fresh = stack.pdw("correction", "report", "--resource", "RES-SCJGJ-002", "--item", "有效期", "--found", "有效期有误",
                         "--expected", "2029-06-30", "--as", "jyj.panxiaoyu").stdout.splitlines()[0]

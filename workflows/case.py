@@ -168,14 +168,17 @@ class CaseWorkflow:
     # ---- steps under a deadline --------------------------------------------------------------------
 
     async def start_step(
-        self, step: str, dept: str, *, event_at: datetime | None = None, remaining: int | None = None
+        self, step: str, dept: str, *, event_at: datetime | None = None, remaining: int | None = None,
+        working_days: int | None = None,
     ) -> Deadline:
         """``dept`` now owes ``step``: compute its deadline from ``event_at`` (default now), once, and
         tell the department (待办) what it owes, under which article, by when. ``remaining``: the
-        working days left of the period when the file came back (Art. 11), not the rule's."""
+        working days left of the period when the file came back (Art. 11), not the rule's;
+        ``working_days``: the period a decision set (Art. 46: the order's), not the rule's."""
         deadline = await run_activity(
             compute_deadline,
-            DeadlineRequest(step=step, event_at=event_at or workflow.now(), remaining_working_days=remaining),
+            DeadlineRequest(step=step, event_at=event_at or workflow.now(), remaining_working_days=remaining,
+                            working_days=working_days),
         )
         if step in self.ladders:  # a step awaited again afresh (a new review round) is a new deadline
             deadline = deadline.model_copy(update={"attempt": self.ladders[step].deadline.attempt + 1})

@@ -35,6 +35,7 @@ from activities.store import (
 )
 from models.access import (
     ALLOWED,
+    UNDER_REVIEW,
     AccessBatch,
     AccessRead,
     DataRefresh,
@@ -51,6 +52,7 @@ from models.access import (
 from models.audit import AuditRecord
 from models.catalog import CatalogVersion, DataResource
 from models.departments import Department
+from models.evaluation import EvaluationReport
 from models.open_data import OpenApplication
 from models.share import Grant
 from settings import get_settings
@@ -111,8 +113,18 @@ def _earlier(s: Session, batch_id: str, kind: str, digest: str) -> dict[str, Any
 
 
 def _check_time(at: datetime, now: datetime, where: str) -> None:
-    if at > now + timedelta(minutes=5):  # a few minutes for the systems' clocks
+    """A past time within the retention period: older records would be purged at once (网络安全法 第二十一条)."""
+    days = get_settings().access_log_retention_days
+    try:
+        future = at > now + timedelta(minutes=5)  # a few minutes for the systems' clocks
+        too_old = at < now - timedelta(days=days)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00: no instant in UTC
+        raise BatchError(f"{where}：时间 {at.isoformat()} 超出可表示的范围（第二十五条）", where) from None
+    if future:
         raise BatchError(f"{where}：时间 {at.isoformat()} 晚于现在，不能报送将来的记录（第二十五条）", where)
+    if too_old:
+        raise BatchError(f"{where}：时间 {at.isoformat()} 早于保存期限（{days} 天）：超过保存期限的记录不再接收"
+                         "（第二十五条，网络安全法 第二十一条）", where)
 
 
 def _resources(s: Session, ids: set[str]) -> dict[str, DataResource]:
@@ -120,19 +132,28 @@ def _resources(s: Session, ids: set[str]) -> dict[str, DataResource]:
 
 
 def _check_reads(s: Session, reads: list[ReadIn], now: datetime) -> dict[str, DataResource]:
-    """Every read names a catalogued resource and a registered department, some items, a past time.
+    """Every read names a catalogued resource, its items from the catalog entry, a registered department
+    (or, for an applicant's read of restricted-open data, the application: Art. 28, 46 (六)), a past time.
     The first bad one refuses the whole batch, by its index and field; nothing is written."""
     resources = _resources(s, {r.resource_id for r in reads})
-    depts = set(s.exec(select(Department.code).where(col(Department.code).in_({r.reader_dept for r in reads}))).all())
+    named = {r.reader_dept for r in reads if r.reader_dept is not None}
+    depts = set(s.exec(select(Department.code).where(col(Department.code).in_(named))).all())
     for i, r in enumerate(reads):
         if r.resource_id not in resources:
             raise BatchError(f"reads.{i}.resource_id：数据资源编号“{r.resource_id}”不在目录中（第十条、第二十五条）",
                              f"reads.{i}.resource_id")
-        if r.reader_dept not in depts:
+        if r.reader_dept is None and r.application_case_id is None:
+            raise BatchError(f"reads.{i}.reader_dept：须写明使用部门；公民、法人的受限开放读取须以 application_case_id "
+                             "写明其申请（第二十五条、第二十八条）", f"reads.{i}.reader_dept")
+        if r.reader_dept is not None and r.reader_dept not in depts:
             raise BatchError(f"reads.{i}.reader_dept：部门代码“{r.reader_dept}”未登记（第二十五条：读取记录须写明使用部门）",
                              f"reads.{i}.reader_dept")
         if not [item for item in r.items if item.strip()]:
             raise BatchError(f"reads.{i}.items：读取的数据项不能为空（第二十二条、第二十五条）", f"reads.{i}.items")
+        unknown = [item for item in r.items if item not in resources[r.resource_id].items]
+        if unknown:
+            raise BatchError(f"reads.{i}.items：数据项“{unknown[0]}”不是数据资源“{r.resource_id}”目录所列的数据项"
+                             "（第十条、第二十五条）", f"reads.{i}.items")
         _check_time(r.read_at, now, f"reads.{i}.read_at")
     return resources
 
@@ -151,27 +172,34 @@ def _grant_verdict(g: Grant | None, r: ReadIn) -> str:
     return "granted"
 
 
+def _applications(s: Session, reads: list[ReadIn]) -> dict[str, OpenApplication]:
+    ids = {r.application_case_id for r in reads if r.application_case_id}
+    return {a.case_id: a for a in s.exec(select(OpenApplication).where(col(OpenApplication.case_id).in_(ids))).all()}
+
+
 def _verdicts(s: Session, reads: list[ReadIn], resources: dict[str, DataResource]) -> list[tuple[str, int | None]]:
-    """Each read's verdict and the grant it was read under (given, or the one that covers it)."""
-    pairs = {(r.reader_dept, r.resource_id) for r in reads}
+    """Each read's verdict and the grant it was read under (given and the reader's own, or the one that
+    covers it): a grant of another department is never stored, so the grant filter shows only its reads."""
+    pairs = {(r.reader_dept, r.resource_id) for r in reads if r.reader_dept is not None}
     ids = {r.grant_id for r in reads if r.grant_id}
     grants = s.exec(select(Grant).where(or_(col(Grant.id).in_(ids), and_(
         col(Grant.grantee_code).in_({d for d, _ in pairs}), col(Grant.resource_id).in_({x for _, x in pairs}))))).all()
     by_id = {g.id: g for g in grants}
-    apps = {a.case_id: a for a in s.exec(select(OpenApplication).where(
-        col(OpenApplication.case_id).in_({r.application_case_id for r in reads if r.application_case_id}))).all()}
+    apps = _applications(s, reads)
     out: list[tuple[str, int | None]] = []
     for r in reads:
-        if r.grant_id:
-            out.append((_grant_verdict(by_id.get(r.grant_id), r), r.grant_id))
-        elif r.application_case_id:
-            # Art. 28 ¶2, 46 (六): restricted-open data only under an application the city approved.
-            app = apps.get(r.application_case_id)
+        if resources[r.resource_id].owner_code == r.reader_dept:
+            out.append(("granted", None))  # the source reading its own data needs no grant, whatever it cites
+        elif r.reader_dept is None:
+            # Art. 28 ¶2, 46 (六): a citizen's or company's read only under an application the city approved.
+            app = apps.get(r.application_case_id or "")
             ok = app is not None and app.outcome == "approved" and app.resource_id == r.resource_id
-            out.append(("open_application" if ok else "no_grant", None))
-        elif resources[r.resource_id].owner_code == r.reader_dept:
-            out.append(("granted", None))  # the source reading its own data needs no grant
-        else:
+            out.append(("open_application" if ok else "no_application", None))
+        elif r.grant_id:
+            g = by_id.get(r.grant_id)
+            own = g is not None and g.grantee_code == r.reader_dept and g.resource_id == r.resource_id
+            out.append((_grant_verdict(g, r), r.grant_id if own else None))
+        else:  # a department citing an application is judged against its grants like any department (Art. 22)
             match = next((g for g in grants if g.grantee_code == r.reader_dept and g.resource_id == r.resource_id
                           and _grant_verdict(g, r) == "granted"), None)
             out.append(("granted", match.id) if match else ("no_grant", None))
@@ -180,23 +208,26 @@ def _verdicts(s: Session, reads: list[ReadIn], resources: dict[str, DataResource
 
 def _misuse_case_for(s: Session, grantee: str, resource: DataResource, count: int,
                      now: datetime) -> tuple[str, bool, int]:
-    """The open misuse case of (grantee, resource), its reads grown by ``count``, or a new one; with
-    its reads now. The partial unique index keeps a second batch at the same moment from opening a
-    second case."""
+    """The misuse case of (grantee, resource) under review, its reads grown by ``count``, or a new one;
+    with its reads now. A decided case (its row no longer under review) is not joined. The partial
+    unique index keeps a second batch at the same moment from opening a second case."""
     for _ in range(3):
         open_case = s.exec(select(MisuseCase.case_id).where(
             MisuseCase.grantee_code == grantee, MisuseCase.resource_id == resource.id,
-            col(MisuseCase.closed_at).is_(None))).first()
+            MisuseCase.status == UNDER_REVIEW)).first()
         if open_case:
-            s.execute(update(MisuseCase).where(col(MisuseCase.case_id) == open_case)
-                      .values(reads=MisuseCase.reads + count))
+            joined = s.execute(update(MisuseCase).where(col(MisuseCase.case_id) == open_case,
+                                                         col(MisuseCase.status) == UNDER_REVIEW)
+                               .values(reads=MisuseCase.reads + count))
+            if not getattr(joined, "rowcount", 0):  # decided meanwhile: open a new case
+                continue
             total = s.exec(select(MisuseCase.reads).where(MisuseCase.case_id == open_case)).one()
             return open_case, False, total
         try:
             with s.begin_nested():
                 case_id = allocate_case_id(s, "misuse", now.astimezone(SHANGHAI).year)
                 s.add(MisuseCase(case_id=case_id, grantee_code=grantee, resource_id=resource.id,
-                                 source_code=resource.owner_code, status="under_review", opened_at=now, reads=count))
+                                 source_code=resource.owner_code, status=UNDER_REVIEW, opened_at=now, reads=count))
                 s.flush()
             return case_id, True, count
         except IntegrityError:  # another batch opened it meanwhile: join that one
@@ -221,8 +252,9 @@ def record_reads(system: str, batch: ReadsBatch, now: datetime) -> Recorded:
         verdicts = _verdicts(s, batch.reads, resources)
         bad: dict[tuple[str, str], list[int]] = {}
         for i, (verdict, _) in enumerate(verdicts):
-            if verdict not in ALLOWED:
-                bad.setdefault((batch.reads[i].reader_dept, batch.reads[i].resource_id), []).append(i)
+            dept = batch.reads[i].reader_dept
+            if verdict not in ALLOWED and dept is not None:  # Art. 22 is about departments: no case for applicants
+                bad.setdefault((dept, batch.reads[i].resource_id), []).append(i)
         case_of: dict[int, str] = {}
         touched = []
         for (dept, rid), idx in sorted(bad.items()):
@@ -231,8 +263,14 @@ def record_reads(system: str, batch: ReadsBatch, now: datetime) -> Recorded:
             touched.append(Touched(MisuseInput(case_id=case_id, grantee_code=dept, resource_id=rid,
                                                source_code=resources[rid].owner_code), new, len(idx), total,
                                    dict(Counter(verdicts[i][0] for i in idx))))
+        apps = _applications(s, batch.reads)
+
+        def person(r: ReadIn) -> str | None:  # an applicant is named by the application's (masked) label
+            app = apps.get(r.application_case_id or "") if r.reader_dept is None else None
+            return app.applicant_label[:64] if app is not None else r.reader_person
+
         s.add_all([AccessRead(batch_id=batch.batch_id, read_at=r.read_at, reader_dept=r.reader_dept,
-                              reader_person=r.reader_person, resource_id=r.resource_id, items=list(r.items),
+                              reader_person=person(r), resource_id=r.resource_id, items=list(r.items),
                               grant_id=grant_id, application_case_id=r.application_case_id, verdict=verdict,
                               misuse_case_id=case_of.get(i))
                    for i, (r, (verdict, grant_id)) in enumerate(zip(batch.reads, verdicts, strict=True))])
@@ -327,27 +365,62 @@ def close_misuse_case(c: MisuseClosing) -> None:
 # ---- retention (网络安全法 第二十一条: 不少于六个月) --------------------------------------------------------
 
 
-def purge_before(cutoff: datetime) -> RetentionResult:
-    """Reads and refresh events older than ``cutoff`` go, except reads an open misuse case rests on and
-    each resource's latest refresh (the freshness check counts from it, Art. 19)."""
+PURGE_CHUNK = 5000  # reads deleted per statement, each committed: a big backlog finishes in bounded steps
+
+
+def report_floor(s: Session, now: datetime) -> datetime | None:
+    """1 January (Asia/Shanghai) of the earliest year that has reads and whose Art. 41 evaluation report
+    is not yet published: the report still counts them, so none of that year or later may go."""
+    first = s.exec(select(func.min(AccessRead.read_at))).one()
+    if first is None:
+        return None
+    published = set(s.exec(select(EvaluationReport.year).where(EvaluationReport.status == "published")).all())
+    for year in range(first.astimezone(SHANGHAI).year, now.astimezone(SHANGHAI).year + 1):
+        start = datetime(year, 1, 1, tzinfo=SHANGHAI)
+        if year in published:
+            continue
+        has_reads = s.exec(select(AccessRead.id).where(col(AccessRead.read_at) >= start,
+                                                       col(AccessRead.read_at) < datetime(year + 1, 1, 1, tzinfo=SHANGHAI))
+                           .limit(1)).first()
+        if has_reads is not None:
+            return start
+    return None
+
+
+def purge_before(cutoff: datetime, now: datetime) -> RetentionResult:
+    """Reads and refresh events older than ``cutoff`` go, except reads an open misuse case rests on,
+    reads of a year whose evaluation report is not yet published (Art. 41) and each resource's latest
+    refresh (the freshness check counts from it, Art. 19). Reads go in chunks, each committed."""
     open_cases = sa_select(col(MisuseCase.case_id)).where(col(MisuseCase.closed_at).is_(None))
     tied = and_(col(AccessRead.misuse_case_id).is_not(None), col(AccessRead.misuse_case_id).in_(open_cases))
     later = aliased(DataRefresh)
     newer = (sa_select(func.max(later.refreshed_at))
              .where(col(later.resource_id) == col(DataRefresh.resource_id)).scalar_subquery())
     with session() as s:
-        kept = s.exec(select(func.count()).select_from(AccessRead).where(col(AccessRead.read_at) < cutoff, tied)).one()
-        reads = s.execute(delete(AccessRead).where(col(AccessRead.read_at) < cutoff,
-                                                   or_(col(AccessRead.misuse_case_id).is_(None), ~tied)))
+        floor = report_floor(s, now)
+        reads_cutoff = min(cutoff, floor) if floor is not None else cutoff
+        kept = s.exec(select(func.count()).select_from(AccessRead).where(col(AccessRead.read_at) < reads_cutoff,
+                                                                         tied)).one()
         refreshes = s.execute(delete(DataRefresh).where(col(DataRefresh.refreshed_at) < cutoff,
                                                         col(DataRefresh.refreshed_at) < newer))
-    return RetentionResult(reads=getattr(reads, "rowcount", 0) or 0, refreshes=getattr(refreshes, "rowcount", 0) or 0,
+    reads = 0
+    while True:
+        with session() as s:
+            ids = s.exec(select(AccessRead.id).where(col(AccessRead.read_at) < reads_cutoff,
+                                                     or_(col(AccessRead.misuse_case_id).is_(None), ~tied))
+                         .limit(PURGE_CHUNK)).all()
+            if ids:
+                s.execute(delete(AccessRead).where(col(AccessRead.id).in_(ids)))
+        reads += len(ids)
+        if len(ids) < PURGE_CHUNK:
+            break
+    return RetentionResult(reads=reads, refreshes=getattr(refreshes, "rowcount", 0) or 0,
                            kept_for_open_cases=int(kept))
 
 
 @activity.defn
 def purge_access_log(at: datetime) -> RetentionResult:
     days = get_settings().access_log_retention_days
-    done = purge_before(at - timedelta(days=days))
+    done = purge_before(at - timedelta(days=days), at)
     log.info("access_log_purged", days=days, reads=done.reads, refreshes=done.refreshes, kept=done.kept_for_open_cases)
     return done

@@ -45,13 +45,15 @@ from models.types import utcnow
 
 # Departments the report covers: the center's own work is reported, but only departments are ranked.
 REPORTED_KINDS = ("center", "department")
+# The bodies that decide, supervise or advise (Art. 4–7): named in the report as not evaluated, in this order.
+NOT_EVALUATED_KINDS = ("county_gov", "bureau", "city_bureau", "expert_committee")
 # Periods in which a party may act (no one owes them): not steps owed.
 WINDOWS = {"share.dispute_window", "open.objection_window"}
 SHARE_SOURCE_STEPS = {"share.source_review", "share.source_reply", "share.nonshared_review",
                       "share.batch_source_review", "share.provision"}
 SHARE_CENTER_STEPS = {"share.center_review", "share.batch_center_review"}
 # Each of these tables with the times that place a row in a year (any of them).
-YEAR_TABLES = {"access_read": ("read_at",), "misuse_case": ("opened_at",), "review_case": ("opened_at",),
+YEAR_TABLES = {"access_read": ("read_at",), "misuse_case": ("opened_at", "closed_at"), "review_case": ("opened_at",),
                    "rectification_case": ("proposed_at", "ordered_at", "closed_at")}
 # The access log may hold millions of reads: it is counted in the database, grouped by what a figure needs.
 READ_GROUP = ("reader_dept", "resource_id", "verdict", "grant_id", "application_case_id", "misuse_case_id")
@@ -81,6 +83,7 @@ class Owed:
     step: str
     handled: bool = False
     late: bool = False
+    missed_statutory: bool = False  # whether a missed deadline was a statutory one, as recorded
 
     @property
     def ref(self) -> str:
@@ -88,7 +91,9 @@ class Owed:
 
     @property
     def statutory(self) -> bool:
-        return STEP_RULES[self.step].statutory
+        """A late step is statutory only if its recorded miss says so (DeadlineMiss.statutory): an
+        Art. 11 file sent back has a local deadline; a step on time, by its rule."""
+        return self.missed_statutory if self.late else STEP_RULES[self.step].statutory
 
 
 @dataclass
@@ -104,6 +109,18 @@ class Records:
     decisions: list[Decision]
     misses: list[DeadlineMiss]
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # of YEAR_TABLES
+    # Each table read once for every department (not once per department).
+    roles: dict[str, list[RoleAssignment]] = field(default_factory=dict)  # dept -> its assignments, in order
+    updates: list[CatalogUpdateCase] = field(default_factory=list)
+    corrections: list[CorrectionReport] = field(default_factory=list)  # verified (closed) in the year
+    disputes: list[Dispute] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)  # given in the year
+    grant_cases: dict[int, str] = field(default_factory=dict)  # grant id -> its share case, for reads
+    applications: list[OpenApplication] = field(default_factory=list)
+    reviews: list[ListingReview] = field(default_factory=list)  # listing reviews started in the year
+    listing_of: dict[str, str] = field(default_factory=dict)  # every listing review -> its resource
+    objections: list[ListingObjection] = field(default_factory=list)
+    dismissed: set[str] = field(default_factory=set)  # misuse cases the reads name that were dismissed
 
     def within(self, at: datetime | None) -> bool:
         return at is not None and self.start <= at < self.end
@@ -148,11 +165,13 @@ def load(s: Session, year: int) -> Records:
                                                    DeadlineMiss.due_at < start)).all()
     owed: dict[str, dict[tuple[str, str], Owed]] = defaultdict(dict)
     missed_at: dict[tuple[str, str, str], datetime] = {}
+    missed_statutory: dict[tuple[str, str, str], bool] = defaultdict(bool)
     for m in misses:
         step = base_step(m.step)
         if step in STEP_RULES:
             key = (m.dept_code, m.case_id, step)
             missed_at[key] = min(missed_at.get(key, m.due_at), m.due_at)
+            missed_statutory[key] |= m.statutory  # as recorded: a returned Art. 11 file's deadline is local
     for d in decisions:
         if d.step in STEP_RULES and d.step not in WINDOWS:
             missed = missed_at.get((d.dept_code, d.case_id, d.step))
@@ -160,17 +179,54 @@ def load(s: Session, year: int) -> Records:
                 owed[d.dept_code].setdefault((d.case_id, d.step), Owed(d.case_id, d.step)).handled = True
     for (dept, case_id, step), due in missed_at.items():
         if start <= due < end and step not in WINDOWS:
-            owed[dept].setdefault((case_id, step), Owed(case_id, step)).late = True
+            o = owed[dept].setdefault((case_id, step), Owed(case_id, step))
+            o.late, o.missed_statutory = True, missed_statutory[(dept, case_id, step)]
     rows = _year_rows(s.get_bind(), start, end)  # type: ignore[arg-type]
-    return Records(year, start, end, depts, owned, owed, decisions, misses, rows)
+    r = Records(year, start, end, depts, owned, owed, decisions, misses, rows)
+    _load_tables(s, r)
+    return r
+
+
+def _load_tables(s: Session, r: Records) -> None:
+    """The tables the parts read, each queried once for the whole year (not once per department)."""
+    start, end = r.start, r.end
+    roles: dict[str, list[RoleAssignment]] = defaultdict(list)
+    for a in s.exec(select(RoleAssignment).where(RoleAssignment.since < end)
+                    .order_by(col(RoleAssignment.since), col(RoleAssignment.id))):
+        roles[a.dept_code].append(a)
+    r.roles = roles
+    r.updates = list(s.exec(select(CatalogUpdateCase).where(CatalogUpdateCase.started_at >= start,
+                                                            CatalogUpdateCase.started_at < end)))
+    r.corrections = list(s.exec(select(CorrectionReport).where(
+        col(CorrectionReport.outcome).is_not(None), col(CorrectionReport.closed_at) >= start,
+        col(CorrectionReport.closed_at) < end)))
+    r.disputes = list(s.exec(select(Dispute).where(Dispute.started_at >= start, Dispute.started_at < end)))
+    r.grants = list(s.exec(select(Grant).where(Grant.valid_from >= start, Grant.valid_from < end)))
+    reads = r.rows["access_read"]
+    grant_ids = sorted({g["grant_id"] for g in reads if g.get("grant_id") is not None})
+    if grant_ids:
+        r.grant_cases = {g.id: g.case_id for g in s.exec(select(Grant).where(col(Grant.id).in_(grant_ids)))
+                         if g.id is not None}
+    misuse_ids = sorted({g["misuse_case_id"] for g in reads if g.get("misuse_case_id")})
+    if misuse_ids:  # Art. 22: a read whose misuse case was dismissed was found not to be outside a grant
+        table = SQLModel.metadata.tables["misuse_case"]
+        with s.get_bind().connect() as conn:  # type: ignore[union-attr]
+            r.dismissed = {row[0] for row in conn.execute(sa_select(table.c.case_id).where(
+                table.c.case_id.in_(misuse_ids), table.c.outcome == "dismissed"))}
+    r.applications = list(s.exec(select(OpenApplication).where(OpenApplication.applied_at >= start,
+                                                               OpenApplication.applied_at < end)))
+    r.listing_of = dict(s.exec(select(ListingReview.case_id, ListingReview.resource_id)).all())
+    r.reviews = list(s.exec(select(ListingReview).where(ListingReview.started_at >= start,
+                                                        ListingReview.started_at < end)))
+    r.objections = list(s.exec(select(ListingObjection).where(ListingObjection.received_at >= start,
+                                                              ListingObjection.received_at < end)))
 
 
 # ---- 组织管理 (Art. 43, 46) ---------------------------------------------------------------------------
 
 
-def organisation(s: Session, r: Records, dept: str) -> dict[str, Figure]:
-    rows = list(s.exec(select(RoleAssignment).where(RoleAssignment.dept_code == dept)
-                       .order_by(col(RoleAssignment.since), col(RoleAssignment.id))).all())
+def organisation(r: Records, dept: str) -> dict[str, Figure]:
+    rows = r.roles.get(dept, [])
     at = min(r.end, utcnow())
     filed = {a.role for a in rows if a.since < r.end and a.role in set(PersonRole)}
     held = {a.role for a in rows if a.since < at and (a.until is None or a.until > at)}
@@ -226,21 +282,15 @@ def _ladder(s: Session, r: Records, level: int) -> dict[str, set[str]]:
     return out
 
 
-def sharing(s: Session, r: Records, dept: str, urged: dict[str, set[str]],
-            escalated: dict[str, set[str]]) -> dict[str, Figure]:
+def sharing(r: Records, dept: str, urged: dict[str, set[str]], escalated: dict[str, set[str]]) -> dict[str, Figure]:
     owed = r.owed.get(dept, {}).values()
-    updates = s.exec(select(CatalogUpdateCase.case_id).where(
-        CatalogUpdateCase.owner_code == dept, CatalogUpdateCase.started_at >= r.start,
-        CatalogUpdateCase.started_at < r.end)).all()
+    updates = [u.case_id for u in r.updates if u.owner_code == dept]
     late_updates = {m.case_id for m in r.misses if base_step(m.step) == "catalog_update.submit"}
     submitted = {d.case_id for d in r.decisions if d.step == "catalog_update.submit"}
-    verified = s.exec(select(CorrectionReport.case_id).where(
-        CorrectionReport.source_code == dept, col(CorrectionReport.outcome).is_not(None),
-        col(CorrectionReport.closed_at) >= r.start, col(CorrectionReport.closed_at) < r.end)).all()
+    verified = [c.case_id for c in r.corrections if c.source_code == dept]
     late_verify = {m.case_id for m in r.misses if base_step(m.step) == "correction.verify"}
-    disputes = [d for d in s.exec(select(Dispute).where(Dispute.started_at >= r.start, Dispute.started_at < r.end))
-                if dept in d.parties]
-    grants = s.exec(select(Grant).where(Grant.valid_from >= r.start, Grant.valid_from < r.end)).all()
+    disputes = [d for d in r.disputes if dept in d.parties]
+    grants = r.grants
     fresh = [x for x in r.rows["review_case"] if x.get("kind") == "freshness" and x.get("dept_code") == dept
              and r.within(_aware(x.get("opened_at")))]
     return {
@@ -267,15 +317,11 @@ def sharing(s: Session, r: Records, dept: str, urged: dict[str, set[str]],
 # ---- 数据开放 (Art. 28, 30, 32) -------------------------------------------------------------------------
 
 
-def opening(s: Session, r: Records, dept: str) -> dict[str, Figure]:
+def opening(r: Records, dept: str) -> dict[str, Figure]:
     mine = r.owned.get(dept, set())
-    apps = [a for a in s.exec(select(OpenApplication).where(
-        OpenApplication.applied_at >= r.start, OpenApplication.applied_at < r.end)) if a.resource_id in mine]
-    reviews = [v for v in s.exec(select(ListingReview).where(
-        ListingReview.started_at >= r.start, ListingReview.started_at < r.end)) if v.resource_id in mine]
-    of_mine = {v.case_id for v in s.exec(select(ListingReview)) if v.resource_id in mine}
-    objections = [o for o in s.exec(select(ListingObjection).where(
-        ListingObjection.received_at >= r.start, ListingObjection.received_at < r.end)) if o.case_id in of_mine]
+    apps = [a for a in r.applications if a.resource_id in mine]
+    reviews = [v for v in r.reviews if v.resource_id in mine]
+    objections = [o for o in r.objections if r.listing_of.get(o.case_id) in mine]
     periodic = [x for x in r.rows["review_case"] if x.get("dept_code") == dept
                 and r.within(_aware(x.get("opened_at")))]
 
@@ -311,20 +357,38 @@ def _reads(groups: Iterable[dict[str, Any]], grant_cases: dict[int, str]) -> Fig
     return Figure(value=sum(int(g["reads"]) for g in groups), case_ids=sorted(c for c in cases if c))
 
 
-def use(s: Session, r: Records, dept: str) -> dict[str, Figure]:
+def _misuse(r: Records, party: str, dept: str) -> dict[str, list[str]]:
+    """Art. 22 misuse cases of ``dept`` as ``party`` (grantee_code or source_code): opened (立案核查)
+    in the year, and closed in the year as confirmed or dismissed. Only a confirmed case is a
+    违规使用案件: a case opened is a check, not a finding."""
+    rows = [x for x in r.rows["misuse_case"] if x.get(party) == dept]
+    closed = [x for x in rows if r.within(_aware(x.get("closed_at")))]
+    return {
+        "opened": [x["case_id"] for x in rows if r.within(_aware(x.get("opened_at")))],
+        "confirmed": [x["case_id"] for x in closed if x.get("outcome") == "confirmed"],
+        "dismissed": [x["case_id"] for x in closed if x.get("outcome") == "dismissed"],
+    }
+
+
+def use(r: Records, dept: str) -> dict[str, Figure]:
     mine = r.owned.get(dept, set())
     reads = r.rows["access_read"]
-    grant_ids = {g["grant_id"] for g in reads if g.get("grant_id") is not None}
-    grant_cases = {g.id: g.case_id for g in s.exec(select(Grant).where(col(Grant.id).in_(sorted(grant_ids))))
-                   if g.id is not None} if grant_ids else {}
-    misuse = [x for x in r.rows["misuse_case"] if r.within(_aware(x.get("opened_at")))]
+    # Outside a grant: reads the log found outside one, pending a check or confirmed; not those whose
+    # misuse case was dismissed (found not to be outside a grant, Art. 22).
+    outside = [g for g in reads if g["reader_dept"] == dept and g["verdict"] not in READ_OK
+               and g.get("misuse_case_id") not in r.dismissed]
+    user, source = _misuse(r, "grantee_code", dept), _misuse(r, "source_code", dept)
     return {
-        "reads_granted": _reads((g for g in reads if g["reader_dept"] == dept and g["verdict"] in READ_OK), grant_cases),
-        "reads_outside_grant": _reads((g for g in reads if g["reader_dept"] == dept and g["verdict"] not in READ_OK),
-                                      grant_cases),
-        "reads_of_own_data": _reads((g for g in reads if g["resource_id"] in mine), grant_cases),
-        "misuse_as_user": fig(x["case_id"] for x in misuse if x.get("grantee_code") == dept),
-        "misuse_as_source": fig(x["case_id"] for x in misuse if x.get("source_code") == dept),
+        "reads_granted": _reads((g for g in reads if g["reader_dept"] == dept and g["verdict"] in READ_OK),
+                                r.grant_cases),
+        "reads_outside_grant": _reads(outside, r.grant_cases),
+        "reads_of_own_data": _reads((g for g in reads if g["resource_id"] in mine), r.grant_cases),
+        "misuse_opened_as_user": fig(user["opened"]),
+        "misuse_as_user": fig(user["confirmed"]),
+        "misuse_dismissed_as_user": fig(user["dismissed"]),
+        "misuse_opened_as_source": fig(source["opened"]),
+        "misuse_as_source": fig(source["confirmed"]),
+        "misuse_dismissed_as_source": fig(source["dismissed"]),
     }
 
 
@@ -369,9 +433,21 @@ def ranking(r: Records) -> list[RankEntry]:
         entries.append(RankEntry(rank=None, code=d.code, name=d.name, owed=len(owed), late=late,
                                  statutory_late=stat, score=score))
     entries.sort(key=lambda e: (e.score is None, -(e.score or 0), e.name))
-    for i, e in enumerate(entries):
-        e.rank = i + 1 if e.score is not None else None
+    for i, e in enumerate(entries):  # equal scores share a rank (1, 1, 1, 4), listed by name
+        if e.score is None:
+            e.rank = None
+        elif i and entries[i - 1].score == e.score:
+            e.rank = entries[i - 1].rank
+        else:
+            e.rank = i + 1
     return entries
+
+
+def not_evaluated(s: Session) -> list[str]:
+    """Every other body of the county, by name: the report says it does not evaluate them."""
+    others = s.exec(select(Department).where(col(Department.kind).not_in(REPORTED_KINDS))).all()
+    order = {kind: i for i, kind in enumerate(NOT_EVALUATED_KINDS)}
+    return [d.name for d in sorted(others, key=lambda d: (order.get(d.kind, len(order)), d.name))]
 
 
 def compute(year: int, eng: Engine | None = None) -> EvaluationFigures:
@@ -382,15 +458,15 @@ def compute(year: int, eng: Engine | None = None) -> EvaluationFigures:
         depts = []
         for d in r.depts:
             parts = {
-                "org": organisation(s, r, d.code),
+                "org": organisation(r, d.code),
                 "basic": {},  # 基础保障: the center writes it (ReportTexts)
-                "sharing": sharing(s, r, d.code, urged, escalated),
-                "opening": opening(s, r, d.code),
-                "use": use(s, r, d.code),
+                "sharing": sharing(r, d.code, urged, escalated),
+                "opening": opening(r, d.code),
+                "use": use(r, d.code),
             }
             for part, labels in FIGURES.items():  # FIGURES' order, and nothing unlabelled
                 assert set(parts[part]) == set(labels), (part, set(parts[part]) ^ set(labels))
                 parts[part] = {key: parts[part][key] for key in labels}
             depts.append(DeptFigures(code=d.code, name=d.name, kind=d.kind, parts=parts))
         return EvaluationFigures(year=year, computed_at=utcnow(), departments=depts, monthly=monthly(s, r),
-                                 ranking=ranking(r))
+                                 ranking=ranking(r), not_evaluated=not_evaluated(s))

@@ -9,7 +9,15 @@ from sqlmodel import Session, SQLModel, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.store import StoreError, center, get_department, insert_ignore, session, update_case_record
+from activities.store import (
+    StoreError,
+    center,
+    dept_of_kind,
+    get_department,
+    insert_ignore,
+    session,
+    update_case_record,
+)
 from models.access import MisuseCase
 from models.cases import DeadlineMiss, Decision
 from models.catalog import CatalogUpdateCase
@@ -52,9 +60,9 @@ def check_target(s: Session, dept_code: str) -> Department:
     return dept
 
 
-def check_authority(s: Session, code: str) -> Department:
-    """Art. 46: 本级人民政府 or 上级主管部门 orders; not the center, which proposes."""
-    dept = get_department(s, code)
+def check_authority(s: Session, code: str | None) -> Department:
+    """Art. 46: 本级人民政府 (the default) or 上级主管部门 orders; not the center, which proposes."""
+    dept = get_department(s, code) if code else dept_of_kind(s, "county_gov")
     if dept.kind not in AUTHORITY_KINDS:
         raise StoreError(f"责令改正机关（authority）“{code}”是{dept.name}：责令改正由本级人民政府（县人民政府）或上级主管"
                          "部门（县大数据发展管理局）作出，县大数据管理中心只能提出建议（第四十六条）")
@@ -85,7 +93,8 @@ def check_evidence_cases(s: Session, dept: Department, case_ids: list[str]) -> N
                              "案件，如其逾期记录或其为当事部门的案件（第四十六条）")
 
 
-def check_proposal(dept_code: str, authority_code: str, evidence_cases: list[str]) -> tuple[Department, Department]:
+def check_proposal(dept_code: str, authority_code: str | None,
+                   evidence_cases: list[str]) -> tuple[Department, Department]:
     """What only the records can tell about a proposal; returns the department and the authority."""
     with session() as s:
         dept = check_target(s, dept_code)

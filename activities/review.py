@@ -51,11 +51,12 @@ SHAREABLE = ("unconditional", "restricted")  # Art. 19 speaks of 共享数据
 
 
 def refresh_span(s: Session, resource_ids: list[str]) -> dict[str, tuple[datetime, datetime]]:
-    """Each resource's first and last refresh event received."""
+    """Each resource's first refresh event's arrival (the grace period counts from when the platform
+    began reporting, whatever dates its first batch carries) and its latest refresh."""
     if not resource_ids:
         return {}
     # The access log's refresh events (Art. 19), as the sharing platform posts them (api: access batches).
-    rows = s.exec(select(DataRefresh.resource_id, func.min(DataRefresh.refreshed_at), func.max(DataRefresh.refreshed_at))
+    rows = s.exec(select(DataRefresh.resource_id, func.min(DataRefresh.recorded_at), func.max(DataRefresh.refreshed_at))
                   .where(col(DataRefresh.resource_id).in_(resource_ids)).group_by(col(DataRefresh.resource_id))).all()
     # MIN/MAX lose the column's type on SQLite: read back as the column reads (aware UTC).
     utc = UTCDateTime()
@@ -65,12 +66,14 @@ def refresh_span(s: Session, resource_ids: list[str]) -> dict[str, tuple[datetim
 
 def is_stale(frequency: str, span: tuple[datetime, datetime] | None, at: datetime, grace_days: int) -> bool:
     """Art. 19: the last refresh is older than the 更新频度 allows, counted only once the grace period
-    from the FIRST refresh event has passed: no events, or events only lately begun, are not stale."""
+    from the arrival of the FIRST refresh event has passed: no events, or events only lately begun
+    to arrive, are not stale."""
     days = FRESHNESS_PERIOD_DAYS.get(frequency)
     if days is None or span is None:  # 不定期, or nothing known yet
         return False
     first, last = span
-    return at - first >= timedelta(days=grace_days) and at - last > timedelta(days=days)
+    # A day's slack: a daily refresh that comes at a different hour each day is not late.
+    return at - first >= timedelta(days=grace_days) and at - last > timedelta(days=days + 1)
 
 
 def entries_due(s: Session, kind: str, at: datetime) -> dict[str, list[ReviewEntry]]:

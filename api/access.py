@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CODE, AsParam, Cred, Svc, person
 from api.errors import PROBLEMS
-from models.access import ReadsBatch, RefreshBatch
+from models.access import OFFSET_MAX, ReadsBatch, RefreshBatch
 from service import access
 from service.context import db
 
@@ -43,7 +43,7 @@ async def list_reads(
     grant: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="共享授权编号")] = None,
     dept: Annotated[str | None, Query(max_length=32, pattern=CODE, description="读取的部门代码")] = None,
     limit: Annotated[int, Query(ge=1, le=access.PAGE_MAX)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
     as_: AsParam = None,
 ) -> dict[str, Any]:
     who = await person(cred, as_, "read")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import AsParam, Cred, person, staff_only
 from api.errors import PROBLEMS
+from api.public import LIMITED, limited
 from models.requests import Acting, ReportPublishRequest
 from service import reports
 from service.context import db
@@ -39,7 +40,7 @@ async def draft(year: Year, body: Acting, cred: Cred) -> dict[str, Any]:
 
 
 @router.post("/reports/evaluation/{year}/publish",
-             summary="填写改进意见后发布年度评估报告；发布后不能更改（县大数据管理中心，第四十一条）")
+             summary="填写基础保障和改进意见后发布年度评估报告；发布后不能更改（县大数据管理中心主要负责人或分管领导，第四十一条）")
 async def publish(year: Year, body: ReportPublishRequest, cred: Cred) -> dict[str, Any]:
     actor = (await staff_only(cred, body.as_)).person()
     return await db(reports.publish, actor, year, body.advice, body.basic_guarantee, body.remarks)
@@ -51,11 +52,14 @@ async def listing(cred: Cred, as_: AsParam = None) -> list[dict[str, Any]]:
     return await db(reports.listing)
 
 
-@router.get("/public/reports", summary="已发布的年度评估报告（第四十一条）")
+# The public's routes, limited per client address like every /v1/public/ route.
+@router.get("/public/reports", summary="已发布的年度评估报告（第四十一条）", dependencies=limited("public-reports"),
+            responses=LIMITED)
 async def public_listing() -> list[dict[str, Any]]:
     return await db(reports.public_listing)
 
 
-@router.get("/public/reports/{year}", summary="已发布的年度评估报告全文（HTML，第四十一条）", response_class=HTMLResponse)
+@router.get("/public/reports/{year}", summary="已发布的年度评估报告全文（HTML，第四十一条）", response_class=HTMLResponse,
+            dependencies=limited("public-report"), responses=LIMITED)
 async def public_report(year: Year) -> HTMLResponse:
     return HTMLResponse(await db(reports.public_html, year))

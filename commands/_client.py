@@ -7,6 +7,7 @@ temporalio or SQLModel (a test keeps it so).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -192,6 +193,15 @@ def path_part(value: str | int, zh: str = "编号") -> str:
 
 
 # ---- input and output -------------------------------------------------------------------------------
+
+
+# The operating system's reasons, as staff read them (its own are in English).
+OS_ERRORS_ZH = {errno.ENOENT: "目录或文件不存在", errno.EISDIR: "这是一个目录，不是文件", errno.EACCES: "没有权限",
+                errno.ENOSPC: "磁盘空间不足", errno.EROFS: "只读文件系统", errno.ENOTDIR: "路径中有一段不是目录"}
+
+
+def os_error_zh(err: OSError) -> str:
+    return OS_ERRORS_ZH.get(err.errno or 0, "无法访问")
 
 
 def read_input(source: str | None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands._client import AS_OPT, JSON_OPT, CliError, call, emit, when
+from commands._client import AS_OPT, JSON_OPT, CliError, call, emit, os_error_zh, when
 
 app = typer.Typer(help="年度评估报告（第四十一条）：统计、起草、发布。", no_args_is_help=True)
 
@@ -23,8 +23,10 @@ def _read_text(path: str | None, option: str) -> str | None:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as err:
         raise CliError(f"{option}：找不到文件 {path}") from err
-    except (OSError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
         raise CliError(f"{option}：无法读取文件 {path}（须为 UTF-8 编码的文字）") from err
+    except OSError as err:
+        raise CliError(f"{option}：无法读取文件“{path}”（{os_error_zh(err)}）") from err
 
 
 @app.command("evaluation")
@@ -40,8 +42,11 @@ def evaluation(
     已发布的报告任何工作人员都可导出；未发布的（草稿或即时统计）只有县大数据管理中心、
     县大数据发展管理局和县人民政府可以导出。
 
-    例：pdw report evaluation --year 2026 --out 报告.html
-        pdw report evaluation --year 2026 --format xlsx --out 报告.xlsx
+    例：
+
+    \b
+    pdw report evaluation --year 2026 --out 报告.html
+    pdw report evaluation --year 2026 --format xlsx --out 报告.xlsx
     """
     fmt = format_ or (Path(out).suffix.lstrip(".").lower() if Path(out).suffix.lstrip(".").lower() in FORMATS else "html")
     if fmt not in FORMATS:
@@ -50,7 +55,7 @@ def evaluation(
     try:
         Path(out).write_bytes(body or b"")
     except OSError as err:
-        raise CliError(f"--out：无法写入文件 {out}（{err.strerror}）") from err
+        raise CliError(f"--out：无法写入文件“{out}”（{os_error_zh(err)}）") from err
     typer.echo(f"已写入 {out}（{year}年度评估报告，{fmt}）")
 
 
@@ -74,19 +79,24 @@ def draft(
 def publish(
     year: Annotated[int, YEAR_OPT],
     advice_file: Annotated[str | None, typer.Option("--advice-file", help="改进意见（必填，UTF-8 文字文件）")] = None,
-    basic_file: Annotated[str | None, typer.Option("--basic-file", help="基础保障情况（UTF-8 文字文件）")] = None,
+    basic_file: Annotated[str | None, typer.Option("--basic-file", help="基础保障情况（必填，UTF-8 文字文件）")] = None,
     remarks_file: Annotated[str | None, typer.Option("--remarks-file", help="备注（UTF-8 文字文件）")] = None,
     as_: Annotated[str | None, AS_OPT] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
-    """发布评估报告（县大数据管理中心，第四十一条）。
+    """发布评估报告（县大数据管理中心主要负责人或分管领导，第四十一条）。
 
-    须附改进意见；发布后数字和全文固定，不能更改，公众可在公开页面查看。
+    须附基础保障情况和改进意见；发布后数字和全文固定，不能更改，公众可在公开页面查看。
 
-    例：pdw report publish --year 2026 --advice-file 改进意见.txt --basic-file 基础保障.txt
+    例：
+
+    \b
+    pdw report publish --year 2026 --advice-file 意见.txt --basic-file 保障.txt
     """
     if advice_file is None:
         raise CliError("--advice-file：须提供改进意见（第四十一条要求评估报告提出改进意见）")
+    if basic_file is None:
+        raise CliError("--basic-file：须提供基础保障情况（第四十一条：评估报告包括基础保障，由县大数据管理中心填写）")
     body: dict[str, Any] = {"advice": _read_text(advice_file, "--advice-file"),
                             "basic_guarantee": _read_text(basic_file, "--basic-file"),
                             "remarks": _read_text(remarks_file, "--remarks-file")}

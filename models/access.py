@@ -18,7 +18,8 @@ from models.departments import Actor
 from models.requests import Id, Items
 from models.types import UTCDateTime, utcnow
 
-BATCH_MAX = 5000  # reads (or refreshes) in one batch: a bigger one is split by the system
+BATCH_MAX = 2000  # reads (or refreshes) in one batch: fits the 1 MiB body limit; a bigger one is split by the system
+OFFSET_MAX = 100_000  # deeper pages: narrow by time instead (Art. 25 queries stay index scans)
 BatchId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
 KINDS = ("reads", "refreshes")
 # Art. 22: shared data only within the grant; Art. 28/46 (六): restricted-open data by an approved application.
@@ -28,11 +29,16 @@ VERDICT_ZH = {
     "no_grant": "无有效授权",
     "outside_items": "超出授权数据项",
     "outside_period": "超出授权期限",
+    # Art. 28, 46 (六): a citizen or company (no department) read restricted-open data without an approved
+    # application: recorded and counted, but Art. 22's misuse case is about departments, so none opens.
+    "no_application": "无已获同意的受限开放申请",
 }
 ALLOWED = ("granted", "open_application")
 READS_SIGNAL = "reads_added"  # the ingest tells an open misuse case of more bad reads (workflows/misuse.py)
-# A misuse case, while open, is the one case of its (grantee, resource): later bad reads join it.
-OPEN_ONLY = text("closed_at IS NULL")
+# A misuse case, while under review (not yet decided), is the one case of its (grantee, resource): later bad
+# reads join it; once decided, they open a new one.
+UNDER_REVIEW = "under_review"
+OPEN_ONLY = text("status = 'under_review'")
 
 
 class AccessBatch(SQLModel, table=True):
@@ -52,15 +58,20 @@ class AccessRead(SQLModel, table=True):
     """One read of shared data (Art. 25), with its verdict (Art. 22)."""
 
     __tablename__ = "access_read"
+    # Art. 25's three queries (by resource, grant, department), newest first, paged by (read_at, id).
+    __table_args__ = (Index("ix_access_read_resource_time", "resource_id", "read_at", "id"),
+                      Index("ix_access_read_grant_time", "grant_id", "read_at", "id"),
+                      Index("ix_access_read_reader_time", "reader_dept", "read_at", "id"))
 
     id: int | None = SQLField(default=None, primary_key=True)
     batch_id: str = SQLField(index=True, max_length=64)
     read_at: datetime = SQLField(index=True, sa_type=UTCDateTime)
-    reader_dept: str = SQLField(index=True, max_length=32)
-    reader_person: str | None = SQLField(default=None, max_length=64)
-    resource_id: str = SQLField(index=True, max_length=64)
+    # None: a restricted-open read by a citizen or company under an application (Art. 28, 46 (六)).
+    reader_dept: str | None = SQLField(default=None, max_length=32)
+    reader_person: str | None = SQLField(default=None, max_length=64)  # or the applicant's label (masked)
+    resource_id: str = SQLField(max_length=64)
     items: list[str] = SQLField(default_factory=list, sa_column=Column(JSON, nullable=False))
-    grant_id: int | None = SQLField(default=None, index=True)
+    grant_id: int | None = SQLField(default=None)
     application_case_id: str | None = SQLField(default=None, max_length=64)
     verdict: str = SQLField(max_length=32)
     misuse_case_id: str | None = SQLField(default=None, index=True, max_length=64)
@@ -105,7 +116,7 @@ class ReadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     read_at: AwareDatetime
-    reader_dept: Id
+    reader_dept: Id | None = None  # may be omitted only with application_case_id (an applicant's read, Art. 28)
     reader_person: Id | None = None
     resource_id: Id
     items: Items

@@ -77,17 +77,22 @@ FIGURES: dict[str, dict[str, str]] = {
     },
     "use": {
         "reads_granted": "依共享授权或开放申请读取数据（第二十五条）",
-        "reads_outside_grant": "无授权或超出授权范围、期限的读取（第二十二条）",
+        "reads_outside_grant": "授权外读取（待核查或经核查）：无授权或超出授权范围、期限，不含经核查不予认定的（第二十二条）",
         "reads_of_own_data": "本部门数据被读取（第二十五条）",
-        "misuse_as_user": "作为使用部门的违规使用案件（第二十二条）",
-        "misuse_as_source": "本部门数据的违规使用案件（第二十二条）",
+        "misuse_opened_as_user": "作为使用部门被立案核查的疑似违规使用（第二十二条）",
+        "misuse_as_user": "作为使用部门经核查确认的违规使用案件（第二十二条）",
+        "misuse_dismissed_as_user": "作为使用部门经核查不予认定的疑似违规使用（第二十二条）",
+        "misuse_opened_as_source": "本部门数据被立案核查的疑似违规使用（第二十二条）",
+        "misuse_as_source": "本部门数据经核查确认的违规使用案件（第二十二条）",
+        "misuse_dismissed_as_source": "本部门数据经核查不予认定的疑似违规使用（第二十二条）",
     },
 }
 # The ranking's score, as the report explains it.
 SCORE_FORMULA = (
     "得分 = 100 × (应办环节数 − 逾期环节数 − 法定时限逾期环节数) ÷ 应办环节数，最低为 0："
     "应办环节指本年度本部门应在期限内办理的各类环节（已办理的按办理时所在年度，逾期的按期限届满所在年度），"
-    "法定时限（第十一条、第二十条、第二十三条、第三十二条）逾期按两次计。得分相同的按部门名称排列；"
+    "法定时限（第十一条、第二十条、第二十三条、第三十二条）逾期按两次计（以逾期时所适用期限的性质为准：适用本地期限的逾期不按法定时限计）。"
+    "得分相同的名次相同，按部门名称排列；"
     "本年度无应办环节的部门不计分，列在最后。县大数据管理中心的数字列入报告，但不参加排名。"
 )
 
@@ -132,6 +137,7 @@ class EvaluationFigures(BaseModel):
     monthly: list[MonthFigures]
     ranking: list[RankEntry]
     score_formula: str = SCORE_FORMULA
+    not_evaluated: list[str] = []  # the county's bodies that decide, supervise or advise: named, not evaluated
 
 
 class ReportTexts(BaseModel):

@@ -32,7 +32,6 @@ FAILINGS = {
 # Art. 46: 本级人民政府 (the county government) or 上级主管部门 (县大数据发展管理局, Art. 4) orders; the center
 # (县大数据管理中心) sees the failings first and only proposes.
 AUTHORITY_KINDS = {"county_gov": "县人民政府", "bureau": "县大数据发展管理局"}
-DEFAULT_AUTHORITY = "xzf"
 OUTCOMES = {"accepted": "整改验收通过", "declined": "不予责令改正", "withdrawn": "已撤回", "cancelled": "已撤销"}
 # The center's finding on a department's report (local rule: the authority accepts on it).
 FINDINGS = {"done": "已整改到位", "not_done": "未整改到位"}
@@ -88,8 +87,7 @@ class RectificationRequest(Acting):
         default=[], description="作为证据的案件编号（须为记录中涉及该部门的案件）")
     correct: Text = BodyField(description="应当改正的事项")
     working_days: int = BodyField(description=f"建议的改正期限（工作日，{MIN_DAYS}–{MAX_DAYS}）")
-    authority: Code = BodyField(default=DEFAULT_AUTHORITY,
-                                description="责令改正机关：xzf（县人民政府，默认）或 dsjj（县大数据发展管理局）")
+    authority: Code | None = BodyField(default=None, description="责令改正机关的部门代码：县人民政府（默认）或县大数据发展管理局")
 
 
 # ---- workflow payloads ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.access import BatchConflict, BatchError, Recorded, Touched, record_reads, record_refreshes
 from activities.store import center, get_department, session
 from models.access import (
+    OFFSET_MAX,
     READS_SIGNAL,
     VERDICT_ZH,
     AccessRead,
@@ -21,7 +22,7 @@ from models.access import (
     ReadsBatch,
     RefreshBatch,
 )
-from models.catalog import DataResource
+from models.catalog import CatalogVersion, DataResource
 from models.departments import Department
 from models.processes import BY_ROUTE
 from models.share import Grant
@@ -33,7 +34,7 @@ from service.starts import start_case
 from settings import HookKey
 
 log = structlog.get_logger("pdw.service")
-ACTION = "access-log"  # what a key's ``actions`` must allow, if it lists any
+ACTION = "access-log"  # what a key's ``actions`` must list: posting the access log is opt-in
 PAGE_MAX = 500
 
 
@@ -54,8 +55,11 @@ async def require_platform(key_id: str | None, key: HookKey | None, by_person: b
     refused. Returns the key id (the batch's system)."""
     if by_person or not key_id or key is None:
         raise forbidden("读取记录和数据更新记录须由共享平台或开放系统以签名密钥报送，个人令牌不能报送（第二十五条）")
-    principal = Principal(actor=None, key_id=key_id)
-    require_key_action(principal, key, ACTION)
+    if key.actions is None or ACTION not in key.actions:
+        # Opt-in: a key made for other work does not post the county's access log by default.
+        raise forbidden(f"调用系统“{key_id}”的密钥未在 actions 中列出“{ACTION}”：报送读取记录和数据更新记录须在该密钥的 "
+                        f"actions 设置中写明“{ACTION}”（第二十五条）")
+    require_key_action(Principal(actor=None, key_id=key_id), key, ACTION)
     the_center = await db(_center_code)
     if the_center not in key.departments:
         bound = "、".join(key.departments) or "（无）"
@@ -78,42 +82,64 @@ async def post_reads(services: Services, system: str, batch: ReadsBatch) -> dict
     """Record a batch once (Art. 25); the misuse cases it opened start, those it added to hear of it."""
     rec: Recorded = await db(_recorded, record_reads, system, batch, utcnow())
     center_code = rec.center_code or await db(_center_code)
-    not_told = []
+    not_told, closed = [], []
     for t in rec.touched:
         try:
-            await _tell_case(services, t, batch.batch_id, center_code)
+            if not await _tell_case(services, t, batch.batch_id, center_code):
+                closed.append(t.inp.case_id)
         except (ServiceError, RPCError) as err:  # the reads stand; posting the batch again starts the case
             log.warning("misuse_case_not_told", case_id=t.inp.case_id, error=str(err))
             not_told.append(t.inp.case_id)
     answer = {**rec.answer, "verdicts_zh": {VERDICT_ZH[v]: n for v, n in rec.answer.get("verdicts", {}).items()}}
+    messages = []
+    if closed:  # posting again would change nothing: the case is over, its reads stand in the log
+        answer["closed_cases"] = closed
+        messages.append(f"读取记录已保存；滥用核查案件 {'、'.join(closed)} 已办结，这些读取记录留存在读取记录中，"
+                        "无需重新报送（第二十五条）")
     if not_told:
         answer["not_started"] = not_told
-        answer["message"] = (f"读取记录已保存，但滥用核查案件 {'、'.join(not_told)} 暂未能启动（Temporal 暂时无法连接）："
-                             "请稍后以同一批次编号重新报送")
+        messages.append(f"读取记录已保存，但滥用核查案件 {'、'.join(not_told)} 暂未能启动（Temporal 暂时无法连接）："
+                        "请稍后以同一批次编号重新报送")
+    if messages:
+        answer["message"] = "；".join(messages)
     return answer
 
 
-async def _tell_case(services: Services, t: Touched, batch_id: str, center_code: str) -> None:
-    """Start a new case; tell an open one of the bad reads this batch added (Art. 22, 25)."""
+async def _tell_case(services: Services, t: Touched, batch_id: str, center_code: str) -> bool:
+    """Start a new case; tell an open one of the bad reads this batch added (Art. 22, 25). False when
+    the case closed meanwhile (its reads stand in the log)."""
     if t.new:
         await _start(services, t, center_code)
     if not t.count:
-        return
+        return True
     added = ReadsAdded(batch_id=batch_id, count=t.count, total=t.total, verdicts=t.verdicts)
     handle = (await services.temporal()).get_workflow_handle(t.inp.case_id)
     try:
         await handle.signal(READS_SIGNAL, added)
     except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND or not await db(_still_open, t.inp.case_id):
-            raise  # a case closed meanwhile is not opened again: its reads stand in the log
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        if not await db(_still_open, t.inp.case_id):
+            return False  # a case closed meanwhile is not opened again: its reads stand in the log
         # Opened by a batch at the same moment whose start has not reached Temporal yet: start it here.
         await _start(services, t, center_code)
         await handle.signal(READS_SIGNAL, added)
+    return True
+
+
+def _names(grantee: str, resource_id: str) -> tuple[str, str]:
+    """The department's and the resource's names, for the case's title (staff read names, not codes)."""
+    with session() as s:
+        dept = s.get(Department, grantee)
+        resource = s.exec(select(CatalogVersion.name).where(CatalogVersion.resource_id == resource_id,
+                                                            col(CatalogVersion.is_current))).first()
+        return (dept.name if dept else grantee, resource or resource_id)
 
 
 async def _start(services: Services, t: Touched, center_code: str) -> None:
     inp = t.inp
-    what = f"数据滥用核查：{inp.grantee_code} 读取 {inp.resource_id} 超出共享授权"
+    grantee, resource = await db(_names, inp.grantee_code, inp.resource_id)
+    what = f"数据滥用核查：{grantee}读取“{resource}”（{inp.resource_id}）超出共享授权"
     await start_case(services, BY_ROUTE["misuse"], inp, case_id=inp.case_id, awaiting=center_code,
                      departments={center_code, inp.grantee_code, inp.source_code}, summary=what,
                      details="共享数据只能用于本部门履行职责需要，一经发现滥用将立即取消数据共享（第二十二条）；"
@@ -138,6 +164,9 @@ def list_reads(principal: Principal, resource: str | None, grant: int | None, de
         raise bad_input("须且只能指定一个条件：resource（数据资源）、grant（共享授权）或 dept（使用部门）（第二十五条）")
     if not 1 <= limit <= PAGE_MAX:
         raise bad_input(f"每页条数（limit）须为 1 至 {PAGE_MAX}", "limit")
+    if not 0 <= offset <= OFFSET_MAX:
+        raise bad_input(f"跳过条数（offset）须为 0 至 {OFFSET_MAX}：更早的记录请按数据资源、授权或部门缩小查询（第二十五条）",
+                        "offset")
     q = select(AccessRead)
     with session() as s:
         if resource is not None:
@@ -164,6 +193,9 @@ def list_reads(principal: Principal, resource: str | None, grant: int | None, de
                       .offset(offset).limit(limit + 1)).all()
         names = {d.code: d.name for d in s.exec(select(Department)).all()}
     more = len(rows) > limit
-    return {"reads": [{**r.model_dump(mode="json"), "reader_dept_name": names.get(r.reader_dept, r.reader_dept),
+    def reader(r: AccessRead) -> str:  # no department: a citizen or company under an application (Art. 28)
+        return names.get(r.reader_dept, r.reader_dept) if r.reader_dept else f"受限开放申请人 {r.reader_person or ''}".strip()
+
+    return {"reads": [{**r.model_dump(mode="json"), "reader_dept_name": reader(r),
                        "verdict_zh": VERDICT_ZH.get(r.verdict, r.verdict)} for r in rows[:limit]],
             "next_offset": offset + limit if more else None}

@@ -40,12 +40,15 @@ ADMIN_ROLES: dict[str, frozenset[str]] = {
     "grant.revoke": LEADERS,  # Art. 22: stops a department's use of data at once
     "applicants.purge": ALL_ROLES,  # 个人信息保护法: erasure past the retention period (audited)
     "audit.verify": ALL_ROLES,  # reads no one's data: it says whether the audit log was altered
+    "report.draft": ALL_ROLES,  # Art. 41: a draft is refreshed from the records, published by no one
+    "report.publish": LEADERS,  # Art. 41: the yearly report, public and permanent, in the center's name
 }
 ACTION_ZH = {
     "dept.assign": "登记备案人员变更", "token.issue": "签发令牌", "token.revoke": "吊销令牌", "token.list": "查看令牌",
     "notices.retry": "重新投递通知", "notices.digest": "发送领导日报", "calendar.override": "县级调整工作日",
     "calendar.load": "载入全年节假日安排", "grant.revoke": "撤销共享授权", "audit.verify": "核验审计链",
     "applicants.purge": "删除超过保存期限的申请人个人信息",
+    "report.draft": "起草评估报告", "report.publish": "发布评估报告",
 }
 # Who sees every case and every list: the center, the county government and 县大数据发展管理局
 # (which supervises the center and hears of its overdue steps).

@@ -23,7 +23,6 @@ from models.labels import DEPT_KIND_ZH
 from models.steps import STEP_RULES
 
 FORMATS = ("html", "xlsx", "json")
-# The records of issue 13's other parts a database may not have yet, as the report names them.
 MEDIA = {"html": "text/html; charset=utf-8", "json": "application/json",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 # No web font: a list of CJK fonts the reader's system may have, then its default sans-serif.
@@ -87,11 +86,18 @@ def ref_zh(ref: str) -> str:
     return f"{case_id}（{rule.zh}）" if rule else ref
 
 
+def not_evaluated_zh(f: EvaluationFigures) -> str:
+    """The line naming the county's bodies the report does not evaluate (Art. 41 evaluates the departments)."""
+    if not f.not_evaluated:
+        return ""
+    return f"不参与评估的单位：{'、'.join(f.not_evaluated)}（决定、监督或咨询机构，不属本报告评估对象）"
+
+
 def html_context(f: EvaluationFigures, texts: ReportTexts, status: str, *, charts: bool = True) -> dict[str, Any]:
     """What the html template is rendered with (tests/test_texts.py renders it too, without charts)."""
     return {
         "f": f, "texts": texts, "status": status, "status_zh": REPORT_STATUS_ZH.get(status, status), "parts": PARTS,
-        "labels": FIGURES, "kind_zh": DEPT_KIND_ZH, "ref_zh": ref_zh,
+        "labels": FIGURES, "kind_zh": DEPT_KIND_ZH, "ref_zh": ref_zh, "not_evaluated_zh": not_evaluated_zh(f),
         "computed": f.computed_at.astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M"),
         "on_time_svg": on_time_chart(f) if charts else "", "trend_svg": trend_chart(f) if charts else "",
     }
@@ -122,7 +128,8 @@ def render_xlsx(f: EvaluationFigures, texts: ReportTexts, status: str) -> bytes:
     about.title = "说明"
     about.append(["项目", "内容"])
     for row in (["年度", str(f.year)], ["状态", REPORT_STATUS_ZH.get(status, status)],
-                ["依据", "《永嘉县公共数据管理办法》第四十一条：组织管理、基础保障、数据共享、数据开放和数据利用"],
+                ["依据", "《永嘉县公共数据共享开放管理暂行办法》第四十一条：组织管理、基础保障、数据共享、数据开放和数据利用"],
+                ["评估范围", not_evaluated_zh(f)],
                 ["排名计分方法", f.score_formula], ["改进意见", texts.advice or ""], ["备注", texts.remarks or ""]):
         about.append(row)
     _widths(about, [16, 100])

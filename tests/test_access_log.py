@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from activities.access import _verdicts
 from activities.share import revoke_grant, write_grant
 from activities.store import resolve_actor, session
-from models.access import AccessBatch, AccessRead, DataRefresh, MisuseCase, ReadIn
+from models.access import AccessBatch, AccessRead, DataRefresh, MisuseCase, ReadIn, ReadsBatch
 from models.audit import AuditEvent
 from models.catalog import DataResource
 from models.open_data import OpenApplication
@@ -36,9 +36,10 @@ from settings import HookKey, Settings, get_settings
 from tests.helpers import STARTED, wait_status
 
 PLATFORM, PLATFORM_SECRET = "platform", "platform-secret-for-tests"
-KEYS = {PLATFORM: HookKey(secret=PLATFORM_SECRET, departments=["dsj"]),
-        "erp": HookKey(secret="erp-secret", departments=["jyj"]),  # a department's system
-        "oa": HookKey(secret="oa-secret", departments=["dsj"], actions=["share"])}  # the center's, not for this
+KEYS = {PLATFORM: HookKey(secret=PLATFORM_SECRET, departments=["dsj"], actions=["access-log"]),
+        "erp": HookKey(secret="erp-secret", departments=["jyj"], actions=["access-log"]),  # a department's system
+        "oa": HookKey(secret="oa-secret", departments=["dsj"], actions=["share"]),  # the center's, not for this
+        "bare": HookKey(secret="bare-secret", departments=["dsj"])}  # no actions listed: opt-in refuses it
 
 
 async def _client(env: WorkflowEnvironment, queue: str) -> AsyncIterator[httpx.AsyncClient]:
@@ -93,15 +94,21 @@ def bearer(person: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[person]}"}
 
 
+def fake_id(kind: str) -> str:
+    """A case id in the real shape (reports show them; tests/test_texts.py takes such ids out), in a year
+    whose counters no case uses."""
+    return f"{kind}-1999-{uuid.uuid4().int % 10**6:06d}"
+
+
 def grant(grantee: str, resource: str, source: str, items: list[str], *, days_left: int = 90) -> int:
     now = utcnow()
     return write_grant(GrantRequest(
-        case_id=f"share-access-{uuid.uuid4().hex[:8]}", grantee_code=grantee, resource_id=resource, source_code=source,
+        case_id=fake_id("share"), grantee_code=grantee, resource_id=resource, source_code=source,
         items=items, purpose="履行职责核验", scope="本部门", mode="query", desensitised=False,
         valid_from=now - timedelta(days=30), valid_until=now + timedelta(days=days_left)))
 
 
-def read(dept: str, resource: str, items: list[str], *, ago: int = 60, **kw: Any) -> dict[str, Any]:
+def read(dept: str | None, resource: str, items: list[str], *, ago: int = 60, **kw: Any) -> dict[str, Any]:
     return {"read_at": (utcnow() - timedelta(minutes=ago)).isoformat(), "reader_dept": dept, "resource_id": resource,
             "items": items, **kw}
 
@@ -154,6 +161,10 @@ BAD_READS = [
     ({"items": ["名\x00称"]}, "reads.1.items.0"),
     ({"read_at": "2026-11-01T10:00:00"}, "reads.1.read_at"),  # no time zone
     ({"grant_id": "x"}, "reads.1.grant_id"),
+    ({"items": ["名称", "股东名单"]}, "reads.1.items"),  # not an item of the catalog entry
+    ({"read_at": "0001-01-01T00:00:00+14:00"}, "reads.1.read_at"),  # no instant in UTC
+    ({"read_at": (utcnow() - timedelta(days=400)).isoformat()}, "reads.1.read_at"),  # past the retention period
+    ({"reader_dept": None}, "reads.1.reader_dept"),  # no department and no application
 ]
 
 
@@ -165,8 +176,10 @@ async def test_art25_one_bad_read_refuses_the_whole_batch_naming_it(plain: httpx
         assert count(AccessBatch, AccessBatch.batch_id == body["batch_id"]) == 0
         assert count(AccessRead, AccessRead.batch_id == body["batch_id"]) == 0
     one = read("jyj", "RES-SCJGJ-001", ["名称"])
-    answer = await post(plain, "reads", {"batch_id": "too-big", "reads": [one] * 5001})
-    assert answer.status_code == 400 and "5000" in answer.json()["detail"]
+    answer = await post(plain, "reads", {"batch_id": "too-big", "reads": [one] * 2001})  # BATCH_MAX fits 1 MiB
+    assert answer.status_code == 400 and "2000" in answer.json()["detail"], answer.text
+    unknown = await post(plain, "reads", batch(read("jyj", "RES-SCJGJ-001", ["名称", "股东名单"])))
+    assert "股东名单" in unknown.json()["detail"] and "目录" in unknown.json()["detail"]
 
 
 async def test_art25_only_the_centers_platform_posts(plain: httpx.AsyncClient) -> None:
@@ -177,6 +190,8 @@ async def test_art25_only_the_centers_platform_posts(plain: httpx.AsyncClient) -
     assert department.status_code == 403 and "县大数据管理中心" in department.json()["detail"]
     not_allowed = await post(plain, "reads", body, key="oa")
     assert not_allowed.status_code == 403
+    no_actions = await post(plain, "reads", body, key="bare")  # opt-in: a key must list access-log
+    assert no_actions.status_code == 403 and "actions" in no_actions.json()["detail"] and "access-log" in no_actions.json()["detail"]
     nobody = await plain.post("/v1/access/reads", json=body)
     assert nobody.status_code == 403
     assert count(AccessBatch, AccessBatch.batch_id == body["batch_id"]) == 0
@@ -190,9 +205,9 @@ def test_art22_verdicts_outside_items_outside_period_revoked_granted() -> None:
     old = grant("mzj", "RES-RSJ-001", "rsj", ["姓名"], days_left=-10)  # ran out ten days ago
     gone = grant("zjj", "RES-RSJ-001", "rsj", ["姓名"])
     revoke_grant(gone, resolve_actor("dsj.zhouwei"), "将共享数据对外提供")
-    now = utcnow()
+    now, app = utcnow(), fake_id("open")
     with session() as s:
-        s.add(OpenApplication(case_id=f"open-access-{gid}", resource_id="RES-MZJ-001", id_type="resident",
+        s.add(OpenApplication(case_id=app, resource_id="RES-MZJ-001", id_type="resident",
                               applicant_label="孙*", scope="研究", purpose="统计", access_way="download",
                               status="approved", outcome="approved"))
     reads = [ReadIn.model_validate(r) for r in (
@@ -202,18 +217,45 @@ def test_art22_verdicts_outside_items_outside_period_revoked_granted() -> None:
         read("zjj", "RES-RSJ-001", ["姓名"], grant_id=gone, ago=0),  # read after the revocation
         read("zjj", "RES-RSJ-001", ["姓名"], grant_id=gone, ago=120),  # before it: within the grant then
         {**read("zjj", "RES-RSJ-001", ["姓名"], grant_id=gone), "read_at": (now - timedelta(days=400)).isoformat()},
-        read("jyj", "RES-RSJ-001", ["姓名"], grant_id=gid),  # another department's grant
+        read("jyj", "RES-RSJ-001", ["姓名"], grant_id=gid),  # another department's grant: not stored
         read("mzj", "RES-RSJ-001", ["参保状态"]),  # matched to the grant that covers it
         read("wjj", "RES-RSJ-001", ["姓名"]),
-        read("gaj", "RES-MZJ-001", ["户主姓名"], application_case_id=f"open-access-{gid}"),
-        read("gaj", "RES-RSJ-001", ["姓名"], application_case_id=f"open-access-{gid}"),  # not that resource
+        read(None, "RES-MZJ-001", ["户主姓名"], application_case_id=app),  # an applicant (Art. 28)
+        read(None, "RES-RSJ-001", ["姓名"], application_case_id=app),  # not that resource
+        read("gaj", "RES-MZJ-001", ["户主姓名"], application_case_id=app),  # a department: its grants
+        read("rsj", "RES-RSJ-001", ["姓名"], grant_id=gone, application_case_id="x"),  # the source: its own data
     )]
     with session() as s:
         resources = {r.id: r for r in s.exec(select(DataResource)).all()}
         got = _verdicts(s, reads, resources)
     assert [v for v, _ in got] == ["granted", "outside_items", "outside_period", "no_grant", "granted",
-                                   "outside_period", "no_grant", "granted", "no_grant", "open_application", "no_grant"]
-    assert got[7] == ("granted", gid)
+                                   "outside_period", "no_grant", "granted", "no_grant", "open_application",
+                                   "no_application", "no_grant", "granted"]
+    assert got[7] == ("granted", gid) and got[0] == ("granted", gid)
+    assert got[6] == ("no_grant", None) and got[12] == ("granted", None)  # Art. 25: G's filter shows G's reads only
+
+
+async def test_art28_applicants_restricted_open_reads_recorded_without_a_department(plain: httpx.AsyncClient) -> None:
+    case = fake_id("open")
+    with session() as s:
+        s.add(OpenApplication(case_id=case, resource_id="RES-MZJ-001", id_type="resident", applicant_label="赵*",
+                              scope="研究", purpose="统计", access_way="download", status="approved", outcome="approved"))
+    body = batch(read(None, "RES-MZJ-001", ["户主姓名"], application_case_id=case),
+                 read(None, "RES-WJJ-002", ["新生儿姓名"], application_case_id=case))  # not the approved resource
+    answer = await post(plain, "reads", body)
+    assert answer.status_code == 201, answer.text
+    # Art. 22 is about departments: the read without an approved application is counted, no misuse case opens.
+    assert answer.json()["verdicts"] == {"open_application": 1, "no_application": 1}
+    assert answer.json()["misuse_cases"] == [] and "无已获同意的受限开放申请" in answer.json()["verdicts_zh"]
+    with session() as s:
+        rows = s.exec(select(AccessRead).where(AccessRead.batch_id == body["batch_id"])).all()
+    assert {(r.reader_dept, r.reader_person) for r in rows} == {(None, "赵*")}
+    listed = await plain.get("/v1/access/reads", params={"resource": "RES-MZJ-001"}, headers=bearer("dsj.zhouwei"))
+    mine = [r for r in listed.json()["reads"] if r["batch_id"] == body["batch_id"]]
+    assert mine and mine[0]["reader_dept_name"] == "受限开放申请人 赵*"
+    deep = await plain.get("/v1/access/reads", params={"resource": "RES-MZJ-001", "offset": 100_001},
+                           headers=bearer("dsj.zhouwei"))
+    assert deep.status_code in (400, 422) and "offset" in deep.text  # Art. 25 queries stay index scans
 
 
 # ---- Art. 22: misuse cases -----------------------------------------------------------------------------
@@ -240,10 +282,15 @@ async def test_art22_read_without_grant_opens_one_misuse_case(api: httpx.AsyncCl
             break
         await asyncio.sleep(0.1)
     assert state["reads"] == 2 and state["awaiting"] == ["dsj"] and len(state["batches"]) == 2
+    notes = [e["text"] for e in state["timeline"]]
+    opened = next(i for i, t in enumerate(notes) if "立案核查" in t)
+    assert all(i > opened for i, t in enumerate(notes) if t.startswith("批次")), notes  # the case's note first
     assert misuse_of("wjj", "RES-ZJJ-001")[0].reads == 2
     assert count(AccessRead, AccessRead.misuse_case_id == case_id) == 2
     # The grantee and the source read the case; a department that is neither does not.
-    assert (await api.get(f"/v1/cases/{case_id}", headers=bearer("wjj.maqiang"))).status_code == 200
+    shown = await api.get(f"/v1/cases/{case_id}", headers=bearer("wjj.maqiang"))
+    assert shown.status_code == 200 and "县卫生健康局" in shown.json()["summary"], shown.json()["summary"]
+    assert "建筑施工企业资质信息" in shown.json()["summary"]  # names, not codes
     assert (await api.get(f"/v1/cases/{case_id}", headers=bearer("zjj.qianjun"))).status_code == 200
     assert (await api.get(f"/v1/cases/{case_id}", headers=bearer("gaj.zhangfang"))).status_code == 403
     # Closed (here cancelled by the center's leader), the next bad read opens a new case.
@@ -273,15 +320,19 @@ async def test_art22_confirm_revokes_the_grant_and_only_the_center_decides(
     assert grantee.status_code == 403 and "第二十二条" in grantee.json()["detail"]
     source = await api.post(url, json={"action": "confirm", "reasons": "越权"}, headers=bearer("wjj.maqiang"))
     assert source.status_code == 403
-    bare = await api.post(url, json={"action": "confirm"}, headers=bearer("dsj.zhouwei"))
+    # Art. 4, 22: confirming revokes grants, as `pdw grant revoke` does: not the center's daily administrator.
+    daily = await api.post(url, json={"action": "confirm", "reasons": "越权"}, headers=bearer("dsj.zhouwei"))
+    assert daily.status_code == 403 and "分管领导" in daily.json()["detail"], daily.text
+    bare = await api.post(url, json={"action": "confirm"}, headers=bearer("dsj.linxiaohong"))
     assert bare.status_code == 400 and "理由" in bare.json()["detail"]
-    done = await api.post(url, json={"action": "confirm", "reasons": "读取授权以外的诊疗科目"}, headers=bearer("dsj.zhouwei"))
+    done = await api.post(url, json={"action": "confirm", "reasons": "读取授权以外的诊疗科目"},
+                          headers=bearer("dsj.linxiaohong"))
     assert done.status_code == 200, done.text
     state = await wait_status(handle, "confirmed")
     assert state["revoked_grants"] == [gid]
     with session() as s:
         g = s.get(Grant, gid)
-        assert g is not None and g.revoked_at is not None and g.revoked_by == "dsj.zhouwei" and case_id in (g.revoke_reason or "")
+        assert g is not None and g.revoked_at is not None and g.revoked_by == "dsj.linxiaohong" and case_id in (g.revoke_reason or "")
         row = s.get(MisuseCase, case_id)
         assert row is not None and row.outcome == "confirmed" and row.closed_at is not None
     shown = (await api.get(f"/v1/cases/{case_id}", headers=bearer("wjj.maqiang"))).json()
@@ -289,6 +340,51 @@ async def test_art22_confirm_revokes_the_grant_and_only_the_center_decides(
     assert told == {"zrzyj", "wjj"}, shown["notices"]
     assert (await handle.result())["status"] == "confirmed"
     histories.append(await handle.fetch_history())  # tests/test_replay.py
+
+
+def test_art22_no_cancel_once_the_center_has_found() -> None:
+    from workflows.misuse import MisuseReviewWorkflow
+
+    wf = MisuseReviewWorkflow.__new__(MisuseReviewWorkflow)
+    wf.finding = None
+    assert wf.end_blocked_zh() is None
+    wf.finding = object()  # type: ignore[assignment]
+    assert "核查结论" in (wf.end_blocked_zh() or "")
+
+
+def test_art22_a_decided_case_is_not_joined() -> None:
+    from activities.access import _misuse_case_for
+
+    decided = fake_id("misuse")
+    with session() as s:
+        resource = s.get(DataResource, "RES-GAJ-002")
+        assert resource is not None
+        s.add(MisuseCase(case_id=decided, grantee_code="ybj", resource_id=resource.id, source_code="gaj",
+                         status="decided", reads=1))
+        s.flush()
+        case_id, new, total = _misuse_case_for(s, "ybj", resource, 2, utcnow())
+        again = _misuse_case_for(s, "ybj", resource, 1, utcnow())
+        s.rollback()  # records only: nothing stays
+    assert new and case_id != decided and total == 2 and again == (case_id, False, 3)
+
+
+async def test_art22_a_case_closed_meanwhile_is_not_posted_again(
+    env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from activities.access import Recorded, Touched
+    from models.access import MisuseInput
+    from service import access
+
+    case_id = fake_id("misuse")
+    with session() as s:
+        s.add(MisuseCase(case_id=case_id, grantee_code="ybj", resource_id="RES-GAJ-002", source_code="gaj",
+                         status="cancelled", outcome="cancelled", closed_at=utcnow(), reads=1))
+    touched = Touched(MisuseInput(case_id=case_id, grantee_code="ybj", resource_id="RES-GAJ-002", source_code="gaj"),
+                      False, 1, 2, {"no_grant": 1})
+    monkeypatch.setattr(access, "record_reads", lambda *_: Recorded({"verdicts": {"no_grant": 1}}, "dsj", [touched]))
+    services = Services(get_settings(), client=env.client)
+    answer = await access.post_reads(services, PLATFORM, ReadsBatch.model_validate(batch(read("ybj", "RES-GAJ-002", ["号牌号码"]))))
+    assert answer["closed_cases"] == [case_id] and "已办结" in answer["message"] and "请稍后" not in answer["message"]
 
 
 # ---- Art. 25: who may read the log ----------------------------------------------------------------------
@@ -340,31 +436,59 @@ def test_art25_retention_below_six_months_refused(monkeypatch: pytest.MonkeyPatc
         get_settings.cache_clear()
 
 
-async def test_art25_retention_keeps_reads_of_open_misuse_cases_and_each_latest_refresh(
+async def test_art25_art41_retention_keeps_open_cases_reads_unpublished_years_and_each_latest_refresh(
     env: WorkflowEnvironment, worker: str
 ) -> None:
+    from activities.access import purge_access_log
+    from activities.calendar import SHANGHAI
+    from models.evaluation import EvaluationReport
+
     now = await env.get_current_time()  # the workflow's today: earlier tests skipped the server's clock ahead
-    old = now - timedelta(days=400)
-    tag = uuid.uuid4().hex[:8]
+    old = utcnow() - timedelta(days=400)  # past retention; the tests' own reads are all of this year
+    year = old.astimezone(SHANGHAI).year
+    tag, case_id = uuid.uuid4().hex[:8], fake_id("misuse")
     with session() as s:
-        s.add(MisuseCase(case_id=f"misuse-ret-{tag}", grantee_code="zjj", resource_id="RES-GAJ-002", source_code="gaj",
-                         status="under_review", reads=1))
+        prior = s.get(EvaluationReport, year)  # restored at the end, if another test made one
+        was = prior.status if prior is not None else None
+        if prior is not None:
+            prior.status = "draft"
+        s.add(MisuseCase(case_id=case_id, grantee_code="zjj", resource_id="RES-GAJ-002", source_code="gaj",
+                         status="decided", reads=1))
         s.add_all([AccessRead(batch_id=tag, read_at=old, reader_dept="zjj", resource_id="RES-GAJ-002", items=["号牌号码"],
-                              verdict="no_grant", misuse_case_id=f"misuse-ret-{tag}"),
+                              verdict="no_grant", misuse_case_id=case_id),
                    AccessRead(batch_id=tag, read_at=old, reader_dept="zjj", resource_id="RES-GAJ-002", items=["号牌号码"],
                               verdict="granted"),
                    AccessRead(batch_id=tag, read_at=now, reader_dept="zjj", resource_id="RES-GAJ-002",
                               items=["号牌号码"], verdict="granted"),
                    DataRefresh(batch_id=tag, resource_id="RES-GAJ-002", refreshed_at=old - timedelta(days=1)),
                    DataRefresh(batch_id=tag, resource_id="RES-GAJ-002", refreshed_at=old)])
+
+    def left() -> list[str]:
+        with session() as s:
+            return sorted(s.exec(select(AccessRead.verdict).where(AccessRead.batch_id == tag)).all())
+
     # What the daily pdw-access-log-retention Schedule starts (PDW_ACCESS_LOG_RETENTION_DAYS, default 365).
-    done = await env.client.execute_workflow("AccessLogRetention", id=f"access-retention-{tag}", task_queue=worker)
-    assert done["kept_for_open_cases"] >= 1 and done["reads"] >= 1
+    await env.client.execute_workflow("AccessLogRetention", id=f"access-retention-{tag}", task_queue=worker)
+    assert left() == ["granted", "granted", "no_grant"]  # Art. 41: that year's report is not published yet
+    try:
+        with session() as s:
+            report = s.get(EvaluationReport, year) or EvaluationReport(year=year)
+            report.status = "published"
+            s.add(report)
+        done = purge_access_log(now)
+        assert done.kept_for_open_cases >= 1 and done.reads >= 1
+        assert left() == ["granted", "no_grant"]  # the old granted read went; the open case's read stays
+    finally:
+        with session() as s:
+            report = s.get(EvaluationReport, year)
+            if was is None:
+                s.delete(report)
+            else:
+                report.status = was  # type: ignore[union-attr]
+            row = s.get(MisuseCase, case_id)
+            assert row is not None
+            row.closed_at, row.status = utcnow(), "dismissed"
     with session() as s:
-        left = s.exec(select(AccessRead.verdict).where(AccessRead.batch_id == tag)).all()
         refreshes = s.exec(select(DataRefresh.refreshed_at).where(DataRefresh.batch_id == tag)).all()
-    assert sorted(left) == ["granted", "no_grant"]  # the old granted read went; the open case's read stays
-    with session() as s:
         latest = s.exec(select(func.max(DataRefresh.refreshed_at)).where(DataRefresh.resource_id == "RES-GAJ-002")).one()
-        s.get(MisuseCase, f"misuse-ret-{tag}").closed_at = utcnow()  # type: ignore[union-attr]
     assert len(refreshes) == (1 if latest == old else 0)  # the latest refresh of a resource stays (Art. 19)

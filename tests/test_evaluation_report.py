@@ -22,7 +22,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import SHANGHAI
-from activities.evaluation_figures import compute
+from activities.evaluation_figures import Owed, Records, compute, ranking, year_bounds
 from activities.store import engine, session
 from models.cases import DeadlineMiss, Decision
 from models.catalog import CatalogUpdateCase
@@ -107,6 +107,12 @@ def year() -> Iterator[dict[str, Any]]:
             _decision("catalog-2019-000002", 1, "catalog_update.submit", "submit", "jyj.panxiaoyu", "jyj", t(9, 3)),
             _decision("catalog-2019-000002", 2, "catalog_update.review", "approve", "dsj.zhouwei", "dsj", t(9, 4)),
             _miss("catalog-2019-000001", "catalog_update.submit", "gaj", t(2, 8, 23), True),
+            # Art. 11: scjgj's file came back; its resubmission had a local deadline, missed: late, not statutory.
+            CatalogUpdateCase(case_id="catalog-2019-000003", resource_id="RES-SCJGJ-001", owner_code="scjgj",
+                              status="approved", changed_at=t(10, 1), change_note="测试", started_by="scjgj.jinlei",
+                              started_at=t(10, 1)),
+            _decision("catalog-2019-000003", 1, "catalog_update.submit", "submit", "scjgj.jinlei", "scjgj", t(10, 20)),
+            _miss("catalog-2019-000003", "catalog_update.submit#2", "scjgj", t(10, 15, 23), False),
         ])
         for case_id, requester, source, resource, started, collected in (
                 ("share-2019-000001", "gaj", "jyj", "RES-JYJ-002", t(3, 4), True),
@@ -173,13 +179,19 @@ def year() -> Iterator[dict[str, Any]]:
     made["misuse"] = _insert_row("misuse_case", {
         "case_id": "misuse-2019-000001", "grantee_code": "gaj", "resource_id": "RES-JYJ-002", "source_code": "jyj",
         "status": "closed", "outcome": "confirmed", "opened_at": t(10, 8), "closed_at": t(10, 15), "reads": 1})
+    # Art. 22: a second suspected misuse, checked and dismissed: not a 违规使用案件, its read not outside a grant.
+    made["dismissed"] = _insert_row("misuse_case", {
+        "case_id": "misuse-2019-000002", "grantee_code": "gaj", "resource_id": "RES-JYJ-002", "source_code": "jyj",
+        "status": "closed", "outcome": "dismissed", "opened_at": t(11, 2), "closed_at": t(11, 6), "reads": 1})
     if _insert_row("access_batch", {"batch_id": "batch-2019-report", "system": "test", "kind": "reads",
-                                         "received_at": t(10, 8), "count": 3}):
-        for at, verdict in ((t(3, 10), "granted"), (t(3, 11), "granted"), (t(10, 7), "no_grant")):
+                                         "received_at": t(10, 8), "count": 4}):
+        for at, verdict, misuse in ((t(3, 10), "granted", None), (t(3, 11), "granted", None),
+                                    (t(10, 7), "no_grant", "misuse-2019-000001"),
+                                    (t(11, 1), "outside_items", "misuse-2019-000002")):
             _insert_row("access_read", {
                 "batch_id": "batch-2019-report", "read_at": at, "reader_dept": "gaj", "resource_id": "RES-JYJ-002",
                 "items": ["学籍号"], "verdict": verdict, "grant_id": made["grant"] if verdict == "granted" else None,
-                "misuse_case_id": None if verdict == "granted" else "misuse-2019-000001"})
+                "misuse_case_id": misuse})
             made["reads"].append(verdict)
     yield made
     _remove_year(made)
@@ -220,11 +232,13 @@ def test_art41_every_figure_of_a_known_year_with_its_case_ids(year: dict[str, An
     none: tuple[int, list[str]] = (0, [])
     r1, r2, r3 = year["roles"]
     rect = ("rect-2019-000001",)
-    misuse = ("misuse-2019-000001",)
-    # Reads are counted, traced to the cases they were read under (the grant's, the misuse case).
+    misuse = ("misuse-2019-000001",)  # confirmed
+    dismissed = ("misuse-2019-000002",)
+    # Reads are counted, traced to the cases they were read under (the grant's, the misuse case); the read
+    # whose misuse case was dismissed is no read outside a grant (Art. 22), but still a read of jyj's data.
     granted = (2, ["share-2019-000001"])
     outside = (1, list(misuse))
-    own = (3, sorted(["share-2019-000001", *misuse]))
+    own = (4, sorted(["share-2019-000001", *misuse, *dismissed]))
     gaj = {
         # 组织管理 (Art. 43, 46)
         "roles_filed": _ids(r1, r3), "roles_held": _ids(r2, r3), "role_changes": _ids(r2),
@@ -256,7 +270,9 @@ def test_art41_every_figure_of_a_known_year_with_its_case_ids(year: dict[str, An
         "restricted_open_reviews": none, "restricted_open_answered": none,
         # 数据利用 (Art. 22, 25)
         "reads_granted": granted, "reads_outside_grant": outside, "reads_of_own_data": none,
-        "misuse_as_user": _ids(*misuse), "misuse_as_source": none,
+        "misuse_opened_as_user": _ids(*misuse, *dismissed), "misuse_as_user": _ids(*misuse),
+        "misuse_dismissed_as_user": _ids(*dismissed),
+        "misuse_opened_as_source": none, "misuse_as_source": none, "misuse_dismissed_as_source": none,
     }
     jyj = {
         "roles_filed": none, "roles_held": none, "role_changes": none, "rectification_proposed": none,
@@ -285,7 +301,9 @@ def test_art41_every_figure_of_a_known_year_with_its_case_ids(year: dict[str, An
         "objections_answered": none, "objections_upheld": none, "objections_suggested": none, "open_scope_reviews": none, "open_scope_answered": none,
         "restricted_open_reviews": none, "restricted_open_answered": none,
         "reads_granted": none, "reads_outside_grant": none, "reads_of_own_data": own,
-        "misuse_as_user": none, "misuse_as_source": _ids(*misuse),
+        "misuse_opened_as_user": none, "misuse_as_user": none, "misuse_dismissed_as_user": none,
+        "misuse_opened_as_source": _ids(*misuse, *dismissed), "misuse_as_source": _ids(*misuse),
+        "misuse_dismissed_as_source": _ids(*dismissed),
     }
     assert figures_of(report, "gaj") == gaj
     assert figures_of(report, "jyj") == jyj
@@ -294,14 +312,19 @@ def test_art41_every_figure_of_a_known_year_with_its_case_ids(year: dict[str, An
     assert center["share_center_handled"] == center["share_center_on_time"] == _ids(
         "share-2019-000001:share.center_review", "share-2019-000003:share.center_review")
     assert center["local_late"] == none
+    # Art. 11: a statutory step late against a local deadline (the file came back) is late, not statutory late.
+    scjgj = figures_of(report, "scjgj")
+    late = _ids("catalog-2019-000003:catalog_update.submit")
+    assert (scjgj["statutory_steps"], scjgj["local_steps"], scjgj["local_late"]) == (none, late, late)
     # Every figure Art. 41's parts name is there, in order, for every reported department.
     assert all(list(d["parts"]) == list(PARTS) for d in report["departments"])
     assert all(list(d["parts"][p]) == list(FIGURES.get(p, {})) for d in report["departments"] for p in PARTS)
-    # The ranking: jyj 100×(4−1−0)/4 = 75; gaj 100×(2−2−2)/2 → 0; the rest owed nothing: unranked, by name.
+    # The ranking: jyj 100×(4−1−0)/4 = 75; gaj 100×(2−2−2)/2 → 0; scjgj 100×(1−1−0)/1 = 0, the same rank
+    # as gaj (listed by name); the rest owed nothing: unranked, by name.
     ranking = report["ranking"]
-    assert [(e["code"], e["rank"], e["owed"], e["late"], e["statutory_late"], e["score"]) for e in ranking[:2]] == [
-        ("jyj", 1, 4, 1, 0, 75.0), ("gaj", 2, 2, 2, 2, 0.0)]
-    rest = ranking[2:]
+    assert [(e["code"], e["rank"], e["owed"], e["late"], e["statutory_late"], e["score"]) for e in ranking[:3]] == [
+        ("jyj", 1, 4, 1, 0, 75.0), ("gaj", 2, 2, 2, 2, 0.0), ("scjgj", 2, 1, 1, 0, 0.0)]
+    rest = ranking[3:]
     assert all(e["rank"] is None and e["score"] is None for e in rest)
     assert [e["name"] for e in rest] == sorted(e["name"] for e in rest)
     assert "dsj" not in [e["code"] for e in ranking]
@@ -311,8 +334,49 @@ def test_art41_every_figure_of_a_known_year_with_its_case_ids(year: dict[str, An
     assert months[4]["opened"]["case_ids"] == ["dispute-2019-000001", "share-2019-000002"]
     assert months[4]["missed"]["case_ids"] == ["share-2019-000002:share.source_reply"]
     assert months[5]["missed"]["case_ids"] == ["share-2019-000003:share.source_review"]
-    assert [m["missed"]["value"] for m in report["monthly"]] == [0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]
+    assert [m["missed"]["value"] for m in report["monthly"]] == [0, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0]
     assert months[9]["opened"]["case_ids"] == ["catalog-2019-000002", *rect]
+    # Art. 41 evaluates the departments (and reports the center): every other body is named as not evaluated.
+    assert report["not_evaluated"][:4] == NOT_EVALUATED
+    assert not set(NOT_EVALUATED) & {d["name"] for d in report["departments"]}
+
+
+NOT_EVALUATED = ["县人民政府", "县大数据发展管理局", "温州市大数据发展管理局", "县公共数据专家委员会"]
+
+
+def test_art41_equal_scores_share_a_rank_listed_by_name() -> None:
+    def dept(code: str, name: str) -> Department:
+        return Department(code=code, name=name, kind="department")
+
+    def owed(late: int) -> dict[tuple[str, str], Owed]:
+        return {(f"c{i}", "correction.verify"): Owed(f"c{i}", "correction.verify", handled=True, late=i < late)
+                for i in range(4)}
+
+    start, end = year_bounds(YEAR)
+    depts = [dept("d", "丁局"), dept("c", "丙局"), dept("b", "乙局"), dept("a", "甲局"), dept("e", "戊局")]
+    r = Records(YEAR, start, end, depts, {}, {"a": owed(0), "b": owed(0), "c": owed(0), "d": owed(1)}, [], [])
+    ranked = [(e.rank, e.name, e.score) for e in ranking(r)]
+    # 1, 1, 1, 4 (the three at 100 share the first place, by name), and 戊局, which owed nothing, unranked.
+    by_name = sorted(["甲局", "乙局", "丙局"])
+    assert ranked == [(1, by_name[0], 100.0), (1, by_name[1], 100.0), (1, by_name[2], 100.0), (4, "丁局", 75.0),
+                      (None, "戊局", None)]
+
+
+def test_art41_a_draft_kept_before_the_figures_changed_is_computed_afresh() -> None:
+    from activities.store import resolve_actor
+    from service import reports
+
+    old = compute(YEAR - 2).model_dump(mode="json")
+    for d in old["departments"]:
+        d["parts"]["use"].pop("misuse_dismissed_as_user")  # a figure added since
+    with session() as s:
+        s.add(EvaluationReport(year=YEAR - 2, status="draft", figures=old))
+    try:
+        figures, _, status, _ = reports.view(resolve_actor("dsj.zhouwei"), YEAR - 2)
+        assert status == "computed" and all(list(d.parts["use"]) == list(FIGURES["use"]) for d in figures.departments)
+    finally:
+        with session() as s:
+            s.execute(delete(EvaluationReport).where(col(EvaluationReport.year) == YEAR - 2))
 
 
 # ---- the API ------------------------------------------------------------------------------------------
@@ -320,7 +384,7 @@ def test_art41_every_figure_of_a_known_year_with_its_case_ids(year: dict[str, An
 
 @pytest.fixture(scope="module")
 def tokens() -> dict[str, str]:
-    people = ["dsj.zhouwei", "xzf.wuminghui", "dsjj.yuting", "gaj.zhangfang", "jyj.chenli"]
+    people = ["dsj.zhouwei", "dsj.linxiaohong", "xzf.wuminghui", "dsjj.yuting", "gaj.zhangfang", "jyj.chenli"]
     return {p: str(auth.issue_token(None, p, days=1, label="test", by="tests")["token"]) for p in people}
 
 
@@ -357,6 +421,11 @@ async def test_art41_report_formats_for_the_overseers_and_not_for_departments(
     with session() as s:
         names = s.exec(select(Department.name).where(col(Department.kind).in_(["center", "department"]))).all()
     assert names and all(name in page for name in names)
+    # The bodies not evaluated are named, in one line (Art. 41 evaluates the departments).
+    line = next(x for x in page.splitlines() if "不参与评估的单位：" in x)
+    assert all(name in line for name in NOT_EVALUATED) and "不属本报告评估对象" in line
+    # Art. 22: only confirmed misuse is a 违规使用案件; reads outside a grant are pending or checked.
+    assert FIGURES["use"]["misuse_as_user"] in page and "授权外读取（待核查或经核查）" in page
     assert "share-2019-000002（答复未归集数据的共享申请）" in page  # traceable: the appendix names the case ids
     from tests.test_texts import _visible, raw_codes
 
@@ -367,6 +436,9 @@ async def test_art41_report_formats_for_the_overseers_and_not_for_departments(
 
     wb = load_workbook(io.BytesIO(xlsx.content))
     assert {"说明", *PARTS.values(), "排名", "月度趋势", "案件明细"} <= set(wb.sheetnames)
+    about = {r[0]: r[1] for r in wb["说明"].iter_rows(values_only=True)}
+    assert about["依据"].startswith("《永嘉县公共数据共享开放管理暂行办法》第四十一条")
+    assert all(name in about["评估范围"] for name in NOT_EVALUATED) and "不参与评估的单位" in about["评估范围"]
     sharing = wb["数据共享"]
     header = [c.value for c in sharing[1]]
     assert header[:2] == ["部门", "部门类别"] and FIGURES["sharing"]["statutory_late"] in header
@@ -393,14 +465,21 @@ async def test_art41_report_formats_for_the_overseers_and_not_for_departments(
 
 async def test_art41_publish_needs_advice_then_the_report_is_frozen_and_public(
         year: dict[str, Any], api: httpx.AsyncClient, tokens: dict[str, str]) -> None:
-    center, gaj = bearer(tokens["dsj.zhouwei"]), bearer(tokens["gaj.zhangfang"])
+    # dsj.zhouwei is the center's 日常管理人员: he drafts; dsj.linxiaohong (分管领导) publishes.
+    center, leader, gaj = bearer(tokens["dsj.zhouwei"]), bearer(tokens["dsj.linxiaohong"]), bearer(tokens["gaj.zhangfang"])
     publish = f"/v1/reports/evaluation/{YEAR}/publish"
     assert (await api.post(f"/v1/reports/evaluation/{YEAR}/draft", json={}, headers=gaj)).status_code == 403
     drafted = await api.post(f"/v1/reports/evaluation/{YEAR}/draft", json={}, headers=center)
     assert drafted.status_code == 200 and drafted.json()["status"] == "draft"
+    full = {"advice": "改进", "basic_guarantee": "经费到位。"}
+    daily = await api.post(publish, json=full, headers=center)  # public and permanent: the center's leaders only
+    assert daily.status_code == 403 and "主要负责人" in daily.json()["detail"] and "分管领导" in daily.json()["detail"]
+    no_basic = await api.post(publish, json={"advice": "改进", "basic_guarantee": " "}, headers=leader)
+    assert no_basic.status_code == 400 and "basic_guarantee" in no_basic.json()["detail"]
+    assert "基础保障" in no_basic.json()["detail"] and "第四十一条" in no_basic.json()["detail"]
     assert YEAR not in [r["year"] for r in (await api.get("/v1/public/reports")).json()]  # published only
     assert (await api.get(f"/v1/public/reports/{YEAR}")).status_code == 404  # a draft is not public
-    refused = await api.post(publish, json={"advice": "  "}, headers=center)
+    refused = await api.post(publish, json={"advice": "  ", "basic_guarantee": "经费到位。"}, headers=leader)
     assert refused.status_code == 400 and "改进意见" in refused.json()["detail"] and "第四十一条" in refused.json()["detail"]
     assert (await api.post(publish, json={"advice": "改进"}, headers=gaj)).status_code == 403  # the center's only:
     county = await api.post(publish, json={"advice": "改进"}, headers=bearer(tokens["xzf.wuminghui"]))
@@ -411,11 +490,20 @@ async def test_art41_publish_needs_advice_then_the_report_is_frozen_and_public(
     assert via_system.status_code == 403  # nor a system's key
     with session() as s:
         assert s.get(EvaluationReport, YEAR).status == "draft"  # type: ignore[union-attr]  (nothing changed)
-    done = await api.post(publish, headers=center, json={
+    # Art. 41: a whole year, published once for good: not a year still running, nor one not begun.
+    now = datetime.now(SHANGHAI).year
+    running = await api.post(f"/v1/reports/evaluation/{now}/publish", json=full, headers=leader)
+    assert running.status_code == 400 and "尚未结束" in running.json()["detail"]
+    future = await api.post(f"/v1/reports/evaluation/{now + 1}/draft", json={}, headers=center)
+    assert future.status_code == 400 and "尚未开始" in future.json()["detail"]
+    assert (await api.get(f"/v1/reports/evaluation/{now + 1}", headers=center)).status_code == 400
+    with session() as s:
+        assert s.get(EvaluationReport, now) is None and s.get(EvaluationReport, now + 1) is None
+    done = await api.post(publish, headers=leader, json={
         "advice": "县公安局应按第二十条在七个工作日内答复未归集数据的共享申请。", "basic_guarantee": "经费、人员到位。",
         "remarks": "无"})
     assert done.status_code == 200, done.text
-    again = await api.post(publish, json={"advice": "再次发布"}, headers=center)
+    again = await api.post(publish, json={"advice": "再次发布", "basic_guarantee": "再次"}, headers=leader)
     assert again.status_code == 409 and "不能更改" in again.json()["detail"]
     redraft = await api.post(f"/v1/reports/evaluation/{YEAR}/draft", json={}, headers=center)
     assert redraft.status_code == 409
@@ -432,6 +520,18 @@ async def test_art41_publish_needs_advice_then_the_report_is_frozen_and_public(
     assert as_json["status"] == "published" and as_json["advice"].startswith("县公安局")
     mine = (await api.get("/v1/reports", headers=gaj)).json()
     assert {"year": YEAR, "status": "published"}.items() <= next(r for r in mine if r["year"] == YEAR).items()
+
+
+async def test_art41_public_report_routes_are_rate_limited_like_every_public_route(env: WorkflowEnvironment) -> None:
+    from hook import create_app
+
+    settings = get_settings().model_copy(update={"public_rate_limit": 1, "public_client_header": "X-Forwarded-For"})
+    transport = httpx.ASGITransport(app=create_app(Services(settings, client=env.client)))
+    me = {"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250 + 1}, 10.{uuid.uuid4().int % 250}.0.1"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://pdw.test", timeout=60) as client:
+        assert (await client.get("/v1/public/reports", headers=me)).status_code == 200
+        limited = await client.get(f"/v1/public/reports/{YEAR}", headers=me)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
 
 
 # ---- the yearly draft and the commands -----------------------------------------------------------------
@@ -473,5 +573,14 @@ async def test_art41_pdw_report_commands(year: dict[str, Any], dev: dict[str, st
     assert denied.exit_code == 1 and "第四十一条" in denied.stderr
     no_advice = await apdw(dev, "report", "publish", "--year", str(YEAR - 1), "--as", "dsj.zhouwei")
     assert no_advice.exit_code == 1 and "改进意见" in no_advice.stderr
+    advice = tmp_path / "改进意见.txt"
+    advice.write_text("按时答复。", encoding="utf-8")
+    no_basic = await apdw(dev, "report", "publish", "--year", str(YEAR - 1), "--advice-file", str(advice),
+                          "--as", "dsj.linxiaohong")
+    assert no_basic.exit_code == 1 and "--basic-file" in no_basic.stderr and "基础保障" in no_basic.stderr
+    # Every example on a line of its own, to paste as is.
+    shown = [line.strip() for line in (await apdw(dev, "report", "evaluation", "--help")).stdout.splitlines()]
+    assert "pdw report evaluation --year 2026 --out 报告.html" in shown
+    assert "pdw report evaluation --year 2026 --format xlsx --out 报告.xlsx" in shown
     listed = await apdw(dev, "report", "list", "--json", "--as", "dsj.zhouwei")
     assert listed.exit_code == 0 and YEAR - 1 in [r["year"] for r in json.loads(listed.stdout)]

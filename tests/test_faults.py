@@ -48,8 +48,15 @@ COMMANDS: list[list[str]] = [
      "--contact", "13800000001"],
     ["open", "status", "GK-2026-000001", "--token", "rt_unknown"],
     ["applicants", "purge", "--as", "dsj.zhouwei"],
+    # Issue 13's commands.
+    ["report", "evaluation", "--year", "2026", "--format", "json", "--out", os.devnull, "--as", "dsj.zhouwei"],
+    ["report", "draft", "--year", "2025", "--as", "dsj.zhouwei"],
+    ["report", "list", "--as", "dsj.zhouwei"],
+    ["access", "list", "--resource", "RES-SCJGJ-001", "--as", "scjgj.jinlei"],
+    ["rectification", "propose", "--dept", "gaj", "--failing", "一", "--evidence", "目录逾期未更新",
+     "--correct", "更新目录", "--days", "5", "--as", "dsj.zhouwei"],
 ]
-NEEDS_TEMPORAL = {"show", "decide", "inbox", "overdue", "stuck", "share"}
+NEEDS_TEMPORAL = {"show", "decide", "inbox", "overdue", "stuck", "share", "rectification"}
 
 
 @pytest.fixture(scope="module")

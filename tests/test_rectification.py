@@ -194,6 +194,10 @@ async def test_art46_reorder_goes_round_again_with_its_reasons_and_days_under_th
     await staff.state(case_id, "accepting")
     bare = await staff.decide(BUREAU, case_id, "reorder")
     assert bare.status_code == 400 and "须写明理由（reasons）" in bare.json()["detail"]
+    # Accepting what the center found not done needs the authority's reasons for overriding it.
+    overriding = await staff.decide(BUREAU, case_id, "accept")
+    assert overriding.status_code == 400 and "不采纳核查结论的理由" in overriding.json()["detail"], overriding.text
+    assert any("未整改到位" in f and "仍有两项未更新" in f for f in (await staff.state(case_id, "accepting"))["facts"])
     again = await staff.decide(BUREAU, case_id, "reorder", reasons="仍有两项未更新", data={"working_days": "3"})
     assert again.status_code == 200, again.text
 

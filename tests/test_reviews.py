@@ -46,11 +46,13 @@ def _resource(owner: str, *, open_attribute: str, frequency: str = "daily") -> s
     return rid
 
 
-def _refreshed(rid: str, *at: datetime) -> None:
-    """Refresh events as the sharing platform posts them (helper A's access log, Art. 19)."""
+def _refreshed(rid: str, *at: datetime, arrived: datetime | None = None) -> None:
+    """Refresh events as the sharing platform posts them (the access log, Art. 19), each arriving
+    when it happened unless ``arrived`` says otherwise."""
     with session() as s:
         for moment in at:
-            s.add(DataRefresh(resource_id=rid, refreshed_at=moment, batch_id=f"test-{uuid.uuid4().hex[:8]}"))
+            s.add(DataRefresh(resource_id=rid, refreshed_at=moment, recorded_at=arrived or moment,
+                              batch_id=f"test-{uuid.uuid4().hex[:8]}"))
 
 
 def _services(env: WorkflowEnvironment, queue: str) -> Any:
@@ -174,7 +176,8 @@ def test_art19_stale_only_past_the_grace_period_from_the_first_refresh() -> None
     assert is_stale("daily", (at - 40 * day, at - 3 * day), at, 30)
     assert not is_stale("daily", (at - 40 * day, at - day / 2), at, 30)
     assert not is_stale("irregular", (at - 400 * day, at - 300 * day), at, 30)  # 不定期: never stale
-    assert is_stale("weekly", (at - 40 * day, at - 8 * day), at, 30) and not is_stale("monthly", (at - 40 * day, at - 8 * day), at, 30)
+    assert is_stale("weekly", (at - 40 * day, at - 9 * day), at, 30) and not is_stale("monthly", (at - 40 * day, at - 9 * day), at, 30)
+    assert not is_stale("daily", (at - 40 * day, at - day * 1.9), at, 30)  # a day's slack: refreshed at another hour
     assert set(FRESHNESS_PERIOD_DAYS) == {"realtime", "daily", "weekly", "monthly", "quarterly", "yearly"}
 
 
@@ -185,6 +188,9 @@ async def test_art19_freshness_day_one_opens_nothing_stale_past_grace_opens_a_ca
     lately = _resource("mzj", open_attribute="unconditional")  # refresh events began 3 days ago
     _refreshed(lately, now - 3 * day)
     never = _resource("mzj", open_attribute="unconditional")  # never refreshed: nothing known yet
+    # A first batch that reports an old refresh: the grace period counts from its arrival, not its date.
+    first_batch = _resource("mzj", open_attribute="unconditional")
+    _refreshed(first_batch, now - 60 * day, arrived=now - day)
     stale = _resource("rsj", open_attribute="unconditional")
     _refreshed(stale, now - 40 * day, now - 3 * day)
     fresh = _resource("wjj", open_attribute="unconditional")
@@ -197,7 +203,7 @@ async def test_art19_freshness_day_one_opens_nothing_stale_past_grace_opens_a_ca
     with session() as s:
         cases = {c.dept_code: c for c in s.exec(select(ReviewCase).where(ReviewCase.period == period)).all()}
     listed = {rid for c in cases.values() for rid in c.resource_ids}
-    assert not {lately, never, fresh} & listed  # (the suite's other refresh events may open other cases)
+    assert not {lately, never, fresh, first_batch} & listed  # (the suite's other refresh events may open other cases)
     assert stale in cases["rsj"].resource_ids and cases["rsj"].kind == "freshness"
     case_id = cases["rsj"].case_id
 

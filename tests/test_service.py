@@ -27,7 +27,7 @@ def test_art4_administration_is_the_centers_and_needs_the_role_the_table_gives(a
         auth.require_admin(outsider_head, action)
     assert refused.value.kind == Kind.forbidden and "县大数据管理中心" in refused.value.message
     auth.require_admin(leader, action)
-    if action in ("calendar.override", "calendar.load", "grant.revoke"):
+    if action in ("calendar.override", "calendar.load", "grant.revoke", "report.publish"):
         with pytest.raises(ServiceError, match="分管领导"):
             auth.require_admin(clerk, action)
     else:

@@ -169,12 +169,14 @@ class CaseWorkflow:
 
     async def start_step(
         self, step: str, dept: str, *, event_at: datetime | None = None, remaining: int | None = None,
-        working_days: int | None = None,
+        working_days: int | None = None, escalate_to: str | None = None,
     ) -> Deadline:
         """``dept`` now owes ``step``: compute its deadline from ``event_at`` (default now), once, and
         tell the department (待办) what it owes, under which article, by when. ``remaining``: the
         working days left of the period when the file came back (Art. 11), not the rule's;
-        ``working_days``: the period a decision set (Art. 46: the order's), not the rule's."""
+        ``working_days``: the period a decision set (Art. 46: the order's), not the rule's;
+        ``escalate_to``: whose leaders a 督办 of this step reaches besides the department's, where not
+        the process's (Art. 46: the ordering authority's)."""
         deadline = await run_activity(
             compute_deadline,
             DeadlineRequest(step=step, event_at=event_at or workflow.now(), remaining_working_days=remaining,
@@ -189,7 +191,7 @@ class CaseWorkflow:
             step_zh=step_rule(step).zh,
             dept_code=dept,
             deadline=deadline,
-            escalate_to=self.escalate_to,
+            escalate_to=escalate_to or self.escalate_to,
             on_level=lambda _level: self.refresh(),
         )
         await self.ladders[step].announce()

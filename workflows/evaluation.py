@@ -17,7 +17,9 @@ with workflow.unsafe.imports_passed_through():
     from models.evaluation import DraftResult
     from models.notices import CaseNotice
 
-RETRY = RetryPolicy(maximum_attempts=5)
+# Retried until it succeeds (no maximum_attempts): a short database outage must not lose the year's draft,
+# which runs once a year; the draft is idempotent, so retries at most every ten minutes are harmless.
+RETRY = RetryPolicy(maximum_interval=timedelta(minutes=10))
 
 
 @workflow.defn(name="EvaluationDraft")
@@ -36,8 +38,8 @@ class EvaluationDraftWorkflow:
                     case_id=f"evaluation-{year}", case_type="年度评估报告", key="evaluation.draft", kind="outcome",
                     dept_code=result.center_code, headline=f"{year}年度评估报告草稿已生成",
                     detail=(f"请核对各部门数字（pdw report evaluation --year {year} --out 报告.html），填写基础保障、备注"
-                            f"和改进意见后发布：pdw report publish --year {year} --advice-file 改进意见.txt"
-                            "（第四十一条：每年发布评估报告并提出改进意见）"),
+                            f"和改进意见后由中心主要负责人或分管领导发布：pdw report publish --year {year} "
+                            "--advice-file 改进意见.txt --basic-file 基础保障.txt（第四十一条：每年发布评估报告并提出改进意见）"),
                     article="第四十一条", at=workflow.now(),
                 ),
                 start_to_close_timeout=timedelta(minutes=2), retry_policy=RETRY,

@@ -2,11 +2,13 @@
 
 Art. 25: the center records every read of shared data (the sharing platform and the open system
 report them). Art. 22: shared data serves only the grantee's duties, within its grant; misuse, once
-found, ends the sharing at once (一经发现将立即取消数据共享). A read outside any grant (no grant, other
-items, outside its period; restricted-open data without an approved application, Art. 28, 46 (六))
-opens this case, one per using department and resource while it is open: later bad reads join it.
+found, ends the sharing at once (一经发现将立即取消数据共享). A department's read outside any grant (no
+grant, other items, outside its period) opens this case, one per using department and resource while it
+is under review: later bad reads join it; once decided, they open a new one. (A citizen's or company's
+restricted-open read without an approved application, Art. 28, 46 (六), is recorded but opens none.)
 
-The center reviews (local default period, the measures set none) and either confirms the misuse —
+The center reviews (local default period, the measures set none) and either confirms the misuse (its
+leaders only, Art. 4: it revokes grants) —
 the department's grants on the resource are revoked and the department and the source are told — or
 dismisses it with its reasons (a platform error, a read the grant did cover). Reasons both ways.
 """
@@ -29,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
 
-from workflows.case import CaseWorkflow, run_activity
+from workflows.case import HEADS, CaseWorkflow, run_activity
 
 REVIEW = "misuse.review"
 ACTIONS = ("confirm", "dismiss")
@@ -55,11 +57,18 @@ class MisuseReviewWorkflow(CaseWorkflow):
                                    status_zh=self.status_zh["opening"]), starter_dept=None)
         self.state: MisuseState
         self.finding: DecisionRecord | None = None
+        # A batch's signal may come before the case's first note: its notes wait, so the timeline reads in order.
+        self.pending: list[str] | None = []
 
     @workflow.run
     async def run(self, inp: MisuseInput) -> MisuseResult:
         done = await self.run_case(self._process(inp))
         return done or MisuseResult(case_id=self.state.case_id, status=self.state.status)
+
+    def end_blocked_zh(self) -> str | None:
+        if self.finding is not None:
+            return "县大数据管理中心已作出核查结论（第二十二条）"
+        return None
 
     async def record_end(self, status: str) -> None:
         await run_activity(close_misuse_case, MisuseClosing(case_id=self.state.case_id, status=status,
@@ -74,12 +83,17 @@ class MisuseReviewWorkflow(CaseWorkflow):
         st.facts = [f"数据资源：{inp.resource_id} {opened.resource_name}（数源部门：{opened.source_name}）",
                     f"使用部门：{opened.grantee_name}"]
         self.note(f"{opened.grantee_name}读取 {inp.resource_id} 超出共享授权，立案核查（第二十二条、第二十五条）")
+        for text in self.pending or []:
+            self.note(text)
+        self.pending = None
         # Art. 22: the center reviews; the measures set no time (local default).
         await self.start_step(REVIEW, opened.center_code)
         self.set_status("under_review")
         await self.await_step(REVIEW, lambda: self.finding is not None)
         finding = self.finding
         assert finding is not None
+        # The row says it is decided before any grant goes: later bad reads open a new case, not this one.
+        await run_activity(close_misuse_case, MisuseClosing(case_id=st.case_id, status="decided"))
         if finding.action == "confirm_misuse":
             # Art. 22: 一经发现将立即取消数据共享.
             st.revoked_grants = await run_activity(revoke_misused_grants, Revocation(
@@ -114,7 +128,11 @@ class MisuseReviewWorkflow(CaseWorkflow):
         for verdict, n in added.verdicts.items():
             st.verdicts[verdict] = st.verdicts.get(verdict, 0) + n
         what = "、".join(f"{VERDICT_ZH.get(v, v)} {n} 条" for v, n in sorted(added.verdicts.items()))
-        self.note(f"批次 {added.batch_id} 报送越权读取记录 {added.count} 条（{what}），累计 {st.reads} 条（第二十五条）")
+        text = f"批次 {added.batch_id} 报送越权读取记录 {added.count} 条（{what}），累计 {st.reads} 条（第二十五条）"
+        if self.pending is not None:
+            self.pending.append(text)
+        else:
+            self.note(text)
 
     # ---- the center decides ---------------------------------------------------------------------------
 
@@ -139,5 +157,9 @@ class MisuseReviewWorkflow(CaseWorkflow):
             raise ValueError(f"案件当前为“{st.status_zh}”，已有核查结论或现在不能作出（第二十二条）")
         if d.actor.dept_kind != "center":
             raise PermissionError(f"{d.actor.label()}无权作出核查结论：越权使用共享数据由县大数据管理中心核查认定（第二十二条）")
+        if d.action == "confirm" and not HEADS & set(d.actor.roles):
+            # Art. 4, 22: confirming revokes grants, as `pdw grant revoke` does: the center's leaders only.
+            raise PermissionError(f"{d.actor.label()}无权撤销共享授权：须由县大数据管理中心的主要负责人、分管领导办理"
+                                  "（第四条、第二十二条）")
         if not (d.reasons or "").strip():
             raise ValueError("核查结论须写明理由（reasons）：认定越权使用的情形，或不属越权使用的原因（第二十二条）")

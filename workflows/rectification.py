@@ -16,6 +16,8 @@ Every step's deadline is a local default, cited to Art. 46; the parties hear of 
 
 from __future__ import annotations
 
+import re
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -111,7 +113,8 @@ class RectificationWorkflow(CaseWorkflow):
         self.note(f"{inp.proposed_by.label()}建议{opened.authority_name}责令{opened.dept_name}改正：{failings}（第四十六条）")
 
         # Art. 46: the authority orders, or declines with its reasons (local default period).
-        due = await self.start_step(ORDER, inp.authority_code)
+        # The authority's own steps: their 督办 goes up its own line, not to the center below it.
+        due = await self.start_step(ORDER, inp.authority_code, escalate_to=opened.authority_kind)
         await self.tell(inp.authority_code, "rectification.proposed", "outcome", "县大数据管理中心建议责令改正",
                         f"{opened.dept_name}：{failings}。事实和证据：{inp.evidence}。应当改正：{inp.correct}；建议期限 "
                         f"{inp.working_days} 个工作日。请于{due_zh(due)}前决定责令改正（pdw rectification order）或不予责令改正"
@@ -131,9 +134,9 @@ class RectificationWorkflow(CaseWorkflow):
             st.finding = None
             await self._record("correcting", rounds=st.rounds, working_days=st.working_days,
                                ordered=decided if st.rounds == 1 else None)
-            due = await self.start_step(CORRECT, st.dept_code, working_days=st.working_days)
             # 督办 of a late correction reaches the ordering authority's leaders too, not only the center's.
-            self.ladders[CORRECT].escalate_to = opened.authority_kind
+            due = await self.start_step(CORRECT, st.dept_code, working_days=st.working_days,
+                                        escalate_to=opened.authority_kind)
             again = "再次" if st.rounds > 1 else ""
             why = f"理由：{self.verdict_reasons}" if st.rounds > 1 else ""
             await self.tell(st.dept_code, f"rectification.ordered#{st.rounds}", "outcome", f"{opened.authority_name}{again}责令改正",
@@ -153,7 +156,8 @@ class RectificationWorkflow(CaseWorkflow):
             await self.await_step(CHECK, lambda: self.check is not None)
             check = self.check
             assert check is not None
-            await self.start_step(ACCEPT, st.authority_code)
+            st.facts.append(f"第 {st.rounds} 轮核查结论：{FINDINGS[st.finding or 'done']}；{check.reasons}")
+            await self.start_step(ACCEPT, st.authority_code, escalate_to=opened.authority_kind)
             await self.tell(st.authority_code, f"rectification.checked#{st.rounds}", "outcome", "县大数据管理中心已核查整改情况",
                             f"核查结论：{FINDINGS[st.finding or 'done']}；{check.reasons}。请验收（pdw rectification accept）"
                             "或再次责令改正（pdw rectification reorder，须写明理由）。", ARTICLE)
@@ -236,12 +240,15 @@ class RectificationWorkflow(CaseWorkflow):
             raise ValueError("整改情况（reasons）不能为空：须写明已采取的整改措施（第四十六条）")
         if action in ("decline_order", "reorder", "check_rectified") and not text:
             raise ValueError(f"{ACTION_ZH[action]}须写明理由（reasons）（第四十六条）")
+        if action == "accept_rectified" and st.finding == "not_done" and not text:
+            raise ValueError("县大数据管理中心核查认为未整改到位：验收须写明不采纳核查结论的理由（reasons），"
+                             "或再次责令改正（reorder）（第四十六条）")
         if action == "check_rectified" and d.data.get("finding") not in FINDINGS:
             choices = "、".join(f"{k}（{v}）" for k, v in FINDINGS.items())
             raise ValueError(f"核查结论（data.finding）须为：{choices}（第四十六条）")
         if action in ("order", "reorder") and d.data.get("working_days") not in (None, ""):
             days = str(d.data["working_days"])
-            if not days.isdigit() or not MIN_DAYS <= int(days) <= MAX_DAYS:
+            if not re.fullmatch(r"[0-9]{1,2}", days) or not MIN_DAYS <= int(days) <= MAX_DAYS:
                 raise ValueError(f"改正期限（data.working_days）“{days[:20]}”无效：须为 {MIN_DAYS} 至 {MAX_DAYS} 个工作日"
                                  "（本地规定，第四十六条）")
 

@@ -91,6 +91,11 @@ class PeriodicReviewWorkflow(CaseWorkflow):
         done = await self.run_case(self._process(inp))
         return done or ReviewResult(case_id=self.state.case_id, status=self.state.status)
 
+    def end_blocked_zh(self) -> str | None:
+        if self.answer is not None:
+            return "数源部门已答复，本案正在办结（可能已启动目录更新案件），不能撤销"
+        return None
+
     async def record_end(self, status: str) -> None:
         await run_activity(update_review_case, ReviewRecordUpdate(
             case_id=self.state.case_id, status=status, closed_at=workflow.now()))

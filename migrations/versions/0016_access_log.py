@@ -2,7 +2,7 @@
 
 Art. 25: every read of shared data a system reports (access_read, by batch: access_batch, once per
 batch id), with its verdict against the grants (Art. 22); Art. 19: the sources' data-refresh events
-(data_refresh); Art. 22: misuse cases, one open case per using department and resource (a partial
+(data_refresh); Art. 22: misuse cases, one case under review per using department and resource (a partial
 unique index, so that two batches at once cannot open two).
 
 Revision ID: 0016
@@ -21,7 +21,7 @@ branch_labels = None
 depends_on = None
 
 AutoString = sqlmodel.sql.sqltypes.AutoString
-OPEN_ONLY = sa.text('closed_at IS NULL')
+OPEN_ONLY = sa.text("status = 'under_review'")  # models/access.py: the one case a bad read joins
 
 
 def upgrade() -> None:
@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('batch_id', AutoString(length=64), nullable=False),
     sa.Column('read_at', models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('reader_dept', AutoString(length=32), nullable=False),
+    sa.Column('reader_dept', AutoString(length=32), nullable=True),
     sa.Column('reader_person', AutoString(length=64), nullable=True),
     sa.Column('resource_id', AutoString(length=64), nullable=False),
     sa.Column('items', sa.JSON(), nullable=False),
@@ -48,8 +48,11 @@ def upgrade() -> None:
     sa.Column('misuse_case_id', AutoString(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
-    for column in ('batch_id', 'read_at', 'reader_dept', 'resource_id', 'grant_id', 'misuse_case_id'):
+    for column in ('batch_id', 'read_at', 'misuse_case_id'):
         op.create_index(op.f(f'ix_access_read_{column}'), 'access_read', [column], unique=False)
+    # Art. 25's queries by resource, grant and department, newest first, paged by (read_at, id).
+    for name, column in (('resource_time', 'resource_id'), ('grant_time', 'grant_id'), ('reader_time', 'reader_dept')):
+        op.create_index(f'ix_access_read_{name}', 'access_read', [column, 'read_at', 'id'], unique=False)
     op.create_table('data_refresh',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('batch_id', AutoString(length=64), nullable=False),

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
+import models.types
+
 revision = '0018'
 down_revision = '0017'
 branch_labels = None
@@ -25,17 +27,17 @@ def upgrade() -> None:
         sa.Column('failings', sa.JSON(), nullable=False),
         sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column('proposed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('proposed_at', models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column('proposed_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column('authority_code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column('ordered_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column('ordered_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('ordered_at', models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column('rounds', sa.Integer(), nullable=False),
         sa.Column('evidence', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column('evidence_cases', sa.JSON(), nullable=False),
         sa.Column('correct', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column('working_days', sa.Integer(), nullable=False),
-        sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('closed_at', models.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['dept_code'], ['department.code']),
         sa.PrimaryKeyConstraint('case_id'),
     )

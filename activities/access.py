@@ -138,6 +138,7 @@ def _check_reads(s: Session, reads: list[ReadIn], now: datetime) -> dict[str, Da
     resources = _resources(s, {r.resource_id for r in reads})
     named = {r.reader_dept for r in reads if r.reader_dept is not None}
     depts = set(s.exec(select(Department.code).where(col(Department.code).in_(named))).all())
+    applications = _applications(s, reads)
     for i, r in enumerate(reads):
         if r.resource_id not in resources:
             raise BatchError(f"reads.{i}.resource_id：数据资源编号“{r.resource_id}”不在目录中（第十条、第二十五条）",
@@ -145,6 +146,9 @@ def _check_reads(s: Session, reads: list[ReadIn], now: datetime) -> dict[str, Da
         if r.reader_dept is None and r.application_case_id is None:
             raise BatchError(f"reads.{i}.reader_dept：须写明使用部门；公民、法人的受限开放读取须以 application_case_id "
                              "写明其申请（第二十五条、第二十八条）", f"reads.{i}.reader_dept")
+        if r.application_case_id and r.application_case_id not in applications:
+            raise BatchError(f"reads.{i}.application_case_id：受限开放申请“{r.application_case_id}”不存在"
+                             "（第二十八条、第四十六条第六项）", f"reads.{i}.application_case_id")
         if r.reader_dept is not None and r.reader_dept not in depts:
             raise BatchError(f"reads.{i}.reader_dept：部门代码“{r.reader_dept}”未登记（第二十五条：读取记录须写明使用部门）",
                              f"reads.{i}.reader_dept")
@@ -271,7 +275,9 @@ def record_reads(system: str, batch: ReadsBatch, now: datetime) -> Recorded:
 
         s.add_all([AccessRead(batch_id=batch.batch_id, read_at=r.read_at, reader_dept=r.reader_dept,
                               reader_person=person(r), resource_id=r.resource_id, items=list(r.items),
-                              grant_id=grant_id, application_case_id=r.application_case_id, verdict=verdict,
+                              grant_id=grant_id, verdict=verdict,
+                              # an application traces only an applicant's read (a department reads under grants)
+                              application_case_id=r.application_case_id if r.reader_dept is None else None,
                               misuse_case_id=case_of.get(i))
                    for i, (r, (verdict, grant_id)) in enumerate(zip(batch.reads, verdicts, strict=True))])
         counts = dict(Counter(v for v, _ in verdicts))

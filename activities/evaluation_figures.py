@@ -120,7 +120,9 @@ class Records:
     reviews: list[ListingReview] = field(default_factory=list)  # listing reviews started in the year
     listing_of: dict[str, str] = field(default_factory=dict)  # every listing review -> its resource
     objections: list[ListingObjection] = field(default_factory=list)
-    dismissed: set[str] = field(default_factory=set)  # misuse cases the reads name that were dismissed
+    # Misuse cases the reads name that ended without a finding of misuse: dismissed, or cancelled as
+    # opened in error (a case withdrawn or cancelled is neither pending nor reviewed).
+    dismissed: set[str] = field(default_factory=set)
 
     def within(self, at: datetime | None) -> bool:
         return at is not None and self.start <= at < self.end
@@ -212,7 +214,7 @@ def _load_tables(s: Session, r: Records) -> None:
         table = SQLModel.metadata.tables["misuse_case"]
         with s.get_bind().connect() as conn:  # type: ignore[union-attr]
             r.dismissed = {row[0] for row in conn.execute(sa_select(table.c.case_id).where(
-                table.c.case_id.in_(misuse_ids), table.c.outcome == "dismissed"))}
+                table.c.case_id.in_(misuse_ids), table.c.outcome.in_(("dismissed", "cancelled", "withdrawn"))))}
     r.applications = list(s.exec(select(OpenApplication).where(OpenApplication.applied_at >= start,
                                                                OpenApplication.applied_at < end)))
     r.listing_of = dict(s.exec(select(ListingReview.case_id, ListingReview.resource_id)).all())

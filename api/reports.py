@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import AsParam, Cred, person, staff_only
 from api.errors import PROBLEMS
-from api.public import LIMITED, limited
+from api.public import LIMITED, rate_limited
 from models.requests import Acting, ReportPublishRequest
 from service import reports
 from service.context import db
@@ -52,14 +52,14 @@ async def listing(cred: Cred, as_: AsParam = None) -> list[dict[str, Any]]:
     return await db(reports.listing)
 
 
-# The public's routes, limited per client address like every /v1/public/ route.
-@router.get("/public/reports", summary="已发布的年度评估报告（第四十一条）", dependencies=limited("public-reports"),
+# The public's routes, limited per client address like every /v1/public/ route (as reads, apart from submissions).
+@router.get("/public/reports", summary="已发布的年度评估报告（第四十一条）", dependencies=[Depends(rate_limited("reading", "public-reports"))],
             responses=LIMITED)
 async def public_listing() -> list[dict[str, Any]]:
     return await db(reports.public_listing)
 
 
 @router.get("/public/reports/{year}", summary="已发布的年度评估报告全文（HTML，第四十一条）", response_class=HTMLResponse,
-            dependencies=limited("public-report"), responses=LIMITED)
+            dependencies=[Depends(rate_limited("reading", "public-report"))], responses=LIMITED)
 async def public_report(year: Year) -> HTMLResponse:
     return HTMLResponse(await db(reports.public_html, year))

@@ -48,6 +48,8 @@ def evaluation(
     pdw report evaluation --year 2026 --out 报告.html
     pdw report evaluation --year 2026 --format xlsx --out 报告.xlsx
     """
+    if not out.strip():
+        raise CliError("--out：须写明要写入的文件名，如 报告.html")
     fmt = format_ or (Path(out).suffix.lstrip(".").lower() if Path(out).suffix.lstrip(".").lower() in FORMATS else "html")
     if fmt not in FORMATS:
         raise CliError(f"--format：“{fmt}”无效，可选 html、xlsx、json")

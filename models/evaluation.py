@@ -77,7 +77,7 @@ FIGURES: dict[str, dict[str, str]] = {
     },
     "use": {
         "reads_granted": "依共享授权或开放申请读取数据（第二十五条）",
-        "reads_outside_grant": "授权外读取（待核查或经核查）：无授权或超出授权范围、期限，不含经核查不予认定的（第二十二条）",
+        "reads_outside_grant": "授权外读取（待核查或经核查）：无授权或超出授权范围、期限，不含经核查不予认定或撤销立案的（第二十二条）",
         "reads_of_own_data": "本部门数据被读取（第二十五条）",
         "misuse_opened_as_user": "作为使用部门被立案核查的疑似违规使用（第二十二条）",
         "misuse_as_user": "作为使用部门经核查确认的违规使用案件（第二十二条）",

@@ -139,7 +139,7 @@ def _names(grantee: str, resource_id: str) -> tuple[str, str]:
 async def _start(services: Services, t: Touched, center_code: str) -> None:
     inp = t.inp
     grantee, resource = await db(_names, inp.grantee_code, inp.resource_id)
-    what = f"数据滥用核查：{grantee}读取“{resource}”（{inp.resource_id}）超出共享授权"
+    what = f"数据滥用核查：{grantee}读取“{resource}”（{inp.resource_id}）无授权或超出授权范围"
     await start_case(services, BY_ROUTE["misuse"], inp, case_id=inp.case_id, awaiting=center_code,
                      departments={center_code, inp.grantee_code, inp.source_code}, summary=what,
                      details="共享数据只能用于本部门履行职责需要，一经发现滥用将立即取消数据共享（第二十二条）；"

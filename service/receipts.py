@@ -25,13 +25,17 @@ from service.errors import RateLimited, not_found
 async def check_rate(services: Services, client: str, group: str) -> None:
     """Count this request of ``client`` in the current window; over the limit, 429 with Retry-After."""
     settings = services.settings
-    limit = settings.receipt_rate_limit if group == "receipt" else settings.public_rate_limit
+    # Reading (a receipt, a published report) counts apart from submitting: a portal that shows the
+    # reports does not use up the applications of the citizens behind the same address.
+    reading = group in ("receipt", "reading")
+    limit = settings.receipt_rate_limit if reading else settings.public_rate_limit
     window = max(settings.public_rate_window_seconds, 1)
     now = utcnow()
     start = window_of(now, window)
     if await db(hit, f"{group}:{client}", start) > limit:
         retry = max(1, int((start + timedelta(seconds=window) - now).total_seconds()) + 1)
-        raise RateLimited(f"请求过于频繁：同一地址每 {window} 秒最多提交 {limit} 次，请 {retry} 秒后再试", retry)
+        raise RateLimited(f"请求过于频繁：同一地址每 {window} 秒最多{'查询' if reading else '提交'} {limit} 次，"
+                          f"请 {retry} 秒后再试", retry)
 
 
 def objection_ref_of(idem: str) -> str:

@@ -102,7 +102,8 @@ def draft(actor: Actor, year: int) -> dict[str, Any]:
         raise conflict(f"{year}年度评估报告已发布，不能重新起草：已发布的评估报告不能更改（第四十一条）")
     audit(actor, f"evaluation-{year}", "evaluation_drafted", {"year": year})
     return {"year": year, "status": result.status, "status_zh": REPORT_STATUS_ZH[result.status],
-            "message": f"已起草{year}年度评估报告：填写基础保障和改进意见后，由中心主要负责人或分管领导用 "
+            "message": f"已起草{year}年度评估报告：" + (
+                f"{year}年度结束后，" if year >= this_year() else "") + "填写基础保障和改进意见，由中心主要负责人或分管领导用 "
                        "pdw report publish 发布（第四十一条）"}
 
 
@@ -136,6 +137,10 @@ def publish(actor: Actor, year: int, advice: str | None, basic_guarantee: str | 
             row = s.get(EvaluationReport, year, with_for_update=True)
         assert row is not None
         figures = EvaluationFigures.model_validate(row.figures)
+        if not any(f.value for d in figures.departments for part in d.parts.values() for f in part.values()):
+            # A year before pdw kept records: published, an empty report could never be replaced.
+            raise bad_input(f"{year}年度在本系统中没有任何记录（各项数字均为 0）：不能发布空的评估报告，"
+                            "发布后不能更改（第四十一条）", "year")
         row.status, row.published_at, row.published_by = "published", utcnow(), actor.person_id
         row.advice, row.basic_guarantee, row.remarks = texts.advice, texts.basic_guarantee, texts.remarks
         row.html = report_render.render_html(figures, texts, "published")

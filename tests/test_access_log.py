@@ -253,6 +253,14 @@ async def test_art28_applicants_restricted_open_reads_recorded_without_a_departm
     listed = await plain.get("/v1/access/reads", params={"resource": "RES-MZJ-001"}, headers=bearer("dsj.zhouwei"))
     mine = [r for r in listed.json()["reads"] if r["batch_id"] == body["batch_id"]]
     assert mine and mine[0]["reader_dept_name"] == "受限开放申请人 赵*"
+    # An application that does not exist refuses the batch; a department's read keeps no application
+    # (it reads under grants: the source's own read here), so no figure is traced to an unrelated case.
+    unknown = await post(plain, "reads", batch(read(None, "RES-MZJ-001", ["户主姓名"], application_case_id="open-1999-999999")))
+    assert unknown.status_code == 400 and "reads.0.application_case_id" in unknown.text and "不存在" in unknown.text
+    own = batch(read("mzj", "RES-MZJ-001", ["户主姓名"], application_case_id=case))
+    assert (await post(plain, "reads", own)).json()["verdicts"] == {"granted": 1}
+    with session() as s:
+        assert s.exec(select(AccessRead.application_case_id).where(AccessRead.batch_id == own["batch_id"])).all() == [None]
     deep = await plain.get("/v1/access/reads", params={"resource": "RES-MZJ-001", "offset": 100_001},
                            headers=bearer("dsj.zhouwei"))
     assert deep.status_code in (400, 422) and "offset" in deep.text  # Art. 25 queries stay index scans

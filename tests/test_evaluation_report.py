@@ -344,6 +344,22 @@ def test_art41_every_figure_of_a_known_year_with_its_case_ids(year: dict[str, An
 NOT_EVALUATED = ["县人民政府", "县大数据发展管理局", "温州市大数据发展管理局", "县公共数据专家委员会"]
 
 
+def test_art22_a_read_whose_misuse_case_was_cancelled_is_no_read_outside_a_grant(year: dict[str, Any]) -> None:
+    """A case cancelled as opened in error is neither pending nor reviewed: its read is not counted
+    as outside a grant, as a dismissed one's is not."""
+    def outside() -> tuple[int, list[str]]:
+        return figures_of(compute(YEAR).model_dump(mode="json"), "gaj")["reads_outside_grant"]
+
+    with_dismissed = outside()
+    with engine().begin() as conn:
+        conn.execute(text("UPDATE misuse_case SET outcome = 'cancelled' WHERE case_id = 'misuse-2019-000002'"))
+    assert outside() == with_dismissed and "misuse-2019-000002" not in with_dismissed[1]
+    with engine().begin() as conn:
+        conn.execute(text("UPDATE misuse_case SET outcome = NULL WHERE case_id = 'misuse-2019-000002'"))
+    pending = outside()  # still under review: counted, traced to its case
+    assert pending[0] == with_dismissed[0] + 1 and "misuse-2019-000002" in pending[1]
+
+
 def test_art41_equal_scores_share_a_rank_listed_by_name() -> None:
     def dept(code: str, name: str) -> Department:
         return Department(code=code, name=name, kind="department")
@@ -497,6 +513,12 @@ async def test_art41_publish_needs_advice_then_the_report_is_frozen_and_public(
     future = await api.post(f"/v1/reports/evaluation/{now + 1}/draft", json={}, headers=center)
     assert future.status_code == 400 and "尚未开始" in future.json()["detail"]
     assert (await api.get(f"/v1/reports/evaluation/{now + 1}", headers=center)).status_code == 400
+    # A year before pdw kept any record: an empty report, published for good, is refused.
+    empty = await api.post("/v1/reports/evaluation/2001/publish", headers=bearer(tokens["dsj.linxiaohong"]),
+                           json={"advice": "改进", "basic_guarantee": "到位"})
+    assert empty.status_code == 400 and "没有任何记录" in empty.json()["detail"], empty.text
+    with session() as s:
+        assert s.get(EvaluationReport, 2001) is None or s.get(EvaluationReport, 2001).status == "draft"  # type: ignore[union-attr]
     with session() as s:
         assert s.get(EvaluationReport, now) is None and s.get(EvaluationReport, now + 1) is None
     done = await api.post(publish, headers=leader, json={
@@ -525,13 +547,15 @@ async def test_art41_publish_needs_advice_then_the_report_is_frozen_and_public(
 async def test_art41_public_report_routes_are_rate_limited_like_every_public_route(env: WorkflowEnvironment) -> None:
     from hook import create_app
 
-    settings = get_settings().model_copy(update={"public_rate_limit": 1, "public_client_header": "X-Forwarded-For"})
+    # Counted as reads (the receipts' limit), apart from the public's submissions.
+    settings = get_settings().model_copy(update={"receipt_rate_limit": 1, "public_rate_limit": 1000,
+                                                 "public_client_header": "X-Forwarded-For"})
     transport = httpx.ASGITransport(app=create_app(Services(settings, client=env.client)))
     me = {"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250 + 1}, 10.{uuid.uuid4().int % 250}.0.1"}
     async with httpx.AsyncClient(transport=transport, base_url="http://pdw.test", timeout=60) as client:
         assert (await client.get("/v1/public/reports", headers=me)).status_code == 200
         limited = await client.get(f"/v1/public/reports/{YEAR}", headers=me)
-    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1 and "查询" in limited.text
 
 
 # ---- the yearly draft and the commands -----------------------------------------------------------------

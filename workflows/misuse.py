@@ -45,7 +45,7 @@ class MisuseReviewWorkflow(CaseWorkflow):
     status_zh = {
         "opening": "登记中",
         "under_review": "待县大数据管理中心核查越权使用共享数据",
-        "confirmed": "已认定越权使用，共享授权已撤销",
+        "confirmed": "已认定越权使用",
         "dismissed": "经核查不属越权使用",
     }
 
@@ -82,7 +82,7 @@ class MisuseReviewWorkflow(CaseWorkflow):
                       inp.source_code: opened.source_name}
         st.facts = [f"数据资源：{inp.resource_id} {opened.resource_name}（数源部门：{opened.source_name}）",
                     f"使用部门：{opened.grantee_name}"]
-        self.note(f"{opened.grantee_name}读取 {inp.resource_id} 超出共享授权，立案核查（第二十二条、第二十五条）")
+        self.note(f"{opened.grantee_name}读取 {inp.resource_id} 无授权或超出授权范围，立案核查（第二十二条、第二十五条）")
         for text in self.pending or []:
             self.note(text)
         self.pending = None
@@ -99,9 +99,10 @@ class MisuseReviewWorkflow(CaseWorkflow):
             st.revoked_grants = await run_activity(revoke_misused_grants, Revocation(
                 case_id=st.case_id, grantee_code=st.grantee_code, resource_id=st.resource_id, actor=finding.actor,
                 reasons=finding.reasons or "", at=finding.decided_at))
-            grants = "、".join(str(g) for g in st.revoked_grants) or "（无有效授权）"
+            revoked = (f"撤销其共享授权 {'、'.join(str(g) for g in st.revoked_grants)}" if st.revoked_grants
+                       else "该部门在此数据资源上没有有效的共享授权，无需撤销")
             text = (f"认定{opened.grantee_name}越权使用 {st.resource_id}（共 {st.reads} 条读取记录），"
-                    f"撤销其共享授权 {grants}（第二十二条）：{finding.reasons}")
+                    f"{revoked}（第二十二条）：{finding.reasons}")
             status = "confirmed"
         else:
             text = f"经核查不属越权使用（共 {st.reads} 条读取记录）：{finding.reasons}（第二十二条）"
@@ -140,7 +141,7 @@ class MisuseReviewWorkflow(CaseWorkflow):
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
         async with self.deciding(d):
             self.finding = await self.record(d.model_copy(update={"action": RECORDED[d.action]}), REVIEW)
-            message = ("已认定越权使用，即将撤销其共享授权并通知使用部门和数源部门（第二十二条）"
+            message = ("已认定越权使用：其在此数据资源上的有效共享授权即将撤销，并通知使用部门和数源部门（第二十二条）"
                        if d.action == "confirm" else "已认定不属越权使用，本案办结（第二十二条）")
             return DecisionOutcome(case_id=self.state.case_id, action=d.action, status=self.state.status,
                                    message=message)
@@ -159,7 +160,7 @@ class MisuseReviewWorkflow(CaseWorkflow):
             raise PermissionError(f"{d.actor.label()}无权作出核查结论：越权使用共享数据由县大数据管理中心核查认定（第二十二条）")
         if d.action == "confirm" and not HEADS & set(d.actor.roles):
             # Art. 4, 22: confirming revokes grants, as `pdw grant revoke` does: the center's leaders only.
-            raise PermissionError(f"{d.actor.label()}无权撤销共享授权：须由县大数据管理中心的主要负责人、分管领导办理"
-                                  "（第四条、第二十二条）")
+            raise PermissionError(f"{d.actor.label()}无权认定越权使用（认定即撤销其共享授权）：须由县大数据管理中心的"
+                                  "主要负责人、分管领导办理（第四条、第二十二条）")
         if not (d.reasons or "").strip():
             raise ValueError("核查结论须写明理由（reasons）：认定越权使用的情形，或不属越权使用的原因（第二十二条）")

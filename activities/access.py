@@ -22,7 +22,7 @@ from temporalio import activity
 
 from activities.calendar import SHANGHAI
 from activities.notices import start_deliveries
-from activities.share import revoke_grant
+from activities.share import revoke_grant, tell_revoked
 from activities.store import (
     StoreError,
     allocate_case_id,
@@ -341,23 +341,33 @@ def open_misuse_case(inp: MisuseInput) -> MisuseOpened:
                             center_name=the_center.name, resource_name=resource or inp.resource_id)
 
 
+def revoke_for_misuse(r: Revocation) -> tuple[list[int], list[int]]:
+    """The grants revoked for the case and the notices still to deliver. A retry after a crash part-way
+    finds the grants an earlier attempt revoked for this case (by the reason's mark), counts them and
+    tells of them again (once: the outbox is keyed), and revokes the rest."""
+    mark = f"滥用核查案件 {r.case_id} 认定越权使用"
+    with session() as s:
+        grants = s.exec(select(Grant).where(
+            Grant.grantee_code == r.grantee_code, Grant.resource_id == r.resource_id,
+            or_(and_(col(Grant.revoked_at).is_(None), col(Grant.valid_until) > r.at),
+                col(Grant.revoke_reason).startswith(mark))).order_by(col(Grant.id))).all()
+    revoked, notices = [], []
+    for g in grants:
+        assert g.id is not None
+        if g.revoked_at is None:
+            _, ids = revoke_grant(g.id, r.actor, f"{mark}：{r.reasons}", at=r.at)
+        else:
+            ids = tell_revoked(g, g.revoke_reason or "", g.revoked_at)
+        revoked.append(g.id)
+        notices += ids
+    return revoked, notices
+
+
 @activity.defn
 async def revoke_misused_grants(r: Revocation) -> list[int]:
     """Art. 22 (一经发现将立即取消数据共享): every grant of the grantee on the resource still in force is
-    revoked, the grantee and the source told. A retry finds those already revoked done."""
-    def revoke_all() -> tuple[list[int], list[int]]:
-        with session() as s:
-            grants = s.exec(select(Grant).where(Grant.grantee_code == r.grantee_code, Grant.resource_id == r.resource_id,
-                                                col(Grant.revoked_at).is_(None), Grant.valid_until > r.at)).all()
-        revoked, notices = [], []
-        for g in grants:
-            assert g.id is not None
-            _, ids = revoke_grant(g.id, r.actor, f"滥用核查案件 {r.case_id} 认定越权使用：{r.reasons}", at=r.at)
-            revoked.append(g.id)
-            notices += ids
-        return revoked, notices
-
-    revoked, notices = await asyncio.to_thread(revoke_all)
+    revoked, the grantee and the source told."""
+    revoked, notices = await asyncio.to_thread(revoke_for_misuse, r)
     await start_deliveries(activity.client(), notices, activity.info().task_queue)
     log.warning("misuse_grants_revoked", case_id=r.case_id, grants=revoked)
     return revoked

@@ -176,14 +176,20 @@ def revoke_grant(grant_id: int, actor: Actor, reason: str, at: datetime | None =
         s.add(grant)
         record_audit(s, AuditRecord(case_id=grant.case_id, key=f"grant_revoked:{grant_id}", event="grant_revoked",
                                     person_id=actor.person_id, at=at, detail={"reason": reason.strip()}))
+    log.warning("grant_revoked", case_id=grant.case_id, grant_id=grant_id, by=actor.person_id)
+    return grant, tell_revoked(grant, reason.strip(), at)
+
+
+def tell_revoked(grant: Grant, reason: str, at: datetime) -> list[int]:
+    """The grantee and the source hear of a revocation (once: the outbox is keyed); returns the
+    notices still to deliver."""
     for dept in (grant.grantee_code, grant.source_code):
         write_case_notices(
             CaseNotice(
-                case_id=grant.case_id, case_type="share", key=f"share.grant_revoked.{grant_id}", kind="grant_revoked",
-                dept_code=dept, headline=f"共享授权 {grant_id} 已撤销",
-                detail=f"撤销理由：{reason.strip()}。共享数据只能用于本部门履行职责需要，自即日起停止使用。",
+                case_id=grant.case_id, case_type="share", key=f"share.grant_revoked.{grant.id}", kind="grant_revoked",
+                dept_code=dept, headline=f"共享授权 {grant.id} 已撤销",
+                detail=f"撤销理由：{reason}。共享数据只能用于本部门履行职责需要，自即日起停止使用。",
                 article="第二十二条", at=at,
             )
         )
-    log.warning("grant_revoked", case_id=grant.case_id, grant_id=grant_id, by=actor.person_id)
-    return grant, pending(grant.case_id, f"share.grant_revoked.{grant_id}")
+    return pending(grant.case_id, f"share.grant_revoked.{grant.id}")

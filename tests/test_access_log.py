@@ -20,12 +20,13 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
-from activities.access import _verdicts
+from activities.access import _verdicts, revoke_for_misuse
 from activities.share import revoke_grant, write_grant
 from activities.store import resolve_actor, session
-from models.access import AccessBatch, AccessRead, DataRefresh, MisuseCase, ReadIn, ReadsBatch
+from models.access import AccessBatch, AccessRead, DataRefresh, MisuseCase, ReadIn, ReadsBatch, Revocation
 from models.audit import AuditEvent
 from models.catalog import DataResource
+from models.notices import Notice
 from models.open_data import OpenApplication
 from models.share import Grant, GrantRequest
 from models.types import utcnow
@@ -500,3 +501,22 @@ async def test_art25_art41_retention_keeps_open_cases_reads_unpublished_years_an
         refreshes = s.exec(select(DataRefresh.refreshed_at).where(DataRefresh.batch_id == tag)).all()
         latest = s.exec(select(func.max(DataRefresh.refreshed_at)).where(DataRefresh.resource_id == "RES-GAJ-002")).one()
     assert len(refreshes) == (1 if latest == old else 0)  # the latest refresh of a resource stays (Art. 19)
+
+
+def test_art22_a_retried_revocation_counts_and_tells_what_the_first_attempt_revoked() -> None:
+    """A crash after the first grant was revoked: the retry revokes the rest, and still names (and
+    tells of) the one revoked before it — once, as the outbox is keyed."""
+    first, second = grant("zjj", "RES-JYJ-001", "jyj", ["学校名称"]), grant("zjj", "RES-JYJ-001", "jyj", ["地址"])
+    case_id, leader = fake_id("misuse"), resolve_actor("dsj.linxiaohong")
+    revoke_grant(first, leader, f"滥用核查案件 {case_id} 认定越权使用：越权", at=utcnow())  # the first attempt's work
+    r = Revocation(case_id=case_id, grantee_code="zjj", resource_id="RES-JYJ-001", actor=leader, reasons="越权", at=utcnow())
+    def told() -> int:  # the outbox rows of both revocations (the log channel sends them on writing)
+        return count(Notice, col(Notice.step).in_([f"share.grant_revoked.{first}", f"share.grant_revoked.{second}"]))
+
+    revoked, _ = revoke_for_misuse(r)
+    assert set(revoked) == {first, second} and told() >= 2  # the grantee and the source, for each grant
+    rows = told()
+    again, _ = revoke_for_misuse(r)
+    assert again == revoked and told() == rows  # nothing revoked or written twice
+    with session() as s:
+        assert all(s.get(Grant, g).revoked_at is not None for g in (first, second))  # type: ignore[union-attr]

@@ -245,7 +245,7 @@ def record_reads(system: str, batch: ReadsBatch, now: datetime) -> Recorded:
     digest = digest_of("reads", batch.model_dump(mode="json"))
     with session() as s:
         if (earlier := _earlier(s, batch.batch_id, "reads", digest)) is not None:
-            return Recorded(earlier, touched=_still_open(s, earlier["misuse_cases"]))
+            return Recorded(earlier, touched=_open_cases_touched(s, batch.batch_id, earlier["misuse_cases"]))
         resources = _check_reads(s, batch.reads, now)
         if not insert_ignore(s, AccessBatch, {"batch_id": batch.batch_id, "system": system, "kind": "reads",
                                               "received_at": now, "count": len(batch.reads), "digest": digest},
@@ -292,11 +292,15 @@ def record_reads(system: str, batch: ReadsBatch, now: datetime) -> Recorded:
     return Recorded(answer, center_code, touched)
 
 
-def _still_open(s: Session, case_ids: list[str]) -> list[Touched]:
-    """A batch posted again: its misuse cases still open, to be started if the first post could not."""
+def _open_cases_touched(s: Session, batch_id: str, case_ids: list[str]) -> list[Touched]:
+    """A batch posted again: its misuse cases still open, to be started, and told of this batch's reads,
+    if the first post could not (the case counts a batch once, by its id)."""
     rows = s.exec(select(MisuseCase).where(col(MisuseCase.case_id).in_(case_ids), col(MisuseCase.closed_at).is_(None))).all()
+    verdicts = {m.case_id: dict(Counter(s.exec(select(AccessRead.verdict).where(
+        AccessRead.batch_id == batch_id, AccessRead.misuse_case_id == m.case_id)).all())) for m in rows}
     return [Touched(MisuseInput(case_id=m.case_id, grantee_code=m.grantee_code, resource_id=m.resource_id,
-                                source_code=m.source_code), True, 0) for m in rows]
+                                source_code=m.source_code), True, sum(verdicts[m.case_id].values()), m.reads,
+                    verdicts[m.case_id]) for m in rows]
 
 
 def record_refreshes(system: str, batch: RefreshBatch, now: datetime) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from temporalio import activity
 
 from activities.evaluation_figures import compute
-from activities.store import dept_of_kind, insert_ignore, session
+from activities.store import center, insert_ignore, session
 from models.evaluation import DraftResult, EvaluationFigures, EvaluationReport
 from models.types import utcnow
 
@@ -24,14 +24,14 @@ def save_draft(s: Session, figures: EvaluationFigures) -> DraftResult:
     insert_ignore(s, EvaluationReport, {"year": year, "status": "draft", "figures": {}}, ["year"])
     row = s.get(EvaluationReport, year, with_for_update=True)
     assert row is not None
-    center = dept_of_kind(s, "center").code
+    center_code = center(s).code
     if row.status == "published":
         log.info("evaluation_draft_skipped_published", year=year)
-        return DraftResult(year=year, status=row.status, refreshed=False, center_code=center)
+        return DraftResult(year=year, status=row.status, refreshed=False, center_code=center_code)
     row.figures, row.drafted_at = figures.model_dump(mode="json"), utcnow()
     s.add(row)
     log.info("evaluation_drafted", year=year, departments=len(figures.departments))
-    return DraftResult(year=year, status="draft", refreshed=True, center_code=center)
+    return DraftResult(year=year, status="draft", refreshed=True, center_code=center_code)
 
 
 def draft(year: int) -> DraftResult:

@@ -145,13 +145,6 @@ def _year_rows(eng: Engine, start: datetime, end: datetime) -> dict[str, list[di
     return rows
 
 
-def _aware(at: Any) -> datetime | None:
-    """A datetime read by reflection (SQLite drops the zone): as UTC-aware."""
-    if not isinstance(at, datetime):
-        return None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
-
-
 def load(s: Session, year: int) -> Records:
     start, end = year_bounds(year)
     depts = list(s.exec(select(Department).where(col(Department.kind).in_(REPORTED_KINDS))
@@ -245,10 +238,10 @@ def organisation(r: Records, dept: str) -> dict[str, Figure]:
         "roles_held": Figure(value=len(held), case_ids=sorted(f"role-{a.id}" for a in rows if a.since < at
                                                               and (a.until is None or a.until > at))),
         "role_changes": fig(changes),
-        "rectification_proposed": fig(x["case_id"] for x in rect if r.within(_aware(x.get("proposed_at")))),
-        "rectification_ordered": fig(x["case_id"] for x in rect if r.within(_aware(x.get("ordered_at")))),
+        "rectification_proposed": fig(x["case_id"] for x in rect if r.within(x.get("proposed_at"))),
+        "rectification_ordered": fig(x["case_id"] for x in rect if r.within(x.get("ordered_at"))),
         "rectification_accepted": fig(x["case_id"] for x in rect
-                                      if x.get("outcome") == "accepted" and r.within(_aware(x.get("closed_at")))),
+                                      if x.get("outcome") == "accepted" and r.within(x.get("closed_at"))),
     }
 
 
@@ -294,7 +287,7 @@ def sharing(r: Records, dept: str, urged: dict[str, set[str]], escalated: dict[s
     disputes = [d for d in r.disputes if dept in d.parties]
     grants = r.grants
     fresh = [x for x in r.rows["review_case"] if x.get("kind") == "freshness" and x.get("dept_code") == dept
-             and r.within(_aware(x.get("opened_at")))]
+             and r.within(x.get("opened_at"))]
     return {
         "catalog_updates": fig(updates),
         "catalog_updates_on_time": fig(c for c in updates if c in submitted and c not in late_updates),
@@ -325,7 +318,7 @@ def opening(r: Records, dept: str) -> dict[str, Figure]:
     reviews = [v for v in r.reviews if v.resource_id in mine]
     objections = [o for o in r.objections if r.listing_of.get(o.case_id) in mine]
     periodic = [x for x in r.rows["review_case"] if x.get("dept_code") == dept
-                and r.within(_aware(x.get("opened_at")))]
+                and r.within(x.get("opened_at"))]
 
     def review(kind: str, closed: bool) -> Figure:
         return fig(x["case_id"] for x in periodic if x.get("kind") == kind and (not closed or x.get("closed_at")))
@@ -364,9 +357,9 @@ def _misuse(r: Records, party: str, dept: str) -> dict[str, list[str]]:
     in the year, and closed in the year as confirmed or dismissed. Only a confirmed case is a
     违规使用案件: a case opened is a check, not a finding."""
     rows = [x for x in r.rows["misuse_case"] if x.get(party) == dept]
-    closed = [x for x in rows if r.within(_aware(x.get("closed_at")))]
+    closed = [x for x in rows if r.within(x.get("closed_at"))]
     return {
-        "opened": [x["case_id"] for x in rows if r.within(_aware(x.get("opened_at")))],
+        "opened": [x["case_id"] for x in rows if r.within(x.get("opened_at"))],
         "confirmed": [x["case_id"] for x in closed if x.get("outcome") == "confirmed"],
         "dismissed": [x["case_id"] for x in closed if x.get("outcome") == "dismissed"],
     }
@@ -409,7 +402,7 @@ def monthly(s: Session, r: Records) -> list[MonthFigures]:
     for name, column in (("review_case", "opened_at"), ("rectification_case", "proposed_at"),
                          ("misuse_case", "opened_at")):
         for x in r.rows[name]:
-            when = _aware(x.get(column))
+            when = x.get(column)  # the model's UTCDateTime column: aware on every database
             if when is not None and r.within(when):
                 opened.append((x["case_id"], when))
     by_month: dict[int, list[str]] = defaultdict(list)

@@ -53,7 +53,7 @@ async def listing(cred: Cred, as_: AsParam = None) -> list[dict[str, Any]]:
 
 
 # The public's routes, limited per client address like every /v1/public/ route (as reads, apart from submissions).
-@router.get("/public/reports", summary="已发布的年度评估报告（第四十一条）", dependencies=[Depends(rate_limited("reading", "public-reports"))],
+@router.get("/public/reports", summary="已发布的年度评估报告（第四十一条）", dependencies=[Depends(rate_limited("reading", "public-report"))],
             responses=LIMITED)
 async def public_listing() -> list[dict[str, Any]]:
     return await db(reports.public_listing)

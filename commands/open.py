@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import typer
 
-from commands._client import INPUT_OPT, JSON_OPT, body_of, call, emit
+from commands._client import INPUT_OPT, JSON_OPT, CliError, body_of, call, emit
 
 app = typer.Typer(help="公共数据开放申请与复核（第二十八条至第三十二条）。", no_args_is_help=True)
 
@@ -147,9 +147,11 @@ def open_status(
     例：pdw open status GK-2026-000123
         PDW_RECEIPT_TOKEN=rt_回执令牌 pdw open status GK-2026-000123
     """
-    token = token or os.environ.get(TOKEN_ENV) or typer.prompt("回执令牌", hide_input=True)
+    token = (token or os.environ.get(TOKEN_ENV) or typer.prompt("回执令牌", hide_input=True)).strip()
+    if not token.isascii() or not token.isprintable():
+        raise CliError("--token：回执令牌只含英文字母、数字和符号（以 rt_ 开头，受理时显示一次），请照原样填写")
     result = call("GET", f"/v1/public/receipts/{quote(number, safe='')}", public=True,
-                  headers={"X-Receipt-Token": token.strip()})
+                  headers={"X-Receipt-Token": token})
     emit(result, as_json, lambda: status_lines(result))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import col, select
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.calendar import SHANGHAI, start_of_day
 from activities.catalog import abandon_catalog_update, current_version, get_resource, register_catalog_update
@@ -50,7 +50,7 @@ from models.requests import (
 from models.share import Grant, ShareRequest, ShareRequestInput
 from models.types import utcnow
 from service.context import Services, db
-from service.errors import bad_input, conflict, forbidden, unavailable
+from service.errors import ServiceError, bad_input, conflict, forbidden, unavailable
 
 
 def new_case_id(process: Process) -> str:
@@ -80,6 +80,18 @@ async def exists(services: Services, case_id: str) -> bool:
     except RPCError:
         return False
     return True
+
+
+async def never_started(services: Services, case_id: str) -> bool:
+    """After a failed start: Temporal does not know the case, or cannot be reached to ask (a start
+    that failed for that reason started nothing). A start that timed out but went through is found."""
+    try:
+        await (await services.temporal()).get_workflow_handle(case_id).describe()
+    except RPCError as err:
+        return err.status == RPCStatusCode.NOT_FOUND or err.status == RPCStatusCode.UNAVAILABLE
+    except ServiceError:  # Temporal not reachable
+        return True
+    return False
 
 
 async def start_case(
@@ -187,8 +199,8 @@ async def start_share_request(
             + (f"；续期共享授权 {renews_grant_id}（第二十二条）" if renews_grant_id is not None else ""),
         )
     except Exception:
-        if renews_grant_id is not None and not await exists(services, case_id):
-            await db(release_renewal, case_id)
+        if renews_grant_id is not None and await never_started(services, case_id):
+            await db(release_renewal, case_id)  # else the grant could never be renewed again
         raise
     return {"case_id": case_id, "resource_id": resource.id, "source": source.code,
             **({"renews_grant_id": renews_grant_id} if renews_grant_id is not None else {})}

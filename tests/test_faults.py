@@ -52,6 +52,8 @@ COMMANDS: list[list[str]] = [
     ["report", "evaluation", "--year", "2026", "--format", "json", "--out", os.devnull, "--as", "dsj.zhouwei"],
     ["report", "draft", "--year", "2025", "--as", "dsj.zhouwei"],
     ["report", "list", "--as", "dsj.zhouwei"],
+    ["report", "publish", "--year", "2025", "--advice-file", os.devnull, "--basic-file", os.devnull,
+     "--as", "dsj.linxiaohong"],
     ["access", "list", "--resource", "RES-SCJGJ-001", "--as", "scjgj.jinlei"],
     ["rectification", "propose", "--dept", "gaj", "--failing", "一", "--evidence", "目录逾期未更新",
      "--correct", "更新目录", "--days", "5", "--as", "dsj.zhouwei"],

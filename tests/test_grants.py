@@ -380,6 +380,24 @@ async def test_art22_art20_a_grant_is_not_renewed_twice_while_its_renewal_is_run
     assert again.status_code == 200 and again.json()["case_id"] == running and renewals() == [running]
 
 
+async def test_art22_a_renewal_that_could_not_start_leaves_the_grant_renewable(env, api) -> None:
+    """Temporal unreachable: the renewal's record is released, not left blocking every later renewal."""
+    from models.requests import GrantRenewRequest
+    from service.errors import Kind, ServiceError
+    from service.grants import renew
+    from tests.pg import free_port
+
+    gid = _grant(fresh_resource("zjj", collected=True), until=utcnow() + timedelta(days=20))
+    down = Services(get_settings().model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"}))
+    with pytest.raises(ServiceError) as refused:
+        await renew(down, resolve_actor("jyj.panxiaoyu"), gid, GrantRenewRequest(months=6))
+    assert refused.value.kind == Kind.unavailable and "Temporal" in refused.value.message
+    with session() as s:
+        assert not s.exec(select(ShareRequest.case_id).where(ShareRequest.renews_grant_id == gid)).all()
+    again = await _renewed(api, gid, {"months": 6})
+    assert again.status_code == 201, again.text
+
+
 async def test_art22_a_revoked_grant_cannot_be_renewed(api) -> None:
     gid = _grant(fresh_resource("zjj", collected=True), until=utcnow() + timedelta(days=20), revoked=True)
     before = _share_requests()

@@ -251,7 +251,7 @@ async def test_art19_freshness_day_one_opens_nothing_stale_past_grace_opens_a_ca
 # ---- the Schedules ------------------------------------------------------------------------------------
 
 
-def test_the_three_review_schedules_start_their_rounds() -> None:
+def test_art19_art28_4_art30_2_the_three_review_schedules_start_their_rounds() -> None:
     from devstack import daily_schedules
     from models.processes import SUPPORT_WORKFLOWS
     from settings import Settings

@@ -93,7 +93,7 @@ class PeriodicReviewWorkflow(CaseWorkflow):
 
     def end_blocked_zh(self) -> str | None:
         if self.answer is not None:
-            return "数源部门已答复，本案正在办结（可能已启动目录更新案件），不能撤销"
+            return "数源部门已答复，本案正在办结（可能已启动目录更新案件），不能撤销（本地规定）"
         return None
 
     async def record_end(self, status: str) -> None:
@@ -211,7 +211,7 @@ class PeriodicReviewWorkflow(CaseWorkflow):
             names = ("refreshed（已更新）、explain（说明原因）" if st.kind == FRESHNESS else "answer（逐项答复）")
             raise ValueError(f"操作“{d.action}”无效：{st.kind_zh}案件的操作为 {names}")
         if st.status != "awaiting_answer" or self.answer is not None:
-            raise ValueError(f"案件当前为“{st.status_zh}”，已答复或现在不能答复")
+            raise ValueError(f"案件当前为“{st.status_zh}”，已答复或现在不能答复（{REVIEW_ARTICLES[st.kind]}：每次审查答复一次）")
         if d.actor.dept_code != st.dept_code:
             raise PermissionError(f"{d.actor.label()}无权答复：{st.kind_zh}由数源部门{st.parties.get(st.dept_code, st.dept_code)}"
                                   f"答复（{REVIEW_ARTICLES[st.kind]}）")

@@ -183,19 +183,25 @@ async def test_art25_one_bad_read_refuses_the_whole_batch_naming_it(plain: httpx
     assert "股东名单" in unknown.json()["detail"] and "目录" in unknown.json()["detail"]
 
 
-async def test_art25_only_the_centers_platform_posts(plain: httpx.AsyncClient) -> None:
-    body = batch(read("jyj", "RES-SCJGJ-001", ["名称"]))
-    person = await plain.post("/v1/access/reads", json=body, headers=bearer("dsj.zhouwei"))
+@pytest.mark.parametrize("kind", ["reads", "refreshes"])
+async def test_art25_art19_only_the_centers_platform_posts(plain: httpx.AsyncClient, kind: str) -> None:
+    """Reads (Art. 25) and data-refresh events (Art. 19) alike: not a person, not a department's
+    system, not a center key made for other work, not an unsigned caller. Nothing is recorded."""
+    body = (batch(read("jyj", "RES-SCJGJ-001", ["名称"])) if kind == "reads" else
+            {"batch_id": f"r-{uuid.uuid4().hex[:12]}",
+             "refreshes": [{"resource_id": "RES-SCJGJ-001", "refreshed_at": utcnow().isoformat()}]})
+    person = await plain.post(f"/v1/access/{kind}", json=body, headers=bearer("dsj.zhouwei"))
     assert person.status_code == 403 and "个人令牌" in person.json()["detail"]
-    department = await post(plain, "reads", body, key="erp")
+    department = await post(plain, kind, body, key="erp")
     assert department.status_code == 403 and "县大数据管理中心" in department.json()["detail"]
-    not_allowed = await post(plain, "reads", body, key="oa")
+    not_allowed = await post(plain, kind, body, key="oa")
     assert not_allowed.status_code == 403
-    no_actions = await post(plain, "reads", body, key="bare")  # opt-in: a key must list access-log
+    no_actions = await post(plain, kind, body, key="bare")  # opt-in: a key must list access-log
     assert no_actions.status_code == 403 and "actions" in no_actions.json()["detail"] and "access-log" in no_actions.json()["detail"]
-    nobody = await plain.post("/v1/access/reads", json=body)
+    nobody = await plain.post(f"/v1/access/{kind}", json=body)
     assert nobody.status_code == 403
     assert count(AccessBatch, AccessBatch.batch_id == body["batch_id"]) == 0
+    assert count(DataRefresh, DataRefresh.batch_id == body["batch_id"]) == 0
 
 
 # ---- Art. 22: verdicts --------------------------------------------------------------------------------

@@ -486,6 +486,12 @@ async def test_art41_publish_needs_advice_then_the_report_is_frozen_and_public(
     center, leader, gaj = bearer(tokens["dsj.zhouwei"]), bearer(tokens["dsj.linxiaohong"]), bearer(tokens["gaj.zhangfang"])
     publish = f"/v1/reports/evaluation/{YEAR}/publish"
     assert (await api.post(f"/v1/reports/evaluation/{YEAR}/draft", json={}, headers=gaj)).status_code == 403
+    draft = f"/v1/reports/evaluation/{YEAR}/draft"  # nor a department's system, naming one of its people
+    body = json.dumps({"as": "jyj.chenli"}).encode()
+    by_key = await api.post(draft, content=body, headers={**signed("POST", draft, body), "Content-Type": "application/json"})
+    assert by_key.status_code == 403, by_key.text
+    with session() as s:
+        assert s.get(EvaluationReport, YEAR) is None  # nothing drafted by the refused callers
     drafted = await api.post(f"/v1/reports/evaluation/{YEAR}/draft", json={}, headers=center)
     assert drafted.status_code == 200 and drafted.json()["status"] == "draft"
     full = {"advice": "改进", "basic_guarantee": "经费到位。"}

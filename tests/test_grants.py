@@ -24,7 +24,7 @@ from models.share import GrantRequest, Provision, ShareRequest
 from models.types import utcnow
 from service import auth, records
 from service.context import Services
-from settings import get_settings
+from settings import HookKey, get_settings
 from tests.helpers import (
     STARTED,
     decision,
@@ -358,6 +358,25 @@ async def test_art22_art13_only_the_grantee_department_may_renew(api, person) ->
     assert answer.status_code == 403, answer.text
     detail = answer.json()["detail"]
     assert "无权续期" in detail and "第二十二条" in detail and "第十三条" in detail and "县教育局" in detail
+    assert _share_requests() == before
+
+
+async def test_art22_a_key_of_another_department_cannot_renew_in_the_grantee_s_name(env, worker) -> None:
+    """A system's key vouches only for its own department's people: a key bound to 县公安局 naming
+    县教育局's clerk is refused, and no request is started."""
+    from hook import create_app
+    from tests.test_api import signed
+
+    keys = {"erp": HookKey(secret="erp-secret-for-tests", departments=["gaj"])}
+    settings = get_settings().model_copy(update={"task_queue": worker, "hook_keys": keys})
+    app = create_app(Services(settings, client=env.client))
+    gid = _grant(fresh_resource("zjj", collected=True), until=utcnow() + timedelta(days=20))
+    before = _share_requests()
+    path = f"/v1/grants/{gid}/renew"
+    headers, data = signed("POST", path, {"as": "jyj.panxiaoyu"})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pdw.test", timeout=60) as c:
+        answer = await c.post(path, content=data, headers=headers)
+    assert answer.status_code == 403 and "erp" in answer.json()["detail"], answer.text
     assert _share_requests() == before
 
 

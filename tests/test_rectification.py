@@ -182,8 +182,15 @@ async def test_art46_reorder_goes_round_again_with_its_reasons_and_days_under_th
     case_id = await staff.start(authority="dsjj", working_days=10)
     await staff.state(case_id, "proposed")
     assert (await staff.decide(COUNTY, case_id, "order")).status_code == 403  # proposed to the bureau, not the county
+    by_key = f"/v1/cases/{case_id}/decisions"  # a system's key vouches only for its own department's people
+    headers, data = signed("POST", by_key, {"action": "order", "as": BUREAU})  # the erp key: 县教育局 only
+    vouched = await staff.api.post(by_key, content=data, headers=headers)
+    assert vouched.status_code == 403 and "erp" in vouched.json()["detail"], vouched.text
     assert (await staff.decide(BUREAU, case_id, "order")).status_code == 200
     await staff.state(case_id, "correcting")
+    # Only the department ordered reports its correction (Art. 46); another department cannot.
+    assert (await staff.decide(JYJ, case_id, "report", reasons="已更新")).status_code == 403
+    assert (await staff.decide(CENTER, case_id, "report", reasons="已更新")).status_code == 403
     # Local rule: the center's leaders cancel a case registered in error, not one the authority has ordered.
     cancel = await staff.decide(CENTER_HEAD, case_id, "cancel", reasons="误报")
     assert cancel.status_code == 400 and "县大数据发展管理局已作出决定" in cancel.json()["detail"], cancel.text
@@ -192,6 +199,9 @@ async def test_art46_reorder_goes_round_again_with_its_reasons_and_days_under_th
     assert (await staff.decide(GAJ, case_id, "check", reasons="x", data={"finding": "done"})).status_code == 403
     assert (await staff.decide(CENTER, case_id, "check", reasons="仍有两项未更新", data={"finding": "not_done"})).status_code == 200
     await staff.state(case_id, "accepting")
+    for who in (GAJ, CENTER, COUNTY):  # only the ordering authority orders again
+        wrong = await staff.decide(who, case_id, "reorder", reasons="仍有两项未更新")
+        assert wrong.status_code == 403, (who, wrong.text)
     bare = await staff.decide(BUREAU, case_id, "reorder")
     assert bare.status_code == 400 and "须写明理由（reasons）" in bare.json()["detail"]
     # Accepting what the center found not done needs the authority's reasons for overriding it.

@@ -243,6 +243,10 @@ async def test_art19_freshness_day_one_opens_nothing_stale_past_grace_opens_a_ca
     opened = await wait_status(direct, "awaiting_answer")
     assert opened["outcome"] is None and stale in (await _refused(services, "rsj.gaofeng", own, "refreshed")).message
     _refreshed(stale, await env.get_current_time() + timedelta(minutes=1))
+    # Art. 19: the source department answers for its own data; another department and the center cannot.
+    for person in ("mzj.caibin", "wjj.maqiang", "dsj.zhouwei"):
+        wrong = await _refused(services, person, own, "refreshed")
+        assert wrong.kind == Kind.forbidden, (person, wrong.message)
     assert (await _decide(services, "rsj.gaofeng", own, "refreshed"))["confirmed"]
     state = await wait_status(direct, "answered")
     assert state["outcome"] == "refreshed"

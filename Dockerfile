@@ -1,5 +1,6 @@
 # pdw's image for the worker, the API and the set-up job (docker-compose.yml).
-FROM python:3.11-slim
+# Pinned (docker-compose.yml pins every image); bump deliberately.
+FROM python:3.11.11-slim-bookworm
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY models models
@@ -10,7 +11,7 @@ COPY api api
 COPY commands commands
 COPY migrations migrations
 COPY templates templates
-COPY settings.py logs.py runtime.py worker.py starter_cli.py devstack.py hook.py ./
+COPY settings.py logs.py runtime.py codec.py worker.py starter_cli.py devstack.py hook.py ./
 # Editable, so that migrations/ and templates/ are read from /app as in a checkout.
 RUN pip install --no-cache-dir -e .
 USER nobody

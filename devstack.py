@@ -321,6 +321,11 @@ def setup_command(seed: bool, admin: str | None, dev_tokens: bool) -> dict[str, 
     async def register() -> list[str]:
         client = await connect(settings)
         added = await register_search_attributes(client, settings.namespace)
+        try:  # closed cases stay readable from the case projection after this (Art. 41)
+            await keep_closed_cases(client, settings.namespace, settings.namespace_retention_days)
+        except RPCError as err:  # a server without the namespace API (the time-skipping test server)
+            if err.status != RPCStatusCode.UNIMPLEMENTED:
+                raise
         await ensure_schedules(client, settings)
         return added
 
@@ -328,6 +333,7 @@ def setup_command(seed: bool, admin: str | None, dev_tokens: bool) -> dict[str, 
         result["search_attributes_added"] = asyncio.run(register())
     except RuntimeError as err:
         raise SystemExit(f"错误：无法连接 Temporal 服务 {settings.temporal_address}：请检查 PDW_TEMPORAL_ADDRESS") from err
+    result["namespace_retention_days"] = settings.namespace_retention_days
     result["digest_schedule"] = True
     result["purge_schedule"] = True  # 个人信息保护法
     result["grant_expiry_schedule"] = True  # Art. 22

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import access, admin, cases, codec, public, records, reports
+from api import access, admin, cases, codec, metrics, public, records, reports
 from api.errors import BodyLimit, install_errors, quiet_server_errors
 from service.context import Services
 from settings import get_settings
@@ -34,8 +34,9 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     # The Temporal UI (in a browser at settings.ui_url) calls /codec; nothing else is cross-origin.
     app.add_middleware(codec.CodecCors, ui_origin=codec.origin_of((services.settings if services else get_settings()).ui_url))
+    app.add_middleware(metrics.RequestMetrics)  # outermost: refusals by the others are counted too
     install_errors(app)
-    for module in (cases, public, records, admin, codec, access, reports):
+    for module in (cases, public, records, admin, codec, access, reports, metrics):
         app.include_router(module.router)
     return app
 
@@ -45,15 +46,18 @@ def serve() -> None:
 
     from codec import CodecConfigError, codec_for
     from logs import configure_logging
+    from runtime import TlsSettingError, tls_config
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         codec_for(settings)  # no keys: one line at start, not a 503 on every case
-    except CodecConfigError as err:
+        tls_config(settings)  # nor a certificate file that cannot be read
+    except (CodecConfigError, TlsSettingError) as err:
         raise SystemExit(f"错误：{err}") from err
     quiet_server_errors()
-    uvicorn.run(app, host=settings.hook_host, port=settings.hook_port, log_level="warning")
+    # log_config=None: uvicorn's records go through the root handler (masked, JSON lines: logs.py).
+    uvicorn.run(app, host=settings.hook_host, port=settings.hook_port, log_level="warning", log_config=None)
 
 
 app = create_app()

@@ -1,4 +1,5 @@
 """structlog JSON lines for the worker and the dev stack; each event carries the case id it concerns.
+PDW_LOG_FORMAT=console (or a terminal, by default) prints them for a person instead.
 
 Every line is masked before it is written (``mask_secrets``): resident identity numbers, unified
 social credit codes, mainland mobile numbers and e-mail addresses keep only enough to tell them
@@ -7,10 +8,12 @@ SDK, uvicorn, alembic) are masked the same way by the handler ``configure_loggin
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -92,11 +95,30 @@ class MaskingFormatter(logging.Formatter):
         return mask_text(self.inner.format(record) if self.inner else super().format(record))
 
 
-def configure_logging(level: str = "INFO") -> None:
+class JsonLineFormatter(logging.Formatter):
+    """A standard library record (Temporal's SDK, uvicorn) as one JSON line shaped like structlog's:
+    the collector parses every line of the process the same way."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {"event": record.getMessage(), "logger": record.name,
+                                "level": record.levelname.lower(),
+                                "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat()}
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def json_logs(fmt: str = "auto") -> bool:
+    """PDW_LOG_FORMAT: JSON lines for a collector, or a person's console when stderr is a terminal."""
+    return fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
+    as_json = json_logs(fmt)
     root = logging.getLogger()
     if not root.handlers:  # as logging.basicConfig: a host that set up logging keeps its handlers
         stream = logging.StreamHandler(sys.stderr)
-        stream.setFormatter(MaskingFormatter())
+        stream.setFormatter(MaskingFormatter(inner=JsonLineFormatter() if as_json else None))
         root.addHandler(stream)
     else:  # ... but what they write is masked all the same
         for handler in root.handlers:
@@ -110,7 +132,7 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             mask_secrets,  # last before rendering: context variables are masked too
-            structlog.processors.JSONRenderer(ensure_ascii=False),
+            structlog.processors.JSONRenderer(ensure_ascii=False) if as_json else structlog.dev.ConsoleRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     temporal_address: str = "127.0.0.1:7233"
     namespace: str = "default"
+    # How long Temporal keeps a closed case's workflow (pdw setup sets it on the namespace): pdw show
+    # and the lists read the case projection in the database, which keeps closed cases for good.
+    namespace_retention_days: int = Field(default=30, ge=1)
     task_queue: str = "pdw"
     home: Path = Path("./.pdw")
     ui_port: int = 8233
@@ -114,6 +117,27 @@ class Settings(BaseSettings):
     retention_objection_days: int = 180
     purge_cron: str = "0 3 * * *"  # Asia/Shanghai
     log_level: str = "INFO"
+    # The worker (docs/operations.md, Scaling workers): cases kept in memory between their tasks, about
+    # 0.4 MB each (bench/README.md: RSS 614 MB with 1,000 cached, 227 MB with 100); an evicted case
+    # replays its history on its next task. Activities at once, each on a thread of a pool of this size
+    # (they wait on the database, whose pool is 10 per process). Workflow tasks at once (CPU-bound,
+    # under one GIL: more buys nothing on one process).
+    worker_max_cached_workflows: int = 250
+    worker_max_concurrent_activities: int = 16
+    worker_max_concurrent_workflow_tasks: int = 50
+    # One JSON object per line (for the log collector) or coloured lines for a person; "auto": JSON
+    # unless stderr is a terminal.
+    log_format: Literal["auto", "json", "console"] = "auto"
+    # mTLS to the Temporal frontend (docs/operations.md, TLS): PEM files of this process's client
+    # certificate and key and of the CA that signed the server's; unset, plain gRPC (dev).
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_tls_server_name: str | None = None  # when the address is not a name in the server's certificate
+    # Prometheus metrics: the worker's Temporal SDK metrics on this address ("0.0.0.0:9464"; unset: none);
+    # the API's /metrics answers loopback callers only unless metrics_open (behind the proxy's access rule).
+    worker_metrics_address: str | None = None
+    metrics_open: bool = False
     # Payload encryption (codec.py, docs/operations.md): every key still needed to read old
     # histories, by id; new payloads use codec_key_id (or the only key). Empty: the key file
     # $PDW_HOME/codec-keys.json that pdw dev / pdw setup write for a dev machine.
@@ -122,6 +146,18 @@ class Settings(BaseSettings):
     # Who may call the API's /codec endpoint (the Temporal UI's remote codec): "loopback" (dev),
     # "open" (production, behind the UI's own authentication), "off".
     codec_endpoint: Literal["loopback", "open", "off"] = "loopback"
+
+    @field_validator("worker_max_cached_workflows", "worker_max_concurrent_activities",
+                     "worker_max_concurrent_workflow_tasks")
+    @classmethod
+    def _worker_limits(cls, value: int, info: ValidationInfo) -> int:
+        # The SDK needs two workflow-task slots when workflows are cached (one for a query's task).
+        name = info.field_name or ""
+        label, least = {"worker_max_cached_workflows": ("工作进程缓存的案件数", 0),
+                        "worker_max_concurrent_activities": ("同时执行的活动数", 1)}.get(name, ("同时执行的工作流任务数", 2))
+        if value < least:
+            raise ValueError(f"PDW_{name.upper()}（{label}）为 {value}，不能小于 {least}")
+        return value
 
     @field_validator("access_log_retention_days")
     @classmethod

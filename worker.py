@@ -27,6 +27,7 @@ from activities import (
     grants,
     notices,
     open_data,
+    projection,
     rectification,
     review,
     share,
@@ -35,7 +36,7 @@ from activities import (
 from activities.failures import BadDataInterceptor
 from codec import CodecConfigError
 from logs import configure_logging
-from runtime import connect, exit_now
+from runtime import TlsSettingError, connect, exit_now, tls_config
 from settings import Settings, get_settings
 from workflows.access_retention import AccessLogRetentionWorkflow
 from workflows.applicants import ApplicantsPurgeWorkflow
@@ -128,27 +129,32 @@ ACTIVITIES: list[Callable[..., Any]] = [
     review.missing_refreshes,
     review.new_catalog_case_id,
     review.reserve_catalog_update,
+    projection.project_case,  # the case projection (issue 14)
 ]
 
 log = structlog.get_logger("pdw.worker")
 
 
 def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
+    settings = get_settings()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=ACTIVITIES,
         activity_executor=executor,
-        max_concurrent_activities=16,
+        # docs/operations.md, Scaling workers: the executor has a thread per activity slot (run_worker).
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         interceptors=[BadDataInterceptor()],  # bad data fails at once, in Chinese (activities/failures.py)
     )
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set; in-flight activities finish before the worker returns."""
-    client = await connect(settings)
-    with ThreadPoolExecutor(max_workers=16) as executor:
+    client = await connect(settings, metrics_address=settings.worker_metrics_address)
+    with ThreadPoolExecutor(max_workers=settings.worker_max_concurrent_activities) as executor:
         worker = build_worker(client, settings.task_queue, executor)
         log.info("worker_started", task_queue=settings.task_queue, address=settings.temporal_address)
         async with worker:
@@ -158,7 +164,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        tls_config(settings)  # a certificate file that cannot be read: one line at start
+    except TlsSettingError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        exit_now(1)
 
     async def _main() -> None:
         stop = asyncio.Event()

@@ -28,8 +28,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import SHANGHAI, load_calendar
 from activities.channels import ChannelError, send_email, send_sms, send_webhook
+from activities.projection import digest_lists
 from activities.store import StoreError, dept_of_kind, get_department, holders, insert_ignore, session
-from models.cases import LEVEL_ESCALATED, LEVEL_ZH
+from models.cases import LEVEL_ESCALATED, LEVEL_URGED, LEVEL_ZH
 from models.departments import ROLE_ZH, Department, DeptKind, Person, PersonRole
 from models.notices import CaseNotice, LadderNotice, Notice
 from models.processes import CASE_TYPE_ZH
@@ -316,19 +317,10 @@ async def send_digest(client: Client, today: date, task_queue: str, *, force: bo
     first responsible person and leader in charge of its own, the center's leader of all (Art. 41)."""
     if not force and not await asyncio.to_thread(lambda: load_calendar().is_working_day(today)):
         return 0
-    from models import search
-
-    overdue: list[dict[str, Any]] = []
-    async for wf in client.list_workflows("PdwEscalation >= 2 AND ExecutionStatus = 'Running'"):
-        sa = wf.typed_search_attributes
-        levels = search.awaited_levels(sa.get(search.AWAITING_LEVELS)) or {
-            sa.get(search.AWAITING) or "": sa.get(search.ESCALATION) or 0}
-        # Each department hears of its own overdue steps only: not of another's in a joint approval.
-        overdue += [{"case_id": wf.id, "dept": dept, "case_type": sa.get(search.CASE_TYPE) or "", "level": level,
-                     "due": sa.get(search.DUE_AT)} for dept, level in levels.items() if level >= 2]
-    # A step that keeps failing (PdwStuck) needs a person: the center's leader hears of it too.
-    stuck = [{"case_id": wf.id, "case_type": wf.typed_search_attributes.get(search.CASE_TYPE) or ""}
-             async for wf in client.list_workflows("PdwStuck = true AND ExecutionStatus = 'Running'")]
+    # From the case projection (indexed), not visibility: each department hears of its own overdue
+    # steps only, not of another's in a joint approval; a step that keeps failing (PdwStuck) needs a
+    # person: the center's leader hears of it too.
+    overdue, stuck = await asyncio.to_thread(digest_lists, LEVEL_URGED)
     if not overdue and not stuck:
         return 0
     written = await asyncio.to_thread(_write_digest, today, overdue, stuck)

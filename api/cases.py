@@ -28,6 +28,10 @@ from service.auth import Principal
 from service.context import Services, db
 from service.idempotency import Start, idempotent_start
 
+# A page of a list (the case projection is paged: issue 14).
+LimitQuery = Annotated[int, Query(ge=1, le=1000, description="每页条数")]
+OffsetQuery = Annotated[int, Query(ge=0, description="跳过的条数")]
+
 router = APIRouter(prefix="/v1", responses=PROBLEMS)
 CaseStarted = dict[str, Any]
 
@@ -141,14 +145,15 @@ async def show(case_id: CaseId, cred: Cred, services: Svc, as_: AsParam = None) 
 
 
 @router.get("/inbox", summary="等待某部门办理的案件，期限最近的在前")
-async def inbox(dept: DeptQuery, cred: Cred, services: Svc,
+async def inbox(dept: DeptQuery, cred: Cred, services: Svc, limit: LimitQuery = lists.PAGE, offset: OffsetQuery = 0,
                 as_: AsParam = None) -> list[dict[str, Any]]:
-    return await lists.inbox(services, await person(cred, as_, "read"), dept)
+    return await lists.inbox(services, await person(cred, as_, "read"), dept, limit, offset)
 
 
 @router.get("/overdue", summary="已预警、到期或逾期的案件（第四十一条、第四十六条）")
-async def overdue(cred: Cred, services: Svc, as_: AsParam = None) -> list[dict[str, Any]]:
-    return await lists.overdue(services, await person(cred, as_, "read"))
+async def overdue(cred: Cred, services: Svc, limit: LimitQuery = lists.PAGE, offset: OffsetQuery = 0,
+                  as_: AsParam = None) -> list[dict[str, Any]]:
+    return await lists.overdue(services, await person(cred, as_, "read"), limit, offset)
 
 
 @router.get("/stuck", summary="卡住的案件：某一步骤反复失败（PdwStuck）、工作流任务反复失败，或多日没有进展")

@@ -9,6 +9,9 @@ import typer
 
 from commands._client import AS_OPT, JSON_OPT, CliError, call, emit, path_part, read_input, until, when, zh
 
+LIMIT_OPT = typer.Option("--limit", min=1, max=1000, help="最多列出多少件（分页）")
+OFFSET_OPT = typer.Option("--offset", min=0, help="跳过前多少件（分页）")
+
 app = typer.Typer()
 case_app = typer.Typer(help="案件的管理事项：移交（县大数据管理中心）。", no_args_is_help=True)
 
@@ -114,6 +117,8 @@ def transfer(
 @app.command()
 def inbox(
     dept: Annotated[str, typer.Option("--dept", help="部门代码")],
+    limit: Annotated[int, LIMIT_OPT] = 200,
+    offset: Annotated[int, OFFSET_OPT] = 0,
     as_: Annotated[str | None, AS_OPT] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
@@ -121,7 +126,7 @@ def inbox(
 
     例：pdw inbox --dept jyj
     """
-    cases = call("GET", "/v1/inbox", query={"dept": dept}, as_=as_)
+    cases = call("GET", "/v1/inbox", query={"dept": dept, "limit": limit, "offset": offset}, as_=as_)
     emit(cases, as_json, lambda: "\n".join(case_lines(cases)) or f"{dept_name(dept, as_)}目前没有待办案件")
 
 
@@ -133,6 +138,8 @@ def dept_name(code: str, as_: str | None) -> str:
 
 @app.command()
 def overdue(
+    limit: Annotated[int, LIMIT_OPT] = 200,
+    offset: Annotated[int, OFFSET_OPT] = 0,
     as_: Annotated[str | None, AS_OPT] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
@@ -142,7 +149,7 @@ def overdue(
 
     例：pdw overdue
     """
-    cases = call("GET", "/v1/overdue", as_=as_)
+    cases = call("GET", "/v1/overdue", query={"limit": limit, "offset": offset}, as_=as_)
 
     def text() -> str:
         lines: list[str] = []

@@ -68,6 +68,8 @@ def setup(
 def setup_text(result: dict[str, Any]) -> str:
     added = result.get("search_attributes_added") or []
     lines = [f"数据库已迁移到最新；搜索属性新注册 {len(added)} 个；领导日报计划任务已就绪"]
+    if result.get("namespace_retention_days"):
+        lines.append(f"Temporal 保留已办结案件 {result['namespace_retention_days']} 天（之后由数据库中的案件投影提供查询）")
     if result.get("seed"):
         lines.append(f"示例县：{result['seed'].get('departments')} 个部门，{result['seed'].get('entries')} 条目录")
     if result.get("dev_tokens"):

@@ -17,6 +17,7 @@ from models import (  # noqa: F401
     evaluation,
     notices,
     open_data,
+    projection,
     receipts,
     rectification,
     review,

@@ -31,13 +31,17 @@ from models.labels import labelled, zh
 from models.notices import Notice
 from models.open_data import masked
 from models.processes import DECIDE_UPDATE, END_ACTIONS, END_UPDATE, STATE_QUERY, process_of_case
+from models.projection import CaseView
 from models.requests import DecisionRequest, ObjectionRequest
 from models.share import Grant
 from service.auth import Principal, require_case_reader
 from service.context import Services, db
-from service.errors import ServiceError, bad_input, conflict, forbidden, not_found, unavailable
+from service.errors import Kind, ServiceError, bad_input, conflict, forbidden, not_found, unavailable
 
 OPENING = "opening"
+# ``workflow_status`` of a closed case whose workflow Temporal no longer keeps (its retention has
+# ended): ``pdw show`` answers from the case projection, without the static summary.
+GONE = "CLOSED"
 # What a case's ``outcome`` field holds, by case type.
 OUTCOME_KIND = {"share": "share_outcome", "correction": "correction_outcome", "dispute": "dispute_outcome",
                 "rectification": "rectification_outcome", "review": "review_outcome"}
@@ -77,10 +81,26 @@ async def decide(services: Services, actor: Actor, case_id: str, req: DecisionRe
     (the caller's, or a new one) is the Temporal update id: the same decision sent again with the
     same id is the same update, never a second decision."""
     handle = (await services.temporal()).get_workflow_handle(case_id)
-    await opened_state(handle, case_id)
-    return await send_decision(handle, case_id, DecisionInput(
+    before = await db(projected_version, case_id)
+    if before is None:  # projected once opened: no query (no replay) then
+        await opened_state(handle, case_id)
+    else:  # one describe (no replay): a Temporal that is down is said so, not "submitted"
+        await execution_status(await services.temporal(), case_id)
+    answer = await send_decision(handle, case_id, DecisionInput(
         action=req.action, actor=actor, reasons=req.reasons, basis=req.basis, data=req.data),
         req.decision_id or new_decision_id())
+    if before is not None and answer.get("confirmed"):
+        await caught_up(case_id, before)
+    return answer
+
+
+async def caught_up(case_id: str, version: int, wait: float = 3) -> None:
+    """Until the case's projection is newer than ``version`` (the case writes it right after a
+    decision), so that ``pdw show`` right after ``pdw decide`` shows the decision; at most ``wait`` s."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + wait
+    while loop.time() < end and (await db(projected_version, case_id) or 0) <= version:
+        await asyncio.sleep(0.05)
 
 
 def new_decision_id() -> str:
@@ -208,9 +228,25 @@ async def show(services: Services, principal: Principal, case_id: str) -> dict[s
     """The whole story of a case, for its parties, the center and the county government."""
     client = await services.temporal()
     handle = client.get_workflow_handle(case_id)
-    # The three look-ups are independent: ask them at once (pdw show's time is their slowest).
-    (status, summary), state, (decisions, notices, after, names) = await asyncio.gather(
-        execution_status(client, case_id), opened_state(handle, case_id), db(_records_of, case_id))
+    # The look-ups are independent: ask them at once (pdw show's time is their slowest). The state
+    # comes from the case projection (no query, so no replay of a case not in the worker's cache);
+    # the workflow is asked only for a case not projected yet (just started, or started before it).
+    described, projected, records = await asyncio.gather(
+        execution_status(client, case_id), db(projected_state, case_id), db(_records_of, case_id),
+        return_exceptions=True)
+    if isinstance(projected, BaseException):
+        raise projected
+    if isinstance(records, BaseException):
+        raise records
+    if isinstance(described, ServiceError) and described.kind == Kind.not_found and projected is not None:
+        # Temporal's retention has ended (or the execution was deleted): the projection still has it.
+        described = (GONE, None)
+    if isinstance(described, BaseException):
+        raise described
+    (status, summary), (decisions, notices, after, names) = described, records
+    if projected is not None and status not in ("RUNNING", GONE) and not projected[1]:
+        projected = None  # ended without its closing snapshot (terminated, or the write failed): ask it
+    state = projected[0] if projected is not None else await opened_state(handle, case_id)
     require_case_reader(principal, case_id, list(state.get("parties", {})))
     if after:  # the workflow has closed; the records say what came after
         state = {**state, "facts": [*state.get("facts", []), *after],
@@ -224,6 +260,24 @@ async def show(services: Services, principal: Principal, case_id: str) -> dict[s
         "decisions": [labelled_decision(d, names) for d in decisions],
         "notices": [labelled_notice(n, names) for n in notices],
     }
+
+
+def projected_version(case_id: str) -> int | None:
+    """The version of the case's projection; None when not projected, or projected before it opened."""
+    with session() as s:
+        row = s.execute(select(col(CaseView.version), col(CaseView.status)).where(
+            col(CaseView.case_id) == case_id)).first()
+    return None if row is None or row.status == OPENING else int(row.version)
+
+
+def projected_state(case_id: str) -> tuple[dict[str, Any], bool] | None:
+    """The case's state as its projection holds it, and whether it is closed; None when not
+    projected, or projected before it opened (then ``opened_state`` waits for it)."""
+    with session() as s:
+        view = s.get(CaseView, case_id)
+    if view is None or view.status == OPENING:
+        return None
+    return view.state, view.closed_at is not None
 
 
 async def execution_status(client: Client, case_id: str) -> tuple[str, str | None]:

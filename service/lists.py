@@ -1,26 +1,32 @@
-"""Where cases stand, from Temporal visibility: a department's inbox, the overdue, the stuck."""
+"""Where cases stand: a department's inbox, the overdue, the stuck, from the case projection
+(models/projection.py, paged and indexed); visibility only for what only the server knows."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import literal, tuple_
+from sqlalchemy import select as columns
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
 from temporalio.service import RPCError
 
 from activities.calendar import SHANGHAI
 from activities.store import get_department, session
 from models import search
+from models.cases import LEVEL_URGED, LEVEL_WARNED
 from models.departments import Department
 from models.labels import zh
-from models.processes import STATE_QUERY
+from models.projection import CaseParty, CaseStep, CaseView
 from models.types import utcnow
 from service.auth import Principal, oversees, require_dept_reader
 from service.context import Services, db
 from service.errors import unavailable
 
 RUNNING = "ExecutionStatus = 'Running'"
+PAGE = 200  # a page of a list, unless the caller asks for another size
 
 
 def dept_names() -> dict[str, str]:
@@ -68,16 +74,40 @@ def for_department(case: dict[str, Any], code: str) -> dict[str, Any]:
             "escalation": level, "level_zh": zh("level", level, "")}
 
 
-def _scope(principal: Principal) -> str:
-    """Overseers see every case; a department the cases it is party to."""
+def _scope(principal: Principal) -> str | None:
+    """Overseers see every case (None); a department the cases it is party to (its code)."""
     actor = principal.person()
-    return "" if oversees(actor) else f" AND PdwDepartments = '{actor.dept_code}'"
+    return None if oversees(actor) else actor.dept_code
 
 
-async def inbox(services: Services, principal: Principal, dept: str) -> list[dict[str, Any]]:
+async def inbox(services: Services, principal: Principal, dept: str, limit: int = PAGE,
+                offset: int = 0) -> list[dict[str, Any]]:
+    """The cases awaiting ``dept``, its own soonest step first (the projection, paged)."""
     await db(get_department_checked, dept)
     require_dept_reader(principal, dept)
-    return [for_department(c, dept) for c in await list_cases(services, f"PdwAwaitingAll = '{dept}' AND {RUNNING}")]
+    return await db(_inbox, dept, limit, offset)
+
+
+def _inbox(dept: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    query = _first_steps(col(CaseStep.dept_code) == dept).limit(limit).offset(offset)
+    with session() as s:
+        rows = s.execute(query).all()
+        cases = _cases(s, [r.case_id for r in rows])
+    return [for_department(cases[r.case_id], dept) for r in rows if r.case_id in cases]
+
+
+def _first_steps(*where: Any, min_level: int = 0) -> Any:
+    """Each case's soonest step per department (of the steps at ``min_level`` or above, and
+    ``where``), soonest first: read in the order of an index (ix_case_step_inbox, _overdue), so a
+    page costs its own rows, not every step; a department owing two steps of a case is listed once."""
+    other = aliased(CaseStep)
+    earlier = columns(literal(1)).where(
+        col(other.case_id) == col(CaseStep.case_id), col(other.dept_code) == col(CaseStep.dept_code),
+        col(other.level) >= min_level,
+        tuple_(col(other.due_at), col(other.step)) < tuple_(col(CaseStep.due_at), col(CaseStep.step)))
+    return (columns(col(CaseStep.case_id), col(CaseStep.dept_code))
+            .where(*where, col(CaseStep.level) >= min_level, ~earlier.exists())
+            .order_by(col(CaseStep.due_at), col(CaseStep.case_id), col(CaseStep.dept_code)))
 
 
 def get_department_checked(code: str) -> None:
@@ -85,49 +115,101 @@ def get_department_checked(code: str) -> None:
         get_department(s, code)
 
 
-async def overdue(services: Services, principal: Principal) -> list[dict[str, Any]]:
-    """Each awaited department whose own step is warned or later, with its case (Art. 41, 46)."""
-    cases = await list_cases(services, f"PdwEscalation >= 1 AND {RUNNING}{_scope(principal)}")
-    return [for_department(c, code) for c in cases for code, level in c["awaiting_levels"].items() if level >= 1]
+async def overdue(services: Services, principal: Principal, limit: int = PAGE,
+                  offset: int = 0) -> list[dict[str, Any]]:
+    """Each awaited department whose own step is warned or later, with its case (Art. 41, 46),
+    soonest due first (the projection, paged)."""
+    return await db(_overdue, _scope(principal), limit, offset)
+
+
+def _overdue(scope: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    # The department's soonest step is its most urgent: a later step of the same case is not higher.
+    where = [] if scope is None else [
+        col(CaseStep.case_id).in_(select(CaseParty.case_id).where(col(CaseParty.dept_code) == scope))]
+    with session() as s:
+        rows = s.execute(_first_steps(*where, min_level=LEVEL_WARNED).limit(limit).offset(offset)).all()
+        cases = _cases(s, list(dict.fromkeys(r.case_id for r in rows)))
+    return [for_department(cases[r.case_id], r.dept_code) for r in rows if r.case_id in cases]
+
+
+# What a list shows of a case (not its state: rows are read as plain tuples, which is several times
+# faster than as models for a page of hundreds).
+LISTED = (col(CaseView.case_id), col(CaseView.case_type), col(CaseView.status), col(CaseView.awaiting),
+          col(CaseView.escalation), col(CaseView.due_at), col(CaseView.provisional), col(CaseView.last_event_at))
+
+
+def _cases(s: Session, case_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The projection's rows of ``case_ids`` with the labels staff read (the keys visibility gave)."""
+    if not case_ids:
+        return {}
+    views = s.execute(columns(*LISTED).where(col(CaseView.case_id).in_(case_ids))).all()
+    return {c["case_id"]: c for c in _labelled_all(s, views, case_ids)}
+
+
+def _labelled_all(s: Session, views: Sequence[Any], case_ids: Any) -> list[dict[str, Any]]:
+    """``views`` (rows of LISTED) labelled; ``case_ids``: their ids, a list or a query of them."""
+    names = {d.code: d.name for d in s.exec(select(Department)).all()}
+    levels: dict[str, dict[str, int]] = {}
+    steps = s.execute(columns(col(CaseStep.case_id), col(CaseStep.dept_code), col(CaseStep.level))
+                      .where(col(CaseStep.case_id).in_(case_ids))).all()
+    for case_id, code, level in steps:
+        mine = levels.setdefault(case_id, {})
+        mine[code] = max(mine.get(code, 0), level)
+    return [_labelled(v, levels.get(v.case_id, {}), names) for v in views]
+
+
+def _labelled(v: Any, step_levels: dict[str, int], names: dict[str, str]) -> dict[str, Any]:
+    # Each awaited department with its own rung, soonest due first (the order ``awaiting`` keeps).
+    levels = {code: step_levels[code] for code in v.awaiting if code in step_levels}
+    levels.update(step_levels)
+    status = "overdue" if v.escalation >= LEVEL_URGED else v.status  # as PdwStatus says it
+    return {
+        "case_id": v.case_id, "case_type": v.case_type, "case_type_zh": zh("case_type", v.case_type),
+        "status": status, "awaiting": next(iter(levels), ""),
+        "awaiting_name": "、".join(names.get(code, code) for code in levels), "awaiting_levels": levels,
+        "awaiting_names": {code: names.get(code, code) for code in levels},
+        "due_at": v.due_at.isoformat() if v.due_at else None,
+        # due_at is 24:00 of the last working day: staff read that day.
+        "due_date": f"{v.due_at.astimezone(SHANGHAI) - timedelta(seconds=1):%Y-%m-%d}" if v.due_at else None,
+        "escalation": v.escalation, "level_zh": zh("level", v.escalation, ""), "provisional": v.provisional,
+    }
 
 
 async def stuck(services: Services, principal: Principal, idle_days: int) -> list[dict[str, Any]]:
     """A step that keeps failing (``PdwStuck``: bad data, or an activity failing past its bounded
-    attempts), workflow tasks failing (TemporalReportedProblems), or no progress for ``idle_days``."""
+    attempts), workflow tasks failing (TemporalReportedProblems: only the server knows it), or no
+    progress for ``idle_days``. The first and last from the projection: no per-case query."""
     scope = _scope(principal)
-    client = await services.temporal()
-    gate = asyncio.Semaphore(8)
-    marked = await list_cases(services, f"PdwStuck = true AND {RUNNING}{scope}")
-
-    async def why_stuck(c: dict[str, Any]) -> dict[str, Any]:
-        async with gate:  # the reason is in the case's state; the list names only the case
-            try:
-                state = await client.get_workflow_handle(c["case_id"]).query(
-                    STATE_QUERY, rpc_timeout=timedelta(seconds=10))
-            except Exception:  # noqa: BLE001 - still listed, with the generic reason
-                state = {}
-        return {**c, "why": state.get("stuck_zh") or "某一步骤反复失败（PdwStuck），原因见 pdw show 的时间线"}
-
-    failing = list(await asyncio.gather(*(why_stuck(c) for c in marked)))
+    failing = await db(_stuck_marked, scope)
     seen = {c["case_id"] for c in failing}
-    for c in await list_cases(services, f"TemporalReportedProblems IS NOT NULL AND {RUNNING}{scope}"):
+    visible = "" if scope is None else f" AND PdwDepartments = '{scope}'"
+    for c in await list_cases(services, f"TemporalReportedProblems IS NOT NULL AND {RUNNING}{visible}"):
         if c["case_id"] not in seen:
             failing.append({**c, "why": "工作流任务反复失败，请查看 Temporal 界面中的错误"})
     seen = {c["case_id"] for c in failing}
+    return failing + [c for c in await db(_idle, scope, idle_days) if c["case_id"] not in seen]
 
-    async def idle_for(c: dict[str, Any]) -> dict[str, Any] | None:
-        async with gate:
-            try:
-                state = await client.get_workflow_handle(c["case_id"]).query(
-                    STATE_QUERY, rpc_timeout=timedelta(seconds=10))
-            except Exception:  # noqa: BLE001 - a case that cannot answer is stuck too
-                return {**c, "why": "查询无应答"}
-        last = max((datetime.fromisoformat(e["at"]) for e in state.get("timeline", [])), default=None)
-        if last and utcnow() - last > timedelta(days=idle_days):
-            return {**c, "why": f"{(utcnow() - last).days} 天没有进展"}
-        return None
 
-    running = [c for c in await list_cases(services, f"{RUNNING} AND PdwCaseType IS NOT NULL{scope}")
-               if c["case_id"] not in seen]
-    idle = [c for c in await asyncio.gather(*(idle_for(c) for c in running)) if c]
-    return failing + idle
+def _open_cases(s: Session, scope: str | None, *where: Any) -> list[tuple[Any, dict[str, Any]]]:
+    where = (col(CaseView.closed_at).is_(None), *where, *([] if scope is None else [col(CaseView.case_id).in_(
+        select(CaseParty.case_id).where(col(CaseParty.dept_code) == scope))]))
+    views = s.execute(columns(*LISTED).where(*where).order_by(
+        col(CaseView.due_at).is_(None), col(CaseView.due_at), col(CaseView.case_id))).all()
+    # The steps of the same cases by the same filter, not by a list of (maybe thousands of) ids.
+    return list(zip(views, _labelled_all(s, views, columns(col(CaseView.case_id)).where(*where)), strict=True))
+
+
+def _stuck_marked(scope: str | None) -> list[dict[str, Any]]:
+    with session() as s:
+        found = _open_cases(s, scope, col(CaseView.stuck).is_(True))
+        why = dict(s.execute(select(col(CaseView.case_id), col(CaseView.state)).where(
+            col(CaseView.case_id).in_([v.case_id for v, _ in found]))).tuples().all())
+    return [{**c, "why": why.get(v.case_id, {}).get("stuck_zh") or "某一步骤反复失败（PdwStuck），原因见 pdw show 的时间线"}
+            for v, c in found]
+
+
+def _idle(scope: str | None, idle_days: int) -> list[dict[str, Any]]:
+    now = utcnow()
+    with session() as s:
+        found = _open_cases(s, scope, col(CaseView.last_event_at) < now - timedelta(days=idle_days))
+    return [{**c, "why": f"{(now - v.last_event_at).days} 天没有进展"} for v, c in found if v.last_event_at]

@@ -81,6 +81,10 @@ async def env(database_url: str) -> AsyncIterator[WorkflowEnvironment]:
 
         await register_search_attributes(environment.client, "default")
         yield environment
+        if os.environ.get("PDW_SAVE_HISTORIES"):  # a release keeps its histories (tests/histories/README.md)
+            from tests.history_files import save_server_histories
+
+            await save_server_histories(environment.client, Path(os.environ["PDW_SAVE_HISTORIES"]))
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,9 @@ with workflow.unsafe.imports_passed_through():
     from models.processes import CALENDAR_SIGNAL, END_UPDATE, STATE_QUERY
     from models.steps import STEP_RULES, step_rule
 
+from workflows.attributes import Attributes
 from workflows.deadline import ACTIVITY, STUCK_MARK, DeadlineLadder, run_activity
+from workflows.projector import Projector
 
 __all__ = ["ACTIVITY", "HEADS", "CaseWorkflow", "due_zh", "run_activity"]
 OVERDUE = "overdue"
@@ -74,6 +76,8 @@ class CaseWorkflow:
         self.waiting: list[str] = []
         self.busy = False  # a decision is being recorded; validators refuse a second meanwhile
         self.window_open, self.window_claimed = True, False
+        self.attributes = Attributes()  # search-attribute upserts, one per activation (issue 14)
+        self.projector = Projector(self)  # the case projection (issue 14), started by run_case
 
     # ---- where the case stands ------------------------------------------------------------------
 
@@ -88,6 +92,7 @@ class CaseWorkflow:
 
     def note(self, text: str) -> None:
         self.state.timeline.append(TimelineEntry(at=workflow.now(), text=text))
+        self.projector.mark()
 
     def activity_stuck(self, text: str, stuck: bool) -> None:
         """``run_activity``: a step keeps failing (or has recovered). Staff read why in the timeline
@@ -102,13 +107,14 @@ class CaseWorkflow:
 
     def refresh(self) -> None:
         """Search attributes and current details say what is awaited, from whom, until when."""
+        self.projector.mark()
         st = self.state
         ladders = sorted((self.ladders[step] for step in self.waiting), key=lambda ladder: ladder.deadline.due_at)
         st.awaiting = list(dict.fromkeys(ladder.dept_code for ladder in ladders))
         st.escalation = max((ladder.level for ladder in ladders), default=0)
         levels = {code: max(ladder.level for ladder in ladders if ladder.dept_code == code) for code in st.awaiting}
         if not ladders:
-            workflow.upsert_search_attributes(
+            self.attributes.upsert(
                 [
                     *self._identity(),
                     search.STATUS.value_set(st.status),
@@ -120,7 +126,7 @@ class CaseWorkflow:
             return
         soonest = ladders[0]
         st.article = soonest.deadline.article
-        workflow.upsert_search_attributes(
+        self.attributes.upsert(
             [
                 *self._identity(),
                 search.STATUS.value_set(OVERDUE if st.escalation >= LEVEL_URGED else st.status),
@@ -151,12 +157,13 @@ class CaseWorkflow:
 
     def close(self, status: str, text_zh: str) -> None:
         self.closed = True
+        self.projector.mark()
         self.waiting.clear()
         self.state.status, self.state.status_zh = status, {**ENDED_ZH, **self.status_zh}[status]
         self.state.awaiting, self.state.escalation = [], 0
         self.note(text_zh)
-        workflow.upsert_search_attributes(
-            [search.STATUS.value_set(status), *self._unset_awaiting(), search.ESCALATION.value_set(0)]
+        self.attributes.upsert(
+            [search.STATUS.value_set(status), *self._unset_awaiting(), search.ESCALATION.value_set(0)], now=True
         )
         workflow.set_current_details(f"已办结：{text_zh}")
 
@@ -296,7 +303,20 @@ class CaseWorkflow:
 
     async def run_case(self, body: Coroutine[Any, Any, R]) -> R | None:
         """Run the process until its outcome, or until it is withdrawn or cancelled: then every step
-        and ladder stops where it stands, the parties are told, and None is returned."""
+        and ladder stops where it stands, the parties are told, and None is returned. The case's
+        projection is written before the workflow completes."""
+        self.projector.start()
+        try:
+            result = await self._run_case(body)
+        except Exception:
+            # A case failing (bad data at its opening) is written as ended too, and leaves no write
+            # pending as it fails: the time-skipping test server's clock stops on such a write.
+            await self.projector.finish()
+            raise
+        await self.projector.finish()
+        return result
+
+    async def _run_case(self, body: Coroutine[Any, Any, R]) -> R | None:
         task = asyncio.ensure_future(body)
         await workflow.wait_condition(lambda: task.done() or self.ending is not None)
         if task.done():

@@ -42,6 +42,18 @@ ACTIVITY: ActivityOptions = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=STUCK_AFTER_ATTEMPTS),
 }
+# Issue 14: what goes through ``run_activity`` is the store's quick, idempotent work (keyed rows,
+# bounded attempts), so it runs as a local activity, in the worker beside the workflow: no round
+# trip through the server per step. Backoffs longer than the threshold wait on a durable timer, not
+# in the worker. A case started before this version keeps regular activities (the patch marker).
+# Regular still: the notices, which start their deliveries through the server themselves, and
+# whose round trip lets an answer given at once be seen before the next department is told (待办);
+# and whatever an update handler runs: an update is durable only once the server has its acceptance,
+# so a decision's row is written after that, never for a decision a crashed server then forgot.
+# The same patch coalesces search-attribute upserts (workflows/attributes.py).
+LOCAL_PATCH = "pdw-local-activities"
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=2)
+REGULAR = frozenset({"send_ladder_notice", "send_case_notice", "tell_applicants", "revoke_misused_grants"})
 # The activity interceptor's type for data the store or the database refuses.
 BAD_DATA = BAD_DATA_TYPE
 STUCK_RETRY_FIRST, STUCK_RETRY_MAX = timedelta(minutes=30), timedelta(hours=6)
@@ -86,7 +98,7 @@ async def run_activity(activity: Callable[[A], Any], arg: A) -> Any:
     wait, stuck = STUCK_RETRY_FIRST, False
     while True:
         try:
-            result = await workflow.execute_activity(activity, arg, **ACTIVITY)
+            result = await _execute(activity, arg, name)
         except ActivityError as err:
             why = _stuck_failure(err)
             if why is None:
@@ -106,6 +118,19 @@ async def run_activity(activity: Callable[[A], Any], arg: A) -> Any:
         if stuck:
             _flag_stuck(-1, f"{name} 已恢复，案件继续办理")
         return result
+
+
+async def _execute(activity: Callable[[A], Any], arg: A, name: str) -> Any:
+    if not workflow.patched(LOCAL_PATCH) or name in REGULAR or workflow.current_update_info() is not None:
+        return await workflow.execute_activity(activity, arg, **ACTIVITY)
+    try:
+        return await workflow.execute_local_activity(activity, arg, **ACTIVITY,
+                                                     local_retry_threshold=LOCAL_RETRY_THRESHOLD)
+    except ApplicationError as err:
+        # A local activity's own failure comes unwrapped (only its timeouts and cancellation come
+        # as ActivityError): wrapped as a regular activity's, every caller handles both alike.
+        raise ActivityError(err.message, scheduled_event_id=0, started_event_id=0, identity="", activity_type=name,
+                            activity_id="", retry_state=None) from err
 
 
 def _minutes(wait: timedelta) -> str:

@@ -109,6 +109,7 @@ class DisputeWorkflow(CaseWorkflow):
 
     @workflow.run
     async def run(self, inp: DisputeInput) -> DisputeResult:
+        self.projector.start()  # the case projection (issue 14): this workflow does not use run_case
         st = self.state
         opened = await run_activity(open_dispute_case, inp)
         st.parties = opened.parties
@@ -232,6 +233,7 @@ class DisputeWorkflow(CaseWorkflow):
             await self._tell(party, "dispute.outcome", kind, text, f"理由：{record.reasons}", step)
         self.close(status, text)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.projector.finish()
         agreements = self.agreements if status == "settled" else []
         return DisputeResult(case_id=st.case_id, outcome=self.outcome, forbidden_ground=ground, decided_by=decided_by,
                              reasons=record.reasons, basis=record.basis, decision=record, agreements=agreements)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import AsParam, CaseId, Cred, Credential, DeptQuery, RowId, Svc, audit_system_call, person
 from api.errors import PROBLEMS
+from models.access import OFFSET_MAX
 from models.processes import BY_ROUTE
 from models.rectification import RectificationRequest
 from models.requests import (
@@ -30,7 +31,7 @@ from service.idempotency import Start, idempotent_start
 
 # A page of a list (the case projection is paged: issue 14).
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="每页条数")]
-OffsetQuery = Annotated[int, Query(ge=0, description="跳过的条数")]
+OffsetQuery = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="跳过的条数")]
 
 router = APIRouter(prefix="/v1", responses=PROBLEMS)
 CaseStarted = dict[str, Any]

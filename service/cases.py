@@ -81,7 +81,10 @@ async def decide(services: Services, actor: Actor, case_id: str, req: DecisionRe
     (the caller's, or a new one) is the Temporal update id: the same decision sent again with the
     same id is the same update, never a second decision."""
     handle = (await services.temporal()).get_workflow_handle(case_id)
-    before = await db(projected_version, case_id)
+    try:
+        before = await db(projected_version, case_id)
+    except ServiceError:  # the database down: the case still decides (Temporal only), as before
+        before = None
     if before is None:  # projected once opened: no query (no replay) then
         await opened_state(handle, case_id)
     else:  # one describe (no replay): a Temporal that is down is said so, not "submitted"
@@ -90,7 +93,10 @@ async def decide(services: Services, actor: Actor, case_id: str, req: DecisionRe
         action=req.action, actor=actor, reasons=req.reasons, basis=req.basis, data=req.data),
         req.decision_id or new_decision_id())
     if before is not None and answer.get("confirmed"):
-        await caught_up(case_id, before)
+        try:
+            await caught_up(case_id, before)
+        except ServiceError:  # the decision is taken: a database gone meanwhile only delays pdw show
+            pass
     return answer
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from temporalio.client import Client
 
 from activities.store import NotFoundError, StoreError
-from runtime import connect
+from runtime import TlsSettingError, connect
 from service.errors import Kind, ServiceError, bad_input, not_found, unavailable
 from settings import Settings
 
@@ -41,6 +41,9 @@ class Services:
         if loop not in self._clients:
             try:
                 self._clients[loop] = await asyncio.wait_for(connect(self.settings, patient=False), timeout=10)
+            except TlsSettingError as err:  # a certificate gone or unreadable since start-up
+                log.warning("temporal_tls_unusable", error=str(err))
+                raise unavailable(f"Temporal 暂时无法连接：{err}") from err
             except (RuntimeError, TimeoutError, OSError) as err:
                 log.warning("temporal_unavailable", address=self.settings.temporal_address, error=str(err))
                 raise unavailable(

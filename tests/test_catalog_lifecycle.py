@@ -388,7 +388,12 @@ async def test_center_transfers_a_running_share_case_to_the_new_provider_with_a_
     move_owner(rid, "wjj")
     moved = await staff.transfer(CENTER, case_id, "wjj", "数据资源提供单位已变更为县卫生健康局")
     assert moved.status_code == 200 and moved.json()["confirmed"], moved.text
-    state = await staff.state(case_id)
+    # pdw show reads the case projection, written by the case just after it answers: poll briefly.
+    for _ in range(100):
+        state = await staff.state(case_id)
+        if any("移交" in t["text"] for t in state["timeline"]):
+            break
+        await asyncio.sleep(0.05)
     assert sorted(state["awaiting"]) == ["dsj", "wjj"] and state["parties"]["wjj"] == "县卫生健康局"
     fresh = state["deadlines"]["share.source_review"]
     assert fresh["attempt"] == 1 and fresh["due_at"] > old_due  # a fresh period from the transfer

@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from codec import KEY_FILE, CodecConfigError, codec_for, ensure_dev_key
 from logs import configure_logging
 from models import search
-from runtime import connect
+from runtime import TlsSettingError, connect
 from settings import Settings, get_settings
 
 log = structlog.get_logger("pdw.dev")
@@ -90,9 +90,9 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
     return sorted(missing)
 
 
-async def keep_closed_cases(client: Client, namespace: str, days: int = 3650) -> None:
-    """The dev server keeps a closed workflow one day; pdw show reads a closed case's story from its
-    workflow, so the dev namespace keeps them as production does (docker-compose.yml)."""
+async def keep_closed_cases(client: Client, namespace: str, days: int) -> None:
+    """How long Temporal keeps a closed case's history (PDW_NAMESPACE_RETENTION_DAYS); after that
+    ``pdw show`` and the Art. 41 report read the case from the records (the case projection)."""
     from datetime import timedelta
 
     from google.protobuf.duration_pb2 import Duration
@@ -225,7 +225,7 @@ async def run_dev(settings: Settings) -> None:
     try:
         await wait_for_server(settings)
         client = await connect(settings)
-        await keep_closed_cases(client, settings.namespace)
+        await keep_closed_cases(client, settings.namespace, settings.namespace_retention_days)
         await ensure_schedules(client, settings)
         db = "SQLite " + str(settings.home / "pdw.db") if not settings.database_url else "PostgreSQL"
         print(
@@ -283,7 +283,9 @@ def main() -> None:
         raise SystemExit("错误：数据库无法连接：请检查 PDW_DATABASE_URL 并确认数据库已启动") from err
     except CodecConfigError as err:
         raise SystemExit(f"错误：{err}") from err
-    except RuntimeError as err:
+    except TlsSettingError as err:
+        raise SystemExit(f"错误：{err}") from err
+    except (RuntimeError, RPCError) as err:
         log.error("dev_temporal_unavailable", error=str(err))
         raise SystemExit(f"错误：Temporal 开发服务器未能启动（{settings.temporal_address}）："
                          f"请查看 {settings.home / 'temporal.log'}") from err
@@ -331,7 +333,9 @@ def setup_command(seed: bool, admin: str | None, dev_tokens: bool) -> dict[str, 
 
     try:
         result["search_attributes_added"] = asyncio.run(register())
-    except RuntimeError as err:
+    except TlsSettingError as err:
+        raise SystemExit(f"错误：{err}") from err
+    except (RuntimeError, RPCError) as err:
         raise SystemExit(f"错误：无法连接 Temporal 服务 {settings.temporal_address}：请检查 PDW_TEMPORAL_ADDRESS") from err
     result["namespace_retention_days"] = settings.namespace_retention_days
     result["digest_schedule"] = True

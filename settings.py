@@ -159,6 +159,14 @@ class Settings(BaseSettings):
             raise ValueError(f"PDW_{name.upper()}（{label}）为 {value}，不能小于 {least}")
         return value
 
+    @field_validator("worker_metrics_address")
+    @classmethod
+    def _host_and_port(cls, address: str | None) -> str | None:
+        host, _, port = (address or "").rpartition(":")
+        if address is not None and not (host and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError(f"PDW_WORKER_METRICS_ADDRESS（指标地址）为“{address}”：须为 主机:端口，如 0.0.0.0:9464")
+        return address
+
     @field_validator("access_log_retention_days")
     @classmethod
     def _six_months_at_least(cls, days: int) -> int:

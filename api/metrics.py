@@ -39,6 +39,9 @@ GAUGE_HELP = {
 }
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestMetrics:
     """ASGI middleware counting every answer, also those refused before a route ran."""
 
@@ -62,13 +65,17 @@ class RequestMetrics:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"  # a template, or no route at all
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"  # a label set that cannot grow
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(time.perf_counter() - started)
 
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    if not services_of(request).settings.metrics_open and not _loopback(request.client.host if request.client else None):
+    # A proxy on this host makes every caller loopback: a forwarded request is not the host's own.
+    forwarded = "x-forwarded-for" in request.headers or "forwarded" in request.headers
+    local = _loopback(request.client.host if request.client else None) and not forwarded
+    if not services_of(request).settings.metrics_open and not local:
         raise ServiceError(Kind.forbidden, "指标接口只回应本机请求：由 Prometheus 抓取时设置 PDW_METRICS_OPEN=true "
                                            "并只向 Prometheus 开放（docs/operations.md）")
     # The county's gauges are read now, in a registry of this scrape alone: a part that could not

@@ -182,6 +182,12 @@ async def test_the_api_counts_requests_by_route_template_and_shows_them_to_loopb
                                  base_url="http://pdw.test") as local:
         assert (await local.get(f"/v1/cases/{case_id}")).status_code == 401  # no token
         shown = await local.get("/metrics")
+        # Behind a proxy on this host every caller is loopback: a forwarded request is refused.
+        proxied = await local.get("/metrics", headers={"X-Forwarded-For": "10.1.2.3"})
+        assert proxied.status_code == 403 and "PDW_METRICS_OPEN" in proxied.json()["detail"]
+        await local.request("BREW", "/metrics")  # any method a client sends: one label, OTHER
+        again = (await local.get("/metrics")).text
+    assert 'method="OTHER"' in again and "BREW" not in again
     assert shown.status_code == 200
     assert 'pdw_api_requests_total{method="GET",route="/v1/cases/{case_id}",status="401"}' in shown.text
     assert "pdw_api_request_seconds_bucket" in shown.text
@@ -243,3 +249,15 @@ def test_the_env_file_example_sets_every_secret_the_compose_file_requires() -> N
     example = (ROOT / "deploy" / "pdw.env.example").read_text(encoding="utf-8")
     given = set(re.findall(r"^(\w+)=", example, re.MULTILINE))
     assert required and required <= given, required - given
+
+
+@pytest.mark.parametrize("address", ["notanaddress", "0.0.0.0:", "0.0.0.0:99999", ":9464"])
+def test_a_bad_metrics_address_is_refused_at_start_naming_the_setting(address: str) -> None:
+    from pydantic import ValidationError
+
+    from settings import Settings
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(worker_metrics_address=address)
+    assert "PDW_WORKER_METRICS_ADDRESS" in str(refused.value) and "主机:端口" in str(refused.value)
+    assert Settings(worker_metrics_address="127.0.0.1:9464").worker_metrics_address == "127.0.0.1:9464"

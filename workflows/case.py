@@ -157,7 +157,6 @@ class CaseWorkflow:
 
     def close(self, status: str, text_zh: str) -> None:
         self.closed = True
-        self.projector.mark()
         self.waiting.clear()
         self.state.status, self.state.status_zh = status, {**ENDED_ZH, **self.status_zh}[status]
         self.state.awaiting, self.state.escalation = [], 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -194,6 +194,18 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as err:  # a refused PDW_* value: one line at start, not a traceback
-        raise SystemExit("错误：" + "；".join(
-            str((e.get("ctx") or {}).get("error") or f"PDW_{'_'.join(map(str, e['loc'])).upper()}：{e['msg']}")
-            for e in err.errors())) from err
+        raise SystemExit("错误：" + "；".join(_refusal_zh(e) for e in err.errors())) from err
+
+
+# Pydantic's own refusals, said in Chinese (our validators' messages are Chinese already).
+RULES_ZH = {"greater_than_equal": "须不小于 {ge}", "greater_than": "须大于 {gt}", "less_than_equal": "须不大于 {le}",
+            "int_parsing": "须为整数", "int_type": "须为整数", "bool_parsing": "须为 true 或 false",
+            "literal_error": "须为 {expected} 之一", "json_invalid": "须为合法的 JSON"}
+
+
+def _refusal_zh(e: Any) -> str:
+    ctx = e.get("ctx") or {}
+    if ctx.get("error"):
+        return str(ctx["error"])
+    rule = RULES_ZH.get(e["type"], "").format(**{k: str(v).replace(" or ", ", ") for k, v in ctx.items()}) or e["msg"]
+    return f"PDW_{'_'.join(map(str, e['loc'])).upper()}：{rule}（当前值：{str(e.get('input'))[:40]}）"

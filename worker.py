@@ -183,6 +183,11 @@ def main() -> None:
     except CodecConfigError as err:  # no keys, or bad ones: say which, in one line
         print(f"错误：{err}", file=sys.stderr)
         exit_now(1)
+    except ValueError as err:  # the SDK's Prometheus exporter could not start (the port taken…)
+        if "Prometheus" not in str(err):
+            raise
+        print(f"错误：PDW_WORKER_METRICS_ADDRESS（{settings.worker_metrics_address}）无法提供指标：{err}", file=sys.stderr)
+        exit_now(1)
     except RuntimeError as err:  # Temporal not reachable: one line, not a traceback
         log.error("worker_cannot_connect", address=settings.temporal_address, error=str(err))
         print(f"错误：无法连接 Temporal 服务 {settings.temporal_address}：请检查 PDW_TEMPORAL_ADDRESS", file=sys.stderr)

@@ -12,15 +12,16 @@ from sqlmodel import col, func, select
 from temporalio.service import RPCError
 
 from activities.store import engine, session
+from models.cases import LEVEL_URGED
 from models.notices import Notice
 from service.context import Services, db
 from service.errors import ServiceError
+from service.lists import RUNNING
 
 log = structlog.get_logger("pdw.metrics")
-RUNNING = "ExecutionStatus = 'Running'"
 # PdwStuck: a step refused for bad data or failing past its attempts (workflows/deadline.py);
-# PdwEscalation 2 is urging (催办), which comes at the deadline: the case is overdue (Art. 41, 46).
-CASE_QUERIES = {"stuck": f"PdwStuck = true AND {RUNNING}", "overdue": f"PdwEscalation >= 2 AND {RUNNING}"}
+# LEVEL_URGED is urging (催办), which comes at the deadline: the case is overdue (Art. 41, 46).
+CASE_QUERIES = {"stuck": f"PdwStuck = true AND {RUNNING}", "overdue": f"PdwEscalation >= {LEVEL_URGED} AND {RUNNING}"}
 
 
 def _records() -> dict[str, float]:

@@ -261,3 +261,20 @@ def test_a_bad_metrics_address_is_refused_at_start_naming_the_setting(address: s
         Settings(worker_metrics_address=address)
     assert "PDW_WORKER_METRICS_ADDRESS" in str(refused.value) and "主机:端口" in str(refused.value)
     assert Settings(worker_metrics_address="127.0.0.1:9464").worker_metrics_address == "127.0.0.1:9464"
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("PDW_NAMESPACE_RETENTION_DAYS", "-3", "须不小于 1"), ("PDW_NAMESPACE_RETENTION_DAYS", "abc", "须为整数"),
+    ("PDW_LOG_FORMAT", "xml", "之一"), ("PDW_METRICS_OPEN", "maybe", "须为 true 或 false")])
+def test_a_bad_setting_is_one_chinese_line_naming_it(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+                                                     said: str) -> None:
+    monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as refused:
+            get_settings()
+    finally:
+        monkeypatch.delenv(name)
+        get_settings.cache_clear()
+    line = str(refused.value)
+    assert line.startswith(f"错误：{name}：") and said in line and "Input should" not in line and " or " not in line

@@ -28,7 +28,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import SHANGHAI, load_calendar
 from activities.channels import ChannelError, send_email, send_sms, send_webhook
-from activities.projection import digest_lists
+from activities.projection import close_rows_ended_outside, digest_lists
 from activities.store import StoreError, dept_of_kind, get_department, holders, insert_ignore, session
 from models.cases import LEVEL_ESCALATED, LEVEL_URGED, LEVEL_ZH
 from models.departments import ROLE_ZH, Department, DeptKind, Person, PersonRole
@@ -314,7 +314,12 @@ def mark_notice_failed(notice_id: int) -> None:
 
 async def send_digest(client: Client, today: date, task_queue: str, *, force: bool = False) -> int:
     """On working days, each leader hears of the overdue cases that concern them: a department's
-    first responsible person and leader in charge of its own, the center's leader of all (Art. 41)."""
+    first responsible person and leader in charge of its own, the center's leader of all (Art. 41).
+    First, every day, the rows of cases ended outside pdw are closed (activities/projection.py)."""
+    try:
+        await close_rows_ended_outside(client, utcnow())
+    except Exception as err:  # noqa: BLE001 - housekeeping: the digest goes out without it
+        log.warning("projection_close_ended_outside_failed", error=f"{type(err).__name__}: {err}"[:300])
     if not force and not await asyncio.to_thread(lambda: load_calendar().is_working_day(today)):
         return 0
     # From the case projection (indexed), not visibility: each department hears of its own overdue

@@ -49,6 +49,8 @@ BY_ROUTE = {p.route: p for p in PROCESSES}
 BY_CASE_TYPE = {p.case_type: p for p in PROCESSES}
 BY_WORKFLOW = {p.workflow: p for p in PROCESSES}
 CASE_TYPE_ZH = {p.case_type: p.zh for p in PROCESSES}
+# Started as a child by name: importing its workflow class into a case's sandbox costs every new case.
+DISPUTE_WORKFLOW = BY_CASE_TYPE["dispute"].workflow
 # Workflows that are not cases: they deliver notices and send the digest.
 SUPPORT_WORKFLOWS = ("NoticeDelivery", "DailyDigest", "CalendarChange", "ApplicantsPurge", "GrantExpiry",
                      "AccessLogRetention",  # Art. 25: the access log kept PDW_ACCESS_LOG_RETENTION_DAYS

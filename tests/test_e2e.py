@@ -546,6 +546,25 @@ def test_inbox_overdue_and_stuck_from_the_command_line(stack: Stack) -> None:
     assert case_id in stack.pdw("stuck", "--idle-days", "0").stdout
 
 
+def test_a_case_terminated_in_temporal_leaves_the_inbox_at_the_next_digest(stack: Stack) -> None:
+    """A supervisor may terminate a case in the Temporal UI: the case writes nothing more, so its row
+    would stay in the inbox for good; the daily digest closes it and ``pdw show`` says how it ended."""
+    case_id = stack.pdw("catalog-update", "start", "--resource", "RES-JYJ-001", "--note", "误建的案件",
+                        "--as", "jyj.panxiaoyu").stdout.splitlines()[0]
+    _wait(lambda: case_id in stack.pdw("inbox", "--dept", "jyj").stdout, "the inbox")
+    stack.temporal("workflow", "terminate", "--workflow-id", case_id, "--reason", "误建")
+    assert case_id in stack.pdw("inbox", "--dept", "jyj").stdout  # nothing has told pdw yet
+
+    def digest_closes_it() -> bool:
+        stack.pdw("notices", "digest", "--force")
+        return case_id not in stack.pdw("inbox", "--dept", "jyj").stdout
+
+    _wait(digest_closes_it, "the row closed by the digest")
+    shown = json.loads(stack.pdw("show", case_id, "--json").stdout)
+    assert shown["workflow_status"] == "TERMINATED" and "被终止" in shown["state"]["status_zh"], shown["state"]
+    assert case_id not in stack.pdw("overdue").stdout
+
+
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "supervisors.md"
 # What docs/supervisors.md has supervisors set up in the UI (Temporal UI 2.54 keeps it in the
 # browser's localStorage): the list's columns, the time zone, the saved views.

@@ -167,6 +167,24 @@ async def test_a_failing_projection_write_does_not_stop_the_case(env, worker) ->
     assert steps == [] and len(view.state["decisions"]) == 2
 
 
+async def test_a_failed_write_is_written_again_on_a_timer_though_the_case_does_not_change(env, worker) -> None:
+    handle = await start_share(env, worker, **JOINT)
+    await wait_status(handle, "under_review")
+    await until(handle.id, lambda v, s: len(s) == 2, "both approvals awaited")
+    with engine().begin() as c:  # the table gone for a moment: the decision's write fails its attempts
+        c.execute(text("ALTER TABLE case_view RENAME TO case_view_away"))
+    try:
+        await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
+    finally:
+        with engine().begin() as c:
+            c.execute(text("ALTER TABLE case_view_away RENAME TO case_view"))
+    view, steps = rows(handle.id)
+    assert view is not None and view.state["decisions"] == [] and len(steps) == 2  # left behind
+    await env.sleep(timedelta(minutes=2))  # the source's step still awaited: nothing changes but time
+    view, steps = await until(handle.id, lambda v, s: [x.dept_code for x in s] == ["gaj"], "the decision written again")
+    assert [d["action"] for d in view.state["decisions"]] == ["approve"]
+
+
 async def test_show_reads_the_projection_not_the_workflow(api, tokens, env, worker) -> None:  # noqa: F811
     handle = await start_share(env, worker, **JOINT)
     await wait_status(handle, "under_review")

@@ -4,7 +4,7 @@
 each a full set of attributes): every upsert is an event in history and a write to visibility. Here
 the updates of one activation wait until it has nothing else to run and go as one upsert, with only
 the attributes whose value differs from the one last sent. ``close`` sends at once: the run returns
-right after it. A case started before this version upserts as before (the patch in deadline.py)."""
+right after it. A case started before this version upserts as before (workflows/versions.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
-from workflows.deadline import LOCAL_PATCH
+from workflows.versions import LOCAL_ACTIVITIES, has
 
 
 class Attributes:
@@ -25,7 +25,7 @@ class Attributes:
         self.running = False
 
     def upsert(self, updates: Sequence[SearchAttributeUpdate[Any]], *, now: bool = False) -> None:
-        if not workflow.patched(LOCAL_PATCH):
+        if not has(LOCAL_ACTIVITIES):
             workflow.upsert_search_attributes(list(updates))
             return
         for update in updates:

@@ -426,7 +426,8 @@ class CaseWorkflow:
         """While an update handler records a decision, validators refuse a second one. First the
         actor is checked against the records (Art. 43): the payload names who acts, but a caller
         could name anyone, so an unregistered person or a role not held fails the update before
-        anything is written."""
+        anything is written. That check is a regular activity: its scheduling commits the update's
+        acceptance, and nothing the case shows may change before (workflows/deadline.py, ACCEPTS_UPDATE)."""
         self.busy = True
         try:
             try:

@@ -26,6 +26,9 @@ with workflow.unsafe.imports_passed_through():
     from models.cases import LEVEL_ESCALATED, LEVEL_NONE, LEVEL_URGED, LEVEL_WARNED, MissRecord
     from models.notices import LadderNotice
 
+from workflows.versions import LOCAL_ACTIVITIES, has, this_release
+
+
 class ActivityOptions(TypedDict):
     """The keyword options every ``execute_activity(..., **ACTIVITY)`` passes, typed for the SDK."""
 
@@ -45,15 +48,18 @@ ACTIVITY: ActivityOptions = {
 # Issue 14: what goes through ``run_activity`` is the store's quick, idempotent work (keyed rows,
 # bounded attempts), so it runs as a local activity, in the worker beside the workflow: no round
 # trip through the server per step. Backoffs longer than the threshold wait on a durable timer, not
-# in the worker. A case started before this version keeps regular activities (the patch marker).
-# Regular still: the notices, which start their deliveries through the server themselves, and
-# whose round trip lets an answer given at once be seen before the next department is told (待办);
-# and whatever an update handler runs: an update is durable only once the server has its acceptance,
-# so a decision's row is written after that, never for a decision a crashed server then forgot.
-# The same patch coalesces search-attribute upserts (workflows/attributes.py).
-LOCAL_PATCH = "pdw-local-activities"
+# in the worker. A case started before keeps regular activities (workflows/versions.py).
+# In an update handler: an update is durable only once the workflow task that accepts it is
+# committed, and a local activity runs before that commit. So the first thing every handler runs,
+# the actor's check (CaseWorkflow.deciding, which writes nothing), is a regular activity: its
+# scheduling commits the acceptance, and what the handler writes after it is local again.
+# Regular still: revoking grants and telling the public (rare, and their effects reach outside
+# the county's departments). A case begun before this release kept the notices regular too, and
+# everything an update handler ran.
 LOCAL_RETRY_THRESHOLD = timedelta(seconds=2)
-REGULAR = frozenset({"send_ladder_notice", "send_case_notice", "tell_applicants", "revoke_misused_grants"})
+REGULAR = frozenset({"tell_applicants", "revoke_misused_grants"})
+REGULAR_BEFORE = REGULAR | {"send_ladder_notice", "send_case_notice"}  # a case begun before this release
+ACCEPTS_UPDATE = "verify_actor"
 # The activity interceptor's type for data the store or the database refuses.
 BAD_DATA = BAD_DATA_TYPE
 STUCK_RETRY_FIRST, STUCK_RETRY_MAX = timedelta(minutes=30), timedelta(hours=6)
@@ -121,8 +127,11 @@ async def run_activity(activity: Callable[[A], Any], arg: A) -> Any:
 
 
 async def _execute(activity: Callable[[A], Any], arg: A, name: str) -> Any:
-    if not workflow.patched(LOCAL_PATCH) or name in REGULAR or workflow.current_update_info() is not None:
+    if _regular(name):
         return await workflow.execute_activity(activity, arg, **ACTIVITY)
+    projector = getattr(workflow.instance(), "projector", None)  # a case's (workflows/projector.py)
+    if projector is not None:
+        projector.local_steps += 1
     try:
         return await workflow.execute_local_activity(activity, arg, **ACTIVITY,
                                                      local_retry_threshold=LOCAL_RETRY_THRESHOLD)
@@ -131,6 +140,18 @@ async def _execute(activity: Callable[[A], Any], arg: A, name: str) -> Any:
         # as ActivityError): wrapped as a regular activity's, every caller handles both alike.
         raise ActivityError(err.message, scheduled_event_id=0, started_event_id=0, identity="", activity_type=name,
                             activity_id="", retry_state=None) from err
+    finally:
+        if projector is not None:
+            projector.local_steps -= 1
+
+
+def _regular(name: str) -> bool:
+    if not has(LOCAL_ACTIVITIES):
+        return True
+    in_update = workflow.current_update_info() is not None
+    if not this_release():
+        return name in REGULAR_BEFORE or in_update
+    return name in REGULAR or (in_update and name == ACCEPTS_UPDATE)
 
 
 def _minutes(wait: timedelta) -> str:

@@ -22,7 +22,8 @@ steps reaches the county government's leaders.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -45,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from models.steps import step_rule
 
 from workflows.case import CaseWorkflow, due_zh, run_activity
+from workflows.versions import this_release
 
 COORDINATE, COUNTY, REPORT = "dispute.coordinate", "dispute.county_decision", "dispute.report"
 AGREE_REQUESTER, AGREE_SOURCE = "dispute.requester_agreement", "dispute.source_agreement"
@@ -101,6 +103,7 @@ class DisputeWorkflow(CaseWorkflow):
         self.failure: DecisionRecord | None = None  # a department's disagree or ask_county
         self.report: DecisionRecord | None = None  # the center's report to the county
         self.agreements: list[DecisionRecord] = []
+        self.answering: set[str] = set()  # departments whose answer to the proposal is being recorded
         self.opinion: DecisionRecord | None = None
         self.decision: DecisionRecord | None = None
         self.outcome: str | None = None
@@ -171,6 +174,9 @@ class DisputeWorkflow(CaseWorkflow):
             # A department may answer at once, before its step is even started: it owes nothing more.
             owing = {dept: step for dept, step in self.answer_steps.items() if dept not in st.answers}
             for dept, step in owing.items():
+                if this_release():  # an answer being recorded now: its department owes nothing, or
+                    # (its recording failed) is told afresh; never a 待办 for a step just answered.
+                    await workflow.wait_condition(self._not_answering(dept))
                 if self._failed() or dept in st.answers:
                     continue
                 deadline = await self.start_step(step, dept)
@@ -189,8 +195,22 @@ class DisputeWorkflow(CaseWorkflow):
             await self.await_step(REPORT, lambda: self.report is not None)
         return None
 
+    @asynccontextmanager
+    async def _answering(self, d: DecisionInput) -> AsyncIterator[None]:
+        """While a department's answer to the proposal is recorded (after ``deciding`` verified it)."""
+        dept = d.actor.dept_code if self._action(d) in ("agree", "disagree", "ask_county") else None
+        if dept is not None:
+            self.answering.add(dept)
+        try:
+            yield
+        finally:
+            self.answering.discard(dept or "")
+
     def _failed(self) -> bool:
         return self.failure is not None or self.report is not None
+
+    def _not_answering(self, dept: str) -> Callable[[], bool]:
+        return lambda: dept not in self.answering
 
     def _answered(self, dept: str) -> Callable[[], bool]:
         return lambda: dept in self.state.answers or self._failed()
@@ -257,7 +277,7 @@ class DisputeWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        async with self.deciding(d):
+        async with self.deciding(d), self._answering(d):
             st, action, dept = self.state, self._action(d), d.actor.dept_code
             record = await self.record(d.model_copy(update={"action": action}), self._step_of(action, dept))
             if action == "propose":

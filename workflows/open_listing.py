@@ -42,13 +42,14 @@ with workflow.unsafe.imports_passed_through():
         Proposal,
         secrecy_review,
     )
+    from models.processes import DISPUTE_WORKFLOW
     from models.steps import step_rule
 
 from workflows.applicants import tell_listing_answer, tell_objector, tell_public
 from workflows.case import due_zh, run_activity
 from workflows.deadline import DeadlineLadder
-from workflows.dispute import DisputeWorkflow
 from workflows.transfer import SourceHeldCase, SourceRole
+from workflows.versions import LISTING_NOTICES, has
 
 REVIEW, WINDOW, OBJECTION = "open.listing_review", "open.objection_window", "open.objection_review"
 PROPOSAL, CONCUR, SECRECY = "open.proposal_answer", "open.listing_confirm", "open.secrecy_record"
@@ -62,8 +63,7 @@ STEP_OF = {"list": REVIEW, "decline": REVIEW, "accept": PROPOSAL, "reject": PROP
 ANSWERED = {"uphold": "upheld", "suggest": "suggested", "accept": "accepted", "reject": "rejected"}
 CHINA = timedelta(hours=8)  # Asia/Shanghai keeps no daylight saving: "today" for a 保密审查's date
 # Issue 12 added commands (applicants' notices, the window's end on record, a county "forbidden" published):
-# a case begun before them replays without them (workflow.patched, memoised for the whole run).
-NOTICES = "listing-applicant-notices"
+# a case begun before them replays without them (workflows/versions.py, LISTING_NOTICES).
 
 
 @workflow.defn(name="OpenListingReview")
@@ -117,7 +117,7 @@ class OpenListingReviewWorkflow(SourceHeldCase):
             obj.answer, obj.answer_reasons, obj.answered_at = "resolved", self.final, workflow.now()
             await self._save(obj)
         await self._update({"status": status, "closed_at": workflow.now().isoformat()})
-        if workflow.patched(NOTICES):
+        if has(LISTING_NOTICES):
             await tell_public(self.state.case_id, "listing.outcome", self.final, "", "第三十二条", who="all")
 
     def source_role(self) -> SourceRole | None:  # workflows/transfer.py: the answer, a proposal's, 保密审查
@@ -163,7 +163,7 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         among the case's deadlines). The answer stands unless the center suggests a listing (Art. 28 ¶3)."""
         st = self.state
         window = await self.open_window(WINDOW)  # the requesters hear the answer and by when to object
-        if workflow.patched(NOTICES):
+        if has(LISTING_NOTICES):
             await self._update({"objection_ends_at": window.due_at.isoformat()})
             await tell_listing_answer(st.case_id, st.answer_reasons or "")
         self.window_task = asyncio.create_task(self._run_window())
@@ -250,7 +250,7 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         await self.record(d, OBJECTION)
         self.note(f"以上为对第 {obj.seq} 件复核申请（{obj.objector_label}）的复核结果（第三十二条）")
         await self._save(obj)  # Art. 32 反馈复核结果: the objector hears the center's answer
-        if workflow.patched(NOTICES):
+        if has(LISTING_NOTICES):
             await tell_objector(st.case_id, obj.seq, d.action, d.reasons or "", self.refs[obj.seq])
         self._enter(self.phase)
         if d.action == "uphold":
@@ -293,18 +293,19 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         self._enter("in_dispute")
         self.note(f"开放属性争议案件 {dispute_id} 已开始：征求专家委员会意见后报县人民政府决定（第二十八条第三款）")
         result: DisputeResult = await workflow.execute_child_workflow(
-            DisputeWorkflow.run,
+            DISPUTE_WORKFLOW,
             DisputeInput(case_id=dispute_id, kind=OPEN_ATTRIBUTE, resource_id=st.resource_id, raised_by=rejection.actor,
                          parties=[self.opened.center_code, self.opened.source_code],
                          claim=f"县大数据管理中心建议列为{what}（{p.reasons}），数源部门不采纳：{rejection.reasons}",
                          parent_case_id=st.case_id, proposed_open_attribute=p.open_attribute),
             id=dispute_id,
+            result_type=DisputeResult,
             static_summary=f"开放属性争议 {st.resource_id}（{st.case_id}：中心建议{what}，数源部门不采纳）",
         )
         if result.decision is not None:  # the county's decision stands among this case's decisions
             await self.adopt(result.decision)
         decided = open_attribute_zh(result.outcome, result.forbidden_ground)
-        if result.outcome == "forbidden" and workflow.patched(NOTICES):  # classed forbidden on an Art. 29 ground
+        if result.outcome == "forbidden" and has(LISTING_NOTICES):  # classed forbidden on an Art. 29 ground
             version = await run_activity(
                 publish_catalog_changes,
                 PublishRequest(case_id=st.case_id, resource_id=st.resource_id,
@@ -363,7 +364,7 @@ class OpenListingReviewWorkflow(SourceHeldCase):
         await workflow.wait_condition(workflow.all_handlers_finished)
         await asyncio.gather(*self.reviews, *([self.window_task] if self.window_task else []))
         await self._update({"status": status, "closed_at": workflow.now().isoformat()})
-        if workflow.patched(NOTICES):
+        if has(LISTING_NOTICES):
             await tell_public(st.case_id, "listing.outcome", self.status_zh[status], text, "第三十二条", who="all")
         for dept in (self.opened.source_code, self.opened.center_code):
             await self.tell(dept, "open.listing_outcome", "outcome", self.status_zh[status], text, "第三十二条")

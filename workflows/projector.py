@@ -4,7 +4,8 @@ The case marks itself dirty when it changes (``CaseWorkflow.refresh``, ``close``
 coroutine per case snapshots it and writes the snapshot through an activity, coalescing the
 changes made meanwhile. A failing write never blocks nor fails the case: a few quick attempts,
 then a warning, and the next snapshot carries everything anyway. Cases started before this code
-(no ``case-projection`` marker in their history) do not project: their replay stays the same."""
+(neither ``case-projection`` nor a later release's marker in their history, workflows/versions.py)
+do not project: their replay stays the same."""
 
 from __future__ import annotations
 
@@ -20,17 +21,23 @@ with workflow.unsafe.imports_passed_through():
     from activities.projection import project_case
     from models.projection import CaseSnapshot, StepSnapshot
 
-PATCH = "case-projection"
+from workflows.versions import PROJECTION, has, this_release
+
 WRITE_TIMEOUT = timedelta(seconds=5)
 WRITE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3)
 # The closing snapshot has no successor to carry it: tried for about three minutes, still bounded.
 CLOSING_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
                             maximum_attempts=10)
+# After a failed write, the case writes itself again on a durable timer even if nothing changes
+# (this release): a row is never left behind for the days a case may wait on a deadline.
+REWRITE_FIRST, REWRITE_MAX = timedelta(minutes=1), timedelta(hours=1)
 
 
 class Projector:
     """``start`` once at the top of the workflow's run; ``mark`` on every change; ``finish`` before
-    the run returns. (A decision does not wait for its write: the API's decide does, service/cases.py.)"""
+    the run returns. Under this release a write is a local activity in the workflow task that made
+    the change, so an update's answer leaves after the row is written; a case begun before writes
+    with a regular activity, and the API's decide waits for it (service/cases.py)."""
 
     def __init__(self, case: Any) -> None:
         self.case = case  # a CaseWorkflow (not imported: workflows/case.py imports this module)
@@ -41,11 +48,17 @@ class Projector:
         self.closed_at: Any = None
         self.ended = False
         self.parties_written: list[str] | None = None  # the departments the last successful write stored
+        # This release (workflows/versions.py): writes are local activities, one per workflow task
+        # (a write waits while any of the case's local activities is under way, workflows/deadline.py,
+        # so opening a case, its deadline and its 待办 make one write), and a failed one is tried again.
+        self.local = False
+        self.local_steps = 0
 
     def start(self) -> None:
-        if self.on or not workflow.patched(PATCH):
+        if self.on or not has(PROJECTION):
             return
         self.on, self.dirty = True, True
+        self.local = this_release()
         asyncio.ensure_future(self._run())
 
     def mark(self) -> None:
@@ -68,8 +81,13 @@ class Projector:
         await workflow.wait_condition(lambda: self.written >= target)
 
     async def _run(self) -> None:
+        rewrite: timedelta | None = None  # set after a failed write: when to write again unasked
         while True:
-            await workflow.wait_condition(lambda: self.dirty)
+            try:
+                await workflow.wait_condition(self._due, timeout=rewrite)
+            except TimeoutError:
+                self.dirty = True
+                continue
             self.dirty = False
             self.version += 1
             try:
@@ -79,18 +97,31 @@ class Projector:
                 self.written = self.version
                 continue
             try:
-                # A regular activity, not a local one: a local activity writes before the workflow
-                # task that took the snapshot is committed, so a task lost with the server (kill -9,
-                # tests/test_fault_kills.py) left the row showing a decision the case never took,
-                # until the case next changed. Scheduled by a committed task, a write is never ahead.
-                await workflow.execute_activity(
-                    project_case, snap, start_to_close_timeout=WRITE_TIMEOUT,
-                    retry_policy=CLOSING_RETRY if snap.closed_at else WRITE_RETRY)
-                self.parties_written = snap.departments
+                await self._write(snap)
+                self.parties_written, rewrite = snap.departments, None
             except FailureError as err:  # ActivityError, or a timeout or cancellation
                 workflow.logger.warning("projection_write_failed", extra={
                     "case_id": snap.case_id, "version": snap.version, "error": str(err.cause or err)[:200]})
+                if self.local:
+                    rewrite = min(rewrite * 2, REWRITE_MAX) if rewrite else REWRITE_FIRST
             self.written = self.version
+
+    def _due(self) -> bool:
+        return self.dirty and not (self.local and self.local_steps)
+
+    async def _write(self, snap: CaseSnapshot) -> None:
+        retry = CLOSING_RETRY if snap.closed_at else WRITE_RETRY
+        if self.local:
+            # A local activity writes before the workflow task that took the snapshot is committed;
+            # a task lost (kill -9) runs again from the same history, so it writes the same snapshot.
+            # What a lost task could have shown that never happened is an update's effect before the
+            # update was durable: none is made before its handler's first (regular) activity
+            # (workflows/deadline.py, ACCEPTS_UPDATE), so none is in a snapshot before then.
+            await workflow.execute_local_activity(project_case, snap, start_to_close_timeout=WRITE_TIMEOUT,
+                                                  retry_policy=retry)
+        else:  # a case begun before: a regular activity, scheduled by a committed task
+            await workflow.execute_activity(project_case, snap, start_to_close_timeout=WRITE_TIMEOUT,
+                                            retry_policy=retry)
 
     def snapshot(self, version: int) -> CaseSnapshot:
         case, st = self.case, self.case.state

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from models.catalog import SHARE_ATTRIBUTES
     from models.departments import Actor
     from models.dispute import SHARE, DisputeInput, DisputeResult
+    from models.processes import DISPUTE_WORKFLOW
     from models.share import (
         SHARE_MODES,
         GrantRequest,
@@ -51,7 +52,6 @@ with workflow.unsafe.imports_passed_through():
     from models.steps import step_rule
 
 from workflows.case import due_zh, run_activity
-from workflows.dispute import DisputeWorkflow
 from workflows.transfer import SourceHeldCase, SourceRole
 
 CENTER, SOURCE = "center", "source"
@@ -192,13 +192,14 @@ class ShareApprovalWorkflow(SourceHeldCase):
             self.note(f"争议协调案件 {st.dispute_case_id} 已开始")
         summary = f"共享争议 {st.case_id}（{st.parties[st.requester_code]} 与 {st.parties[other]}）"
         result: DisputeResult = await workflow.execute_child_workflow(
-            DisputeWorkflow.run,
+            DISPUTE_WORKFLOW,
             DisputeInput(
                 case_id=st.dispute_case_id, kind=SHARE, resource_id=st.resource_id, raised_by=self.dispute.actor,
                 parties=[st.requester_code, other], claim=self.dispute.reasons or "",
                 parent_case_id=st.case_id, center_refused=self._center_refused(),
             ),
             id=st.dispute_case_id,
+            result_type=DisputeResult,
             static_summary=summary,
             search_attributes=TypedSearchAttributes([SearchAttributePair(search.SUMMARY, summary)]),
         )

@@ -1,0 +1,48 @@
+"""What a case begun under this release records (workflows/versions.py, issue 14): one patch marker;
+the store's work local; in an update, the actor's check through the server before anything is
+written (an update is durable only once its acceptance is committed); the projection current by
+the time the decision's answer comes back."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import EventType
+
+from tests.helpers import decision, start_share, wait_status
+from tests.test_projection import rows
+from workflows.versions import RELEASE
+
+UNCONDITIONAL = {"resource": "RES-SCJGJ-001", "items": ["统一社会信用代码", "名称"], "by": "gaj.zhangfang"}
+JOINT = {"resource": "RES-GAJ-002", "items": ["号牌号码"], "by": "jyj.panxiaoyu"}  # the center and the source
+
+
+async def test_a_new_case_records_one_release_marker_and_its_update_commits_before_it_writes(env, worker) -> None:
+    handle = await start_share(env, worker, **UNCONDITIONAL)
+    await wait_status(handle, "under_review")
+    await handle.execute_update("decide", decision("approve", "dsj.zhouwei", reasons="符合无条件共享条件"))
+    assert (await handle.result())["status"] == "granted"
+    events = list((await handle.fetch_history()).events)
+
+    patches = [e for e in events if e.marker_recorded_event_attributes.marker_name == "core_patch"]
+    assert len(patches) == 1 and RELEASE.encode() in patches[0].SerializeToString()
+    regular = [e.activity_task_scheduled_event_attributes.activity_type.name for e in events
+               if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    assert regular == ["verify_actor"], regular  # open, deadline, 待办, decision, grant, close, notices: local
+
+    # The acceptance and the check's scheduling are committed together; no local activity (a write)
+    # runs until the check has come back, in a later workflow task.
+    kinds = [e.event_type for e in events]
+    accepted = kinds.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+    checked = kinds.index(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+    assert kinds[accepted + 1] == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    assert EventType.EVENT_TYPE_MARKER_RECORDED not in kinds[accepted:checked]
+
+
+async def test_the_projection_shows_a_decision_when_its_answer_comes_back(env, worker) -> None:
+    """``pdw show`` right after ``pdw decide`` reads the row: it is written in the workflow task that
+    answers the update, before the answer leaves (no polling here)."""
+    handle = await start_share(env, worker, **JOINT)
+    await wait_status(handle, "under_review")
+    await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
+    view, steps = rows(handle.id)
+    assert view is not None and [d["action"] for d in view.state["decisions"]] == ["approve"]
+    assert [s.dept_code for s in steps] == ["gaj"]  # only the source's approval is still awaited

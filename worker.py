@@ -186,7 +186,8 @@ def main() -> None:
     except ValueError as err:  # the SDK's Prometheus exporter could not start (the port taken…)
         if "Prometheus" not in str(err):
             raise
-        print(f"错误：PDW_WORKER_METRICS_ADDRESS（{settings.worker_metrics_address}）无法提供指标：{err}", file=sys.stderr)
+        print(f"错误：PDW_WORKER_METRICS_ADDRESS（{settings.worker_metrics_address}）无法监听：该地址已被占用或本机没有"
+              f"（SDK：{err}）", file=sys.stderr)
         exit_now(1)
     except RuntimeError as err:  # Temporal not reachable: one line, not a traceback
         log.error("worker_cannot_connect", address=settings.temporal_address, error=str(err))

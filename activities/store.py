@@ -39,8 +39,10 @@ def engine_for(url: str) -> Engine:
             conn.execute("PRAGMA journal_mode=WAL")
 
         return eng
-    # A database that is down answers within seconds, not the OS's TCP timeout.
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5})
+    # A database that is down answers within seconds, not the OS's TCP timeout. As many connections
+    # as the worker runs activities at once (each holds one while it runs), beyond five kept open.
+    overflow = max(5, get_settings().worker_max_concurrent_activities)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=overflow, connect_args={"connect_timeout": 5})
 
 
 def engine() -> Engine:

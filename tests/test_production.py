@@ -139,6 +139,20 @@ def test_the_worker_refuses_to_start_on_a_missing_certificate_with_one_line(cert
     assert "Traceback" not in done.stderr
 
 
+def test_the_worker_refuses_to_start_on_a_metrics_port_taken_with_one_line() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        done = subprocess.run([sys.executable, "-c", "import worker; worker.main()"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60, env={**_env(), "PDW_WORKER_METRICS_ADDRESS": address})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"错误：PDW_WORKER_METRICS_ADDRESS（{address}）无法监听：该地址已被占用"), line
+
+
 def _env() -> dict[str, str]:
     import os
 

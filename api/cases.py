@@ -9,9 +9,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import AsParam, CaseId, Cred, Credential, DeptQuery, RowId, Svc, audit_system_call, person
+from api.deps import (
+    AsParam,
+    CaseId,
+    Cred,
+    Credential,
+    DeptQuery,
+    LimitQuery,
+    OffsetQuery,
+    RowId,
+    Svc,
+    audit_system_call,
+    person,
+)
 from api.errors import PROBLEMS
-from models.access import OFFSET_MAX
 from models.processes import BY_ROUTE
 from models.rectification import RectificationRequest
 from models.requests import (
@@ -28,10 +39,6 @@ from service import cases, catalog, grants, lists, rectification, starts
 from service.auth import Principal
 from service.context import Services, db
 from service.idempotency import Start, idempotent_start
-
-# A page of a list (the case projection is paged: issue 14).
-LimitQuery = Annotated[int, Query(ge=1, le=1000, description="每页条数")]
-OffsetQuery = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="跳过的条数")]
 
 router = APIRouter(prefix="/v1", responses=PROBLEMS)
 CaseStarted = dict[str, Any]
@@ -159,6 +166,6 @@ async def overdue(cred: Cred, services: Svc, limit: LimitQuery = lists.PAGE, off
 
 @router.get("/stuck", summary="卡住的案件：某一步骤反复失败（PdwStuck）、工作流任务反复失败，或多日没有进展")
 async def stuck(cred: Cred, services: Svc, idle_days: Annotated[int, Query(ge=0, le=3650)] = 10,
-                as_: AsParam = None) -> list[dict[str, Any]]:
-    return await lists.stuck(services, await person(cred, as_, "read"), idle_days)
+                limit: LimitQuery = lists.PAGE, offset: OffsetQuery = 0, as_: AsParam = None) -> list[dict[str, Any]]:
+    return await lists.stuck(services, await person(cred, as_, "read"), idle_days, limit, offset)
 

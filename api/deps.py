@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Query, Request
 
 from api.errors import IDEMPOTENCY_KEY
+from models.access import OFFSET_MAX
 from service import auth
 from service.auth import Principal
 from service.context import Services, db
@@ -72,6 +73,9 @@ ResourceId = Annotated[str, Path(max_length=64, pattern=CODE, description="数�
 DeptPath = Annotated[str, Path(max_length=32, pattern=CODE, description="部门代码")]
 DeptQuery = Annotated[str, Query(max_length=32, pattern=CODE, description="部门代码")]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# A page of a list: at most 1,000 rows, skipping at most OFFSET_MAX (models/access.py).
+LimitQuery = Annotated[int, Query(ge=1, le=1000, description="每页条数")]
+OffsetQuery = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="跳过的条数")]
 
 
 async def acting(cred: Credential, as_: str | None, action: str) -> Principal:

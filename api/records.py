@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import CODE, AsParam, Cred, ResourceId, person
+from api.deps import CODE, AsParam, Cred, LimitQuery, OffsetQuery, ResourceId, person
 from api.errors import PROBLEMS
 from service import records
 from service.context import db
@@ -48,6 +48,6 @@ async def grants(cred: Cred, dept: Annotated[str | None, Query(max_length=32, pa
 
 @router.get("/notices", summary="发件箱：什么通知、发给谁、何时、经哪个渠道、结果如何")
 async def notices(cred: Cred, case: Annotated[str | None, Query(max_length=64, pattern=CODE)] = None, failed: bool = False,
-                  limit: int = 50, as_: AsParam = None) -> list[dict[str, Any]]:
+                  limit: LimitQuery = 50, offset: OffsetQuery = 0, as_: AsParam = None) -> list[dict[str, Any]]:
     who = await person(cred, as_, "read")
-    return await db(records.notices, who, case, failed, limit)
+    return await db(records.notices, who, case, failed, limit, offset)

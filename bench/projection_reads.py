@@ -84,7 +84,7 @@ def main() -> None:
             "overdue_of_a_department_p95_s": p95(lambda: _overdue("gaj", 200, 0), 30),
             "show_state_p95_s": p95(lambda: projected_state("share-2026-000042"), 50),
             "stuck_marked_s": p95(lambda: _stuck_marked(None), 3),
-            "idle_s": p95(lambda: _idle(None, 10), 3),
+            "idle_first_page_s": p95(lambda: _idle(None, 10, set(), 200, 0), 3),
             "digest_lists_s": p95(lambda: digest_lists(2), 3),
         }
         with engine().connect() as conn:

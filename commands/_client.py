@@ -32,6 +32,8 @@ TIMEOUT_SECONDS = 60
 
 JSON_OPT = typer.Option("--json", help="以 JSON 输出")
 AS_OPT = typer.Option("--as", help="开发环境：示例人员（或 PDW_ACTOR）")
+LIMIT_OPT = typer.Option("--limit", min=1, max=1000, help="最多列出多少件（分页）")
+OFFSET_OPT = typer.Option("--offset", min=0, help="跳过前多少件（分页）")
 INPUT_OPT = typer.Option("--input", help="从 JSON 文件（- 为标准输入）读取各项")
 
 

@@ -7,10 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from commands._client import AS_OPT, JSON_OPT, CliError, call, emit, path_part, read_input, until, when, zh
-
-LIMIT_OPT = typer.Option("--limit", min=1, max=1000, help="最多列出多少件（分页）")
-OFFSET_OPT = typer.Option("--offset", min=0, help="跳过前多少件（分页）")
+from commands._client import (
+    AS_OPT,
+    JSON_OPT,
+    LIMIT_OPT,
+    OFFSET_OPT,
+    CliError,
+    call,
+    emit,
+    path_part,
+    read_input,
+    until,
+    when,
+    zh,
+)
 
 app = typer.Typer()
 case_app = typer.Typer(help="案件的管理事项：移交（县大数据管理中心）。", no_args_is_help=True)
@@ -164,14 +174,16 @@ def overdue(
 @app.command()
 def stuck(
     idle_days: Annotated[int, typer.Option("--idle-days", help="多少天没有任何进展算停滞")] = 10,
+    limit: Annotated[int, LIMIT_OPT] = 200,
+    offset: Annotated[int, OFFSET_OPT] = 0,
     as_: Annotated[str | None, AS_OPT] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
-    """卡住的案件：某一步骤反复失败（PdwStuck，列出原因）、工作流任务反复失败，或多日没有进展。
+    """卡住的案件：某一步骤反复失败（PdwStuck，列出原因）、工作流任务反复失败，或多日没有进展；反复失败的在前。
 
     例：pdw stuck --idle-days 5
     """
-    cases = call("GET", "/v1/stuck", query={"idle_days": idle_days}, as_=as_)
+    cases = call("GET", "/v1/stuck", query={"idle_days": idle_days, "limit": limit, "offset": offset}, as_=as_)
     emit(cases, as_json, lambda: "\n".join(
         f"{line}  {c.get('why', '')}" for line, c in zip(case_lines(cases), cases, strict=True)) or "没有卡住的案件")
 

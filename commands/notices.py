@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands._client import AS_OPT, JSON_OPT, call, emit, when, zh
+from commands._client import AS_OPT, JSON_OPT, LIMIT_OPT, OFFSET_OPT, call, emit, when, zh
 
 app = typer.Typer(help="通知：发件箱、送达情况、领导日报。", no_args_is_help=True)
 
@@ -15,15 +15,17 @@ app = typer.Typer(help="通知：发件箱、送达情况、领导日报。", no
 def notices_list(
     case: Annotated[str | None, typer.Option("--case", help="案件编号")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="只列送达失败的")] = False,
-    limit: Annotated[int, typer.Option("--limit", help="最多列出几条")] = 50,
+    limit: Annotated[int, LIMIT_OPT] = 50,
+    offset: Annotated[int, OFFSET_OPT] = 0,
     as_: Annotated[str | None, AS_OPT] = None,
     as_json: Annotated[bool, JSON_OPT] = False,
 ) -> None:
-    """发件箱：什么通知、发给谁、何时、经何渠道、结果。
+    """发件箱：什么通知、发给谁、何时、经何渠道、结果；最新的在前。
 
     例：pdw notices list --failed
     """
-    rows = call("GET", "/v1/notices", query={"case": case, "failed": failed or None, "limit": limit}, as_=as_)
+    rows = call("GET", "/v1/notices", query={"case": case, "failed": failed or None, "limit": limit,
+                                              "offset": offset or None}, as_=as_)
     emit(rows, as_json, lambda: "\n".join(notice_line(n) for n in rows) or "（没有通知）")
 
 

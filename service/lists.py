@@ -175,10 +175,12 @@ def _labelled(v: Any, step_levels: dict[str, int], names: dict[str, str]) -> dic
     }
 
 
-async def stuck(services: Services, principal: Principal, idle_days: int) -> list[dict[str, Any]]:
+async def stuck(services: Services, principal: Principal, idle_days: int, limit: int = PAGE,
+                offset: int = 0) -> list[dict[str, Any]]:
     """A step that keeps failing (``PdwStuck``: bad data, or an activity failing past its bounded
     attempts), workflow tasks failing (TemporalReportedProblems: only the server knows it), or no
-    progress for ``idle_days``. The first and last from the projection: no per-case query."""
+    progress for ``idle_days``. The first and last from the projection: no per-case query. Paged:
+    the failing first (few by nature, all read), then the idle, a page of them read."""
     scope = _scope(principal)
     failing = await db(_stuck_marked, scope)
     seen = {c["case_id"] for c in failing}
@@ -186,30 +188,38 @@ async def stuck(services: Services, principal: Principal, idle_days: int) -> lis
     for c in await list_cases(services, f"TemporalReportedProblems IS NOT NULL AND {RUNNING}{visible}"):
         if c["case_id"] not in seen:
             failing.append({**c, "why": "工作流任务反复失败，请查看 Temporal 界面中的错误"})
-    seen = {c["case_id"] for c in failing}
-    return failing + [c for c in await db(_idle, scope, idle_days) if c["case_id"] not in seen]
+    page = failing[offset:offset + limit]
+    if len(page) < limit:
+        seen = {c["case_id"] for c in failing}
+        page += await db(_idle, scope, idle_days, seen, limit - len(page), max(0, offset - len(failing)))
+    return page
 
 
-def _open_cases(s: Session, scope: str | None, *where: Any) -> list[tuple[Any, dict[str, Any]]]:
+def _open_cases(s: Session, scope: str | None, *where: Any, limit: int | None = None,
+                offset: int = 0) -> list[tuple[Any, dict[str, Any]]]:
     where = (col(CaseView.closed_at).is_(None), *where, *([] if scope is None else [col(CaseView.case_id).in_(
         select(CaseParty.case_id).where(col(CaseParty.dept_code) == scope))]))
-    views = s.execute(columns(*LISTED).where(*where).order_by(
-        col(CaseView.due_at).is_(None), col(CaseView.due_at), col(CaseView.case_id))).all()
-    # The steps of the same cases by the same filter, not by a list of (maybe thousands of) ids.
-    return list(zip(views, _labelled_all(s, views, columns(col(CaseView.case_id)).where(*where)), strict=True))
+    order = (col(CaseView.due_at).is_(None), col(CaseView.due_at), col(CaseView.case_id))
+    views = s.execute(columns(*LISTED).where(*where).order_by(*order).limit(limit).offset(offset)).all()
+    # The steps of the same cases: a page by its ids; all by the same filter, not by a list of
+    # (maybe thousands of) ids.
+    ids = [v.case_id for v in views] if limit is not None else columns(col(CaseView.case_id)).where(*where)
+    return list(zip(views, _labelled_all(s, views, ids), strict=True))
 
 
 def _stuck_marked(scope: str | None) -> list[dict[str, Any]]:
     with session() as s:
         found = _open_cases(s, scope, col(CaseView.stuck).is_(True))
-        why = dict(s.execute(select(col(CaseView.case_id), col(CaseView.state)).where(
-            col(CaseView.case_id).in_([v.case_id for v, _ in found]))).tuples().all())
+        why: dict[str, dict[str, Any]] = {row.case_id: row.state for row in s.execute(
+            select(col(CaseView.case_id), col(CaseView.state)).where(
+                col(CaseView.case_id).in_([v.case_id for v, _ in found])))}
     return [{**c, "why": why.get(v.case_id, {}).get("stuck_zh") or "某一步骤反复失败（PdwStuck），原因见 pdw show 的时间线"}
             for v, c in found]
 
 
-def _idle(scope: str | None, idle_days: int) -> list[dict[str, Any]]:
+def _idle(scope: str | None, idle_days: int, besides: set[str], limit: int, offset: int) -> list[dict[str, Any]]:
     now = utcnow()
     with session() as s:
-        found = _open_cases(s, scope, col(CaseView.last_event_at) < now - timedelta(days=idle_days))
+        found = _open_cases(s, scope, col(CaseView.last_event_at) < now - timedelta(days=idle_days),
+                            col(CaseView.case_id).not_in(besides), limit=limit, offset=offset)
     return [{**c, "why": f"{(now - v.last_event_at).days} 天没有进展"} for v, c in found if v.last_event_at]

@@ -13,6 +13,7 @@ from activities.calendar import load_calendar
 from activities.catalog import get_resource
 from activities.share import list_grants
 from activities.store import get_department, holders, session
+from models.access import OFFSET_MAX
 from models.catalog import ELEMENT_ZH, CatalogVersion
 from models.departments import ROLE_ZH, Department
 from models.labels import KINDS, labelled, zh
@@ -98,12 +99,14 @@ def grants(principal: Principal, dept: str | None, resource: str | None, all_: b
             for g in rows]
 
 
-def notices(principal: Principal, case_id: str | None, failed: bool, limit: int) -> list[dict[str, Any]]:
-    """The outbox; a department other than the center and the county sees its own people's."""
+def notices(principal: Principal, case_id: str | None, failed: bool, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    """The outbox, newest first; a department other than the center and the county sees its own people's."""
     actor = principal.person()
     if not 1 <= limit <= 1000:
         raise bad_input("最多条数（limit）须为 1 至 1000", "limit")
-    q = select(Notice).order_by(Notice.id.desc()).limit(limit)  # type: ignore[union-attr]
+    if not 0 <= offset <= OFFSET_MAX:
+        raise bad_input(f"跳过的条数（offset）须为 0 至 {OFFSET_MAX}", "offset")
+    q = select(Notice).order_by(Notice.id.desc()).limit(limit).offset(offset)  # type: ignore[union-attr]
     if case_id:
         q = q.where(Notice.case_id == case_id)
     if failed:

@@ -546,6 +546,26 @@ def test_inbox_overdue_and_stuck_from_the_command_line(stack: Stack) -> None:
     assert case_id in stack.pdw("stuck", "--idle-days", "0").stdout
 
 
+def test_stuck_and_the_outbox_come_a_page_at_a_time(stack: Stack) -> None:
+    for found in ("有效期有误", "名称有误", "类别有误"):  # open cases, idle for 0 days at least
+        stack.pdw("correction", "report", "--resource", "RES-SCJGJ-002", "--item", "有效期", "--found", found,
+                  "--expected", "2029-06-30", "--as", "jyj.panxiaoyu")
+
+    def ids(key: str, *args: str) -> list[str]:
+        return [str(row[key]) for row in json.loads(stack.pdw(*args, "--json").stdout)]
+
+    whole = ids("case_id", "stuck", "--idle-days", "0", "--limit", "1000")
+    paged: list[str] = []
+    while page := ids("case_id", "stuck", "--idle-days", "0", "--limit", "2", "--offset", str(len(paged))):
+        paged += page
+    assert len(whole) >= 3 and paged == whole and len(set(whole)) == len(whole)
+    first = ids("id", "notices", "list", "--limit", "3")
+    second = ids("id", "notices", "list", "--limit", "3", "--offset", "3")
+    assert first + second == ids("id", "notices", "list", "--limit", "6") and not set(first) & set(second)
+    refused = stack.pdw("stuck", "--offset", "-1", ok=False)
+    assert refused.returncode != 0 and "--offset" in refused.stderr
+
+
 def test_a_case_terminated_in_temporal_leaves_the_inbox_at_the_next_digest(stack: Stack) -> None:
     """A supervisor may terminate a case in the Temporal UI: the case writes nothing more, so its row
     would stay in the inbox for good; the daily digest closes it and ``pdw show`` says how it ended."""

@@ -21,6 +21,7 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from activities.store import session
+from models.processes import PROCESSES
 from models.projection import CaseParty, CaseSnapshot, CaseStep, CaseView
 
 log = structlog.get_logger("pdw.projection")
@@ -103,9 +104,10 @@ def close_ended_outside(case_id: str, status: WorkflowExecutionStatus, closed_at
 
 async def close_rows_ended_outside(client: Client, now: datetime) -> int:
     """Close the rows of the cases that ended outside pdw in the last week; returns how many. A case
-    reset since (a new run under way) is left alone: it writes its own rows again."""
+    reset since (a new run under way) is left alone: its new run writes its rows."""
     since = (now - ENDED_LOOK_BACK).isoformat()
     query = "(" + " OR ".join(f"ExecutionStatus = '{name}'" for name, _ in ENDED_OUTSIDE.values()) + ")"
+    query += " AND (" + " OR ".join(f"WorkflowType = '{p.workflow}'" for p in PROCESSES) + ")"
     closed, seen = 0, set()
     async for execution in client.list_workflows(f"{query} AND CloseTime > '{since}'"):
         if execution.id in seen:

@@ -207,12 +207,12 @@ def unpatch_pdw0() -> None:
     workflow changes did (regular activities, every upsert): the same code, the patch answered False."""
     from temporalio import workflow
 
-    from workflows.versions import LOCAL_ACTIVITIES, RELEASE
+    from workflows.versions import LOCAL_ACTIVITIES, RELEASES
 
     patched = workflow.patched
 
     def old_for_pdw0(patch_id: str) -> bool:
-        if patch_id in (RELEASE, LOCAL_ACTIVITIES) and workflow.info().workflow_id.startswith("share-bench-pdw0-"):
+        if patch_id in (*RELEASES, LOCAL_ACTIVITIES) and workflow.info().workflow_id.startswith("share-bench-pdw0-"):
             return False
         return patched(patch_id)
 

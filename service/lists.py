@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import literal, tuple_
+from sqlalchemy import func
 from sqlalchemy import select as columns
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from temporalio.service import RPCError
 
@@ -98,16 +97,17 @@ def _inbox(dept: str, limit: int, offset: int) -> list[dict[str, Any]]:
 
 def _first_steps(*where: Any, min_level: int = 0) -> Any:
     """Each case's soonest step per department (of the steps at ``min_level`` or above, and
-    ``where``), soonest first: read in the order of an index (ix_case_step_inbox, _overdue), so a
-    page costs its own rows, not every step; a department owing two steps of a case is listed once."""
-    other = aliased(CaseStep)
-    earlier = columns(literal(1)).where(
-        col(other.case_id) == col(CaseStep.case_id), col(other.dept_code) == col(CaseStep.dept_code),
-        col(other.level) >= min_level,
-        tuple_(col(other.due_at), col(other.step)) < tuple_(col(CaseStep.due_at), col(CaseStep.step)))
-    return (columns(col(CaseStep.case_id), col(CaseStep.dept_code))
-            .where(*where, col(CaseStep.level) >= min_level, ~earlier.exists())
-            .order_by(col(CaseStep.due_at), col(CaseStep.case_id), col(CaseStep.dept_code)))
+    ``where``), soonest first; a department owing two steps of a case is listed once. Numbered by a
+    window over the department's steps, not NOT EXISTS: PostgreSQL turns that into an anti-join, and
+    without fresh statistics (autovacuum off or behind, tables that grew fast) planned it as a nested
+    loop over whole tables: the center's inbox took 1.1 s at 10,000 cases. This costs one sort of the
+    matching steps (ix_case_step_inbox finds a department's), about 5 ms at 10,000 with or without."""
+    ranked = (columns(col(CaseStep.case_id), col(CaseStep.dept_code), col(CaseStep.due_at),
+                     func.row_number().over(partition_by=(col(CaseStep.case_id), col(CaseStep.dept_code)),
+                                            order_by=(col(CaseStep.due_at), col(CaseStep.step))).label("n"))
+              .where(*where, col(CaseStep.level) >= min_level).subquery())
+    return (columns(ranked.c.case_id, ranked.c.dept_code).where(ranked.c.n == 1)
+            .order_by(ranked.c.due_at, ranked.c.case_id, ranked.c.dept_code))
 
 
 def get_department_checked(code: str) -> None:

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from models.cases import LEVEL_ESCALATED, LEVEL_NONE, LEVEL_URGED, LEVEL_WARNED, MissRecord
     from models.notices import LadderNotice
 
-from workflows.versions import LOCAL_ACTIVITIES, has, this_release
+from workflows.versions import LOCAL_ACTIVITIES, R2026_12, has
 
 
 class ActivityOptions(TypedDict):
@@ -149,7 +149,7 @@ def _regular(name: str) -> bool:
     if not has(LOCAL_ACTIVITIES):
         return True
     in_update = workflow.current_update_info() is not None
-    if not this_release():
+    if not has(R2026_12):
         return name in REGULAR_BEFORE or in_update
     return name in REGULAR or (in_update and name == ACCEPTS_UPDATE)
 

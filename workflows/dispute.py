@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from models.steps import step_rule
 
 from workflows.case import CaseWorkflow, due_zh, run_activity
-from workflows.versions import this_release
+from workflows.versions import R2026_12, has
 
 COORDINATE, COUNTY, REPORT = "dispute.coordinate", "dispute.county_decision", "dispute.report"
 AGREE_REQUESTER, AGREE_SOURCE = "dispute.requester_agreement", "dispute.source_agreement"
@@ -174,7 +174,7 @@ class DisputeWorkflow(CaseWorkflow):
             # A department may answer at once, before its step is even started: it owes nothing more.
             owing = {dept: step for dept, step in self.answer_steps.items() if dept not in st.answers}
             for dept, step in owing.items():
-                if this_release():  # an answer being recorded now: its department owes nothing, or
+                if has(R2026_12):  # an answer being recorded now: its department owes nothing, or
                     # (its recording failed) is told afresh; never a 待办 for a step just answered.
                     await workflow.wait_condition(self._not_answering(dept))
                 if self._failed() or dept in st.answers:
@@ -197,7 +197,9 @@ class DisputeWorkflow(CaseWorkflow):
 
     @asynccontextmanager
     async def _answering(self, d: DecisionInput) -> AsyncIterator[None]:
-        """While a department's answer to the proposal is recorded (after ``deciding`` verified it)."""
+        """While a department's answer to the proposal is checked and recorded: from before the
+        actor's check (a round trip through the server), so the agreement loop never starts the
+        step of a department whose answer is on its way."""
         dept = d.actor.dept_code if self._action(d) in ("agree", "disagree", "ask_county") else None
         if dept is not None:
             self.answering.add(dept)
@@ -277,7 +279,7 @@ class DisputeWorkflow(CaseWorkflow):
 
     @workflow.update
     async def decide(self, d: DecisionInput) -> DecisionOutcome:
-        async with self.deciding(d), self._answering(d):
+        async with self._answering(d), self.deciding(d):
             st, action, dept = self.state, self._action(d), d.actor.dept_code
             record = await self.record(d.model_copy(update={"action": action}), self._step_of(action, dept))
             if action == "propose":

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.projection import project_case
     from models.projection import CaseSnapshot, StepSnapshot
 
-from workflows.versions import PROJECTION, has, this_release
+from workflows.versions import PROJECTION, R2026_12, has
 
 WRITE_TIMEOUT = timedelta(seconds=5)
 WRITE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3)
@@ -31,6 +31,7 @@ CLOSING_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inter
 # After a failed write, the case writes itself again on a durable timer even if nothing changes
 # (this release): a row is never left behind for the days a case may wait on a deadline.
 REWRITE_FIRST, REWRITE_MAX = timedelta(minutes=1), timedelta(hours=1)
+VERSION_STEP = 1000  # versions per history length: a workflow task makes far fewer writes
 
 
 class Projector:
@@ -58,7 +59,7 @@ class Projector:
         if self.on or not has(PROJECTION):
             return
         self.on, self.dirty = True, True
-        self.local = this_release()
+        self.local = has(R2026_12)
         asyncio.ensure_future(self._run())
 
     def mark(self) -> None:
@@ -89,7 +90,7 @@ class Projector:
                 self.dirty = True
                 continue
             self.dirty = False
-            self.version += 1
+            self.version = self._next_version()
             try:
                 snap = self.snapshot(self.version)
             except Exception as err:  # noqa: BLE001 - a defect here must not hold the case (finish, flush)
@@ -106,17 +107,26 @@ class Projector:
                     rewrite = min(rewrite * 2, REWRITE_MAX) if rewrite else REWRITE_FIRST
             self.written = self.version
 
+    def _next_version(self) -> int:
+        """One more than the last; under this release at least the history's length times 1,000, so
+        that a workflow task lost after its local write (kill -9) and run again, with a longer
+        history, writes a newer version than the lost one, not the same number with other content."""
+        if not self.local:
+            return self.version + 1
+        return max(self.version + 1, workflow.info().get_current_history_length() * VERSION_STEP)
+
     def _due(self) -> bool:
         return self.dirty and not (self.local and self.local_steps)
 
     async def _write(self, snap: CaseSnapshot) -> None:
         retry = CLOSING_RETRY if snap.closed_at else WRITE_RETRY
         if self.local:
-            # A local activity writes before the workflow task that took the snapshot is committed;
-            # a task lost (kill -9) runs again from the same history, so it writes the same snapshot.
-            # What a lost task could have shown that never happened is an update's effect before the
-            # update was durable: none is made before its handler's first (regular) activity
-            # (workflows/deadline.py, ACCEPTS_UPDATE), so none is in a snapshot before then.
+            # A local activity writes before the workflow task that took the snapshot is committed.
+            # A task lost (kill -9) runs again from the committed history, with a newer version
+            # (``_next_version``), so its write replaces the lost one's. What a lost task could have
+            # shown that never happened is an update's effect before the update was durable: none
+            # is made before its handler's first (regular) activity (workflows/deadline.py,
+            # ACCEPTS_UPDATE), so none is in a snapshot before then.
             await workflow.execute_local_activity(project_case, snap, start_to_close_timeout=WRITE_TIMEOUT,
                                                   retry_policy=retry)
         else:  # a case begun before: a regular activity, scheduled by a committed task

@@ -34,6 +34,13 @@ JSON_OPT = typer.Option("--json", help="以 JSON 输出")
 AS_OPT = typer.Option("--as", help="开发环境：示例人员（或 PDW_ACTOR）")
 LIMIT_OPT = typer.Option("--limit", min=1, max=1000, help="最多列出多少件（分页）")
 OFFSET_OPT = typer.Option("--offset", min=0, help="跳过前多少件（分页）")
+
+
+def past_the_end(offset: int) -> str:
+    """What an empty page says when it skipped rows: not "nothing at all"."""
+    return f"跳过前 {offset} 条后没有更多了（去掉 --offset 从头查看）" if offset else ""
+
+
 INPUT_OPT = typer.Option("--input", help="从 JSON 文件（- 为标准输入）读取各项")
 
 
@@ -45,7 +52,10 @@ class CliError(Exception):
 
 
 def api_url() -> str:
-    return (os.environ.get("PDW_API_URL") or DEFAULT_API_URL).rstrip("/")
+    url = (os.environ.get("PDW_API_URL") or DEFAULT_API_URL).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise CliError(f"PDW_API_URL 无效：“{url[:100]}”须以 http:// 或 https:// 开头（如 {DEFAULT_API_URL}）")
+    return url
 
 
 def token_path() -> Path:
@@ -350,6 +360,9 @@ class PdwGroup(TyperGroup):
 _BOOLS = {"true": True, "1": True, "yes": True, "y": True, "on": True, "t": True,
           "false": False, "0": False, "no": False, "n": False, "off": False, "f": False, "": False}
 _NUMBER_ZH = {"int": "整数", "float": "数字", "bool": "是否（true/false）"}
+# An option's bounds (typer's min/max, checked by pydantic): the rule in Chinese.
+_BOUND_ZH = {"greater_than_equal": ("ge", "不能小于"), "less_than_equal": ("le", "不能大于"),
+             "greater_than": ("gt", "须大于"), "less_than": ("lt", "须小于")}
 
 
 def plain_coercion() -> None:
@@ -410,6 +423,9 @@ def usage_zh(err: Exception) -> str:
             first = (cause.errors() or [{}])[0]
             wanted = next((zh for k, zh in _NUMBER_ZH.items() if str(first.get("type", "")).startswith(k)), None)
             value = first.get("input")
+            bound = _BOUND_ZH.get(str(first.get("type", "")))
+            if bound is not None:
+                return f"{name} 的值无效：{value} {bound[1]} {first.get('ctx', {}).get(bound[0], '')}"
             return f"{name} 的值无效：" + (f"“{value}”不是{wanted}" if wanted else f"{first.get('msg', message)}")
         return f"{name} 的值无效：{message}"
     if isinstance(err, click_errors.NoSuchOption):

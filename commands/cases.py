@@ -15,6 +15,7 @@ from commands._client import (
     CliError,
     call,
     emit,
+    past_the_end,
     path_part,
     read_input,
     until,
@@ -137,7 +138,8 @@ def inbox(
     例：pdw inbox --dept jyj
     """
     cases = call("GET", "/v1/inbox", query={"dept": dept, "limit": limit, "offset": offset}, as_=as_)
-    emit(cases, as_json, lambda: "\n".join(case_lines(cases)) or f"{dept_name(dept, as_)}目前没有待办案件")
+    emit(cases, as_json, lambda: "\n".join(case_lines(cases)) or past_the_end(offset)
+         or f"{dept_name(dept, as_)}目前没有待办案件")
 
 
 def dept_name(code: str, as_: str | None) -> str:
@@ -166,7 +168,7 @@ def overdue(
         for code in sorted({c.get("awaiting") or "" for c in cases}):
             mine = [c for c in cases if (c.get("awaiting") or "") == code]
             lines += [f"{awaiting_name(mine[0])}：{len(mine)} 件", *("  " + line for line in case_lines(mine))]
-        return "\n".join(lines) or "没有临近或超过期限的案件"
+        return "\n".join(lines) or past_the_end(offset) or "没有临近或超过期限的案件"
 
     emit(cases, as_json, text)
 
@@ -185,7 +187,8 @@ def stuck(
     """
     cases = call("GET", "/v1/stuck", query={"idle_days": idle_days, "limit": limit, "offset": offset}, as_=as_)
     emit(cases, as_json, lambda: "\n".join(
-        f"{line}  {c.get('why', '')}" for line, c in zip(case_lines(cases), cases, strict=True)) or "没有卡住的案件")
+        f"{line}  {c.get('why', '')}" for line, c in zip(case_lines(cases), cases, strict=True))
+         or past_the_end(offset) or "没有卡住的案件")
 
 
 def awaiting_name(c: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands._client import AS_OPT, JSON_OPT, LIMIT_OPT, OFFSET_OPT, call, emit, when, zh
+from commands._client import AS_OPT, JSON_OPT, LIMIT_OPT, OFFSET_OPT, call, emit, past_the_end, when, zh
 
 app = typer.Typer(help="通知：发件箱、送达情况、领导日报。", no_args_is_help=True)
 
@@ -26,7 +26,7 @@ def notices_list(
     """
     rows = call("GET", "/v1/notices", query={"case": case, "failed": failed or None, "limit": limit,
                                               "offset": offset or None}, as_=as_)
-    emit(rows, as_json, lambda: "\n".join(notice_line(n) for n in rows) or "（没有通知）")
+    emit(rows, as_json, lambda: "\n".join(notice_line(n) for n in rows) or past_the_end(offset) or "（没有通知）")
 
 
 def notice_line(n: dict[str, Any]) -> str:
@@ -67,4 +67,5 @@ def notices_digest(
     例：pdw notices digest --force
     """
     result = call("POST", "/v1/notices/digest", body={"force": force}, as_=as_)
-    emit(result, as_json, lambda: f"日报已发送：{result.get('notices')} 条通知")
+    emit(result, as_json, lambda: f"日报已发送：{result.get('notices')} 条通知" if result.get("working_day", True)
+         else "今天不是工作日，日报未发送（--force 照发）")

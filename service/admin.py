@@ -13,7 +13,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
-from activities.calendar import SHANGHAI, load_year, set_override
+from activities.calendar import SHANGHAI, load_calendar, load_year, set_override
 from activities.notices import resend_pending, send_digest, start_deliveries
 from activities.share import revoke_grant
 from activities.store import assign_role, get_department, record_audit, session
@@ -129,7 +129,9 @@ async def retry_notices(services: Services, actor: Actor, older_than_minutes: in
 
 async def digest(services: Services, actor: Actor, force: bool) -> dict[str, Any]:
     require_admin(actor, "notices.digest")
-    sent = await send_digest(await services.temporal(), datetime.now(SHANGHAI).date(), services.task_queue,
-                             force=force)
+    today = datetime.now(SHANGHAI).date()
+    sent = await send_digest(await services.temporal(), today, services.task_queue, force=force)
     await db(audit, actor, "notices", "digest_sent", {"notices": sent, "force": force})
-    return {"notices": sent}
+    # Sent on working days only unless forced: say so, not "0 notices" as if nothing were overdue.
+    working_day = force or await db(lambda: load_calendar().is_working_day(today))
+    return {"notices": sent, "working_day": working_day}

@@ -106,6 +106,9 @@ def test_without_a_credential_pdw_says_to_log_in(home: dict[str, str | None]) ->
     (["decide", "x", "submit", "--set", "content"], "错误：--set“content”格式错误，应为 KEY=VALUE"),
     (["calendar", "override", "2026-12-01", "--note", "x"], "错误：须且只能指定 --workday 或 --holiday 之一"),
     (["dispute", "open", "--reason", "x"], "错误：须且只能指定 --case（共享争议）或 --resource（开放属性争议）之一"),
+    (["inbox", "--dept", "jyj", "--limit", "0"], "错误：--limit 的值无效：0 不能小于 1"),
+    (["notices", "list", "--limit", "1001"], "错误：--limit 的值无效：1001 不能大于 1000"),
+    (["stuck", "--offset", "-1"], "错误：--offset 的值无效：-1 不能小于 0"),
 ])
 def test_usage_errors_are_one_chinese_line_naming_the_option(
     home: dict[str, str | None], args: list[str], message: str
@@ -113,6 +116,11 @@ def test_usage_errors_are_one_chinese_line_naming_the_option(
     done = pdw(home, *args)
     assert one_error_line(done) == message
     assert "Usage" not in done.stderr and "╭" not in done.stderr
+
+
+def test_a_bad_api_url_is_one_chinese_line_naming_the_setting(home: dict[str, str | None]) -> None:
+    line = one_error_line(pdw({**home, "PDW_API_URL": "not-a-url"}, "show", "catalog-2026-000001"))
+    assert line == "错误：PDW_API_URL 无效：“not-a-url”须以 http:// 或 https:// 开头（如 http://127.0.0.1:8000）"
 
 
 def test_bad_input_json_is_one_line(home: dict[str, str | None], tmp_path: Path) -> None:

@@ -430,6 +430,12 @@ def test_leaders_daily_digest_schedule_and_overdue_cases_through_pdw(stack: Stac
     ladder = json.loads(stack.pdw("notices", "list", "--case", case_id, "--json").stdout)
     # The 待办 when the step started; then, past every rung at once, only the escalation is sent.
     assert sorted(n["level"] for n in ladder) == [0, 3, 3]
+    # Unforced, it goes on working days only, and says so on the others (not "0 notices").
+    from activities.calendar import load_calendar
+
+    working = load_calendar().is_working_day(date.fromisoformat(today))
+    said = stack.pdw("notices", "digest").stdout
+    assert ("今天不是工作日" in said) is not working and ("日报已发送" in said) is working
 
 
 def test_art41_evaluation_schedule_and_pdw_report_through_pdw(stack: Stack, tmp_path: Path) -> None:
@@ -562,6 +568,7 @@ def test_stuck_and_the_outbox_come_a_page_at_a_time(stack: Stack) -> None:
     first = ids("id", "notices", "list", "--limit", "3")
     second = ids("id", "notices", "list", "--limit", "3", "--offset", "3")
     assert first + second == ids("id", "notices", "list", "--limit", "6") and not set(first) & set(second)
+    assert "跳过前 100000 条后没有更多了" in stack.pdw("notices", "list", "--offset", "100000").stdout
     refused = stack.pdw("stuck", "--offset", "-1", ok=False)
     assert refused.returncode != 0 and "--offset" in refused.stderr
 

@@ -130,8 +130,9 @@ async def retry_notices(services: Services, actor: Actor, older_than_minutes: in
 async def digest(services: Services, actor: Actor, force: bool) -> dict[str, Any]:
     require_admin(actor, "notices.digest")
     today = datetime.now(SHANGHAI).date()
-    sent = await send_digest(await services.temporal(), today, services.task_queue, force=force)
-    await db(audit, actor, "notices", "digest_sent", {"notices": sent, "force": force})
-    # Sent on working days only unless forced: say so, not "0 notices" as if nothing were overdue.
+    # Sent on working days only unless forced: the answer says which, not "0 notices" as if nothing
+    # were overdue. The day is checked here, once (send_digest is then told to send).
     working_day = force or await db(lambda: load_calendar().is_working_day(today))
+    sent = await send_digest(await services.temporal(), today, services.task_queue, force=True) if working_day else 0
+    await db(audit, actor, "notices", "digest_sent", {"notices": sent, "force": force})
     return {"notices": sent, "working_day": working_day}

@@ -101,8 +101,10 @@ async def decide(services: Services, actor: Actor, case_id: str, req: DecisionRe
 
 
 async def caught_up(case_id: str, version: int, wait: float = 3) -> None:
-    """Until the case's projection is newer than ``version`` (the case writes it right after a
-    decision), so that ``pdw show`` right after ``pdw decide`` shows the decision; at most ``wait`` s."""
+    """Until the case's projection is newer than ``version``, so that ``pdw show`` right after ``pdw
+    decide`` shows the decision; at most ``wait`` s. A case begun before pdw-2026.12 writes it just
+    after answering (a regular activity); one begun since, before (workflows/projector.py): the
+    first read finds it."""
     loop = asyncio.get_running_loop()
     end = loop.time() + wait
     while loop.time() < end and (await db(projected_version, case_id) or 0) <= version:

@@ -553,9 +553,9 @@ def test_inbox_overdue_and_stuck_from_the_command_line(stack: Stack) -> None:
 
 
 def test_stuck_and_the_outbox_come_a_page_at_a_time(stack: Stack) -> None:
-    for found in ("有效期有误", "名称有误", "类别有误"):  # open cases, idle for 0 days at least
-        stack.pdw("correction", "report", "--resource", "RES-SCJGJ-002", "--item", "有效期", "--found", found,
-                  "--expected", "2029-06-30", "--as", "jyj.panxiaoyu")
+    reported = [stack.pdw("correction", "report", "--resource", "RES-SCJGJ-002", "--item", "有效期", "--found", found,
+                          "--expected", "2029-06-30", "--as", "jyj.panxiaoyu").stdout.splitlines()[0]
+                for found in ("有效期有误", "名称有误", "类别有误")]  # open cases, idle for 0 days at least
 
     def ids(key: str, *args: str) -> list[str]:
         return [str(row[key]) for row in json.loads(stack.pdw(*args, "--json").stdout)]
@@ -564,7 +564,10 @@ def test_stuck_and_the_outbox_come_a_page_at_a_time(stack: Stack) -> None:
     paged: list[str] = []
     while page := ids("case_id", "stuck", "--idle-days", "0", "--limit", "2", "--offset", str(len(paged))):
         paged += page
-    assert len(whole) >= 3 and paged == whole and len(set(whole)) == len(whole)
+    assert set(reported) <= set(whole) and paged == whole and len(set(whole)) == len(whole)
+    # Art. 43: a department that is no party to them sees none of them, on any page.
+    theirs = ids("case_id", "stuck", "--idle-days", "0", "--limit", "1000", "--as", "mzj.caibin")
+    assert not set(reported) & set(theirs)
     first = ids("id", "notices", "list", "--limit", "3")
     second = ids("id", "notices", "list", "--limit", "3", "--offset", "3")
     assert first + second == ids("id", "notices", "list", "--limit", "6") and not set(first) & set(second)

@@ -197,9 +197,9 @@ class DisputeWorkflow(CaseWorkflow):
 
     @asynccontextmanager
     async def _answering(self, d: DecisionInput) -> AsyncIterator[None]:
-        """While a department's answer to the proposal is checked and recorded: from before the
-        actor's check (a round trip through the server), so the agreement loop never starts the
-        step of a department whose answer is on its way."""
+        """While a department's answer to the center's proposal (Art. 20 ¶2) is checked and
+        recorded: from before the actor's check (a round trip through the server), so the agreement
+        loop never starts the step of a department whose answer is on its way."""
         dept = d.actor.dept_code if self._action(d) in ("agree", "disagree", "ask_county") else None
         if dept is not None:
             self.answering.add(dept)

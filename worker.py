@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities import (
     access,
@@ -135,7 +135,10 @@ ACTIVITIES: list[Callable[..., Any]] = [
 log = structlog.get_logger("pdw.worker")
 
 
-def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
+def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor,
+                 max_cached_workflows: int | None = None) -> Worker:
+    """``max_cached_workflows``: the setting's unless given (tests that move a case between workers
+    keep none: the time-skipping server never moves a task off a gone worker's sticky queue)."""
     settings = get_settings()
     return Worker(
         client,
@@ -143,8 +146,15 @@ def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) 
         workflows=WORKFLOWS,
         activities=ACTIVITIES,
         activity_executor=executor,
+        # The cases run outside the SDK's sandbox: it re-imports a workflow's modules for every new
+        # case and compiles a statement for every payload's serialization context, ~20 % of the
+        # worker's CPU (bench/README.md). Determinism is guarded instead by replaying every history
+        # the test suite makes, and every released version's, inside the sandbox (tests/test_replay.py),
+        # and by workflows/ holding no module state that runs could share (tests/test_layout.py).
+        workflow_runner=UnsandboxedWorkflowRunner(),
         # docs/operations.md, Scaling workers: the executor has a thread per activity slot (run_worker).
-        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_cached_workflows=settings.worker_max_cached_workflows if max_cached_workflows is None
+        else max_cached_workflows,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         interceptors=[BadDataInterceptor()],  # bad data fails at once, in Chinese (activities/failures.py)

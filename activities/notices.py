@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import structlog
@@ -38,6 +39,7 @@ from models.receipts import APPLICANT_ROLE, PublicReceipt
 from models.types import utcnow
 from settings import get_settings
 
+N = TypeVar("N", LadderNotice, CaseNotice)
 log = structlog.get_logger("pdw.notices")
 
 TEMPLATES = Environment(
@@ -137,52 +139,71 @@ def _above(s: Session, dept: Department, n: LadderNotice) -> list[Department]:
 
 def write_ladder_notices(n: LadderNotice) -> int:
     """The outbox rows of one ladder rung; returns how many this call wrote."""
+    with session() as s:
+        return _ladder_rows(s, n)
+
+
+def _ladder_rows(s: Session, n: LadderNotice) -> int:
     written = 0
     days = (n.deadline.due_date - n.at.astimezone(SHANGHAI).date()).days
-    with session() as s:
-        awaited = get_department(s, n.dept_code)
-        for dept, role in ladder_recipients(s, n):
-            for person in _people(s, dept, role, case_id=n.case_id, case_type=n.case_type, step=n.deadline.key,
-                                  at=n.at):
-                body = TEMPLATES.get_template(LADDER_TEMPLATES[n.level]).render(
-                    case_id=n.case_id, case_type_zh=CASE_TYPE_ZH.get(n.case_type, n.case_type),
-                    person_name=person.name, dept_name_of_person=dept.name, role_zh=ROLE_ZH[PersonRole(role)],
-                    dept_name=awaited.name, step_zh=n.step_zh, article=n.deadline.article,
-                    statutory=n.deadline.statutory, due_date_zh=day_zh(n.deadline.due_date),
-                    working_days=n.deadline.working_days, provisional=n.deadline.provisional,
-                    days_left=max(days, 0), days_over=max(-days, 0), case_url=case_url(n.case_id),
-                )
-                written += _write(s, case_id=n.case_id, step=n.deadline.key, level=n.level, dept=dept, role=role,
-                                  person=person, subject=body.splitlines()[0], body=body, case_time=n.at,
-                                  due_at=n.deadline.due_at)
+    awaited = get_department(s, n.dept_code)
+    for dept, role in ladder_recipients(s, n):
+        for person in _people(s, dept, role, case_id=n.case_id, case_type=n.case_type, step=n.deadline.key,
+                              at=n.at):
+            body = TEMPLATES.get_template(LADDER_TEMPLATES[n.level]).render(
+                case_id=n.case_id, case_type_zh=CASE_TYPE_ZH.get(n.case_type, n.case_type),
+                person_name=person.name, dept_name_of_person=dept.name, role_zh=ROLE_ZH[PersonRole(role)],
+                dept_name=awaited.name, step_zh=n.step_zh, article=n.deadline.article,
+                statutory=n.deadline.statutory, due_date_zh=day_zh(n.deadline.due_date),
+                working_days=n.deadline.working_days, provisional=n.deadline.provisional,
+                days_left=max(days, 0), days_over=max(-days, 0), case_url=case_url(n.case_id),
+            )
+            written += _write(s, case_id=n.case_id, step=n.deadline.key, level=n.level, dept=dept, role=role,
+                              person=person, subject=body.splitlines()[0], body=body, case_time=n.at,
+                              due_at=n.deadline.due_at)
     return written
 
 
 def write_case_notices(n: CaseNotice) -> int:
     """A decision a department must hear of goes to its daily administrator (日常管理人员)."""
-    written = 0
     with session() as s:
-        dept = get_department(s, n.dept_code)
-        for person in _people(s, dept, PersonRole.daily_admin, case_id=n.case_id, case_type=n.case_type,
-                              step=n.key, at=n.at):
-            body = TEMPLATES.get_template(f"decision/{n.kind}.txt.j2").render(
-                case_type_zh=CASE_TYPE_ZH.get(n.case_type, n.case_type), case_id=n.case_id, headline=n.headline,
-                person_name=person.name, dept_name_of_person=dept.name,
-                role_zh=ROLE_ZH[PersonRole.daily_admin], detail=n.detail, article=n.article,
-                case_url=case_url(n.case_id),
-            )
-            written += _write(s, case_id=n.case_id, step=n.key, level=0, dept=dept, role=PersonRole.daily_admin,
-                              person=person, subject=body.splitlines()[0], body=body, case_time=n.at)
+        return _case_rows(s, n)
+
+
+def _case_rows(s: Session, n: CaseNotice) -> int:
+    written = 0
+    dept = get_department(s, n.dept_code)
+    for person in _people(s, dept, PersonRole.daily_admin, case_id=n.case_id, case_type=n.case_type,
+                          step=n.key, at=n.at):
+        body = TEMPLATES.get_template(f"decision/{n.kind}.txt.j2").render(
+            case_type_zh=CASE_TYPE_ZH.get(n.case_type, n.case_type), case_id=n.case_id, headline=n.headline,
+            person_name=person.name, dept_name_of_person=dept.name,
+            role_zh=ROLE_ZH[PersonRole.daily_admin], detail=n.detail, article=n.article,
+            case_url=case_url(n.case_id),
+        )
+        written += _write(s, case_id=n.case_id, step=n.key, level=0, dept=dept, role=PersonRole.daily_admin,
+                          person=person, subject=body.splitlines()[0], body=body, case_time=n.at)
     return written
 
 
 def pending(case_id: str, step_prefix: str = "") -> list[int]:
     """Outbox rows of a case (of the steps starting with ``step_prefix``) still to be delivered."""
     with session() as s:
-        ids = s.exec(select(Notice.id).where(
-            Notice.case_id == case_id, Notice.status == "pending", col(Notice.step).startswith(step_prefix)
-        )).all()
+        return _pending(s, case_id, step_prefix)
+
+
+def _pending(s: Session, case_id: str, step_prefix: str) -> list[int]:
+    ids = s.exec(select(Notice.id).where(
+        Notice.case_id == case_id, Notice.status == "pending", col(Notice.step).startswith(step_prefix)
+    )).all()
     return [i for i in ids if i is not None]
+
+
+def _written_and_pending(rows: Callable[[Session, N], int], n: N, case_id: str, step: str) -> tuple[int, list[int]]:
+    """One transaction: the rows ``rows`` writes, then the case's rows of the step still to deliver
+    (these and any left pending before)."""
+    with session() as s:
+        return rows(s, n), _pending(s, case_id, step)
 
 
 async def start_deliveries(client: Client, ids: list[int], task_queue: str) -> None:
@@ -211,15 +232,15 @@ async def resend_pending(client: Client, task_queue: str, older_than_minutes: in
 
 @activity.defn
 async def send_ladder_notice(n: LadderNotice) -> int:
-    written = await asyncio.to_thread(write_ladder_notices, n)
-    await deliver_pending(n.case_id, n.deadline.key)
+    written, ids = await asyncio.to_thread(_written_and_pending, _ladder_rows, n, n.case_id, n.deadline.key)
+    await start_deliveries(activity.client(), ids, activity.info().task_queue)
     return written
 
 
 @activity.defn
 async def send_case_notice(n: CaseNotice) -> int:
-    written = await asyncio.to_thread(write_case_notices, n)
-    await deliver_pending(n.case_id, n.key)
+    written, ids = await asyncio.to_thread(_written_and_pending, _case_rows, n, n.case_id, n.key)
+    await start_deliveries(activity.client(), ids, activity.info().task_queue)
     return written
 
 

@@ -4,6 +4,7 @@ the activities share. Nothing else in pdw opens a database connection."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from models.audit import GENESIS, AuditEvent, AuditRecord, chain_hash
@@ -28,6 +30,10 @@ class NotFoundError(StoreError):
     """What was named is not in the records (a department, a resource, a grant, a case)."""
 
 
+# A pooled connection idle this long is pinged before use (engine_for).
+IDLE_PING_SECONDS = 2.0
+
+
 @lru_cache
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -42,7 +48,25 @@ def engine_for(url: str) -> Engine:
     # A database that is down answers within seconds, not the OS's TCP timeout. As many connections
     # as the worker runs activities at once (each holds one while it runs), beyond five kept open.
     overflow = max(5, get_settings().worker_max_concurrent_activities)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=overflow, connect_args={"connect_timeout": 5})
+    eng = create_engine(url, pool_size=5, max_overflow=overflow, connect_args={"connect_timeout": 5})
+
+    @event.listens_for(eng, "checkin")
+    def _idle_from(_conn: Any, record: Any) -> None:
+        record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(eng, "checkout")
+    def _ping_after_idle(conn: Any, record: Any, _proxy: Any) -> None:
+        """A connection that sat idle may have outlived a database restart: it is pinged before use,
+        and the pool replaces it if dead, so nobody's request fails for it. One in steady use is not
+        (SQLAlchemy's pool_pre_ping would ping it too: a round trip on every transaction, issue 14)."""
+        if time.monotonic() - record.info.get("idle_from", 0.0) < IDLE_PING_SECONDS:
+            return
+        try:
+            eng.dialect.do_ping(conn)
+        except Exception as err:
+            raise DisconnectionError("pooled connection is dead") from err
+
+    return eng
 
 
 def engine() -> Engine:
@@ -131,28 +155,23 @@ def center(s: Session) -> Department:
 
 
 def resolve_actor(person_id: str) -> Actor:
-    """The registered person ``person_id`` as an actor, with the department and roles they hold."""
+    """The registered person ``person_id`` as an actor, with the department and roles they hold
+    (one query: every decision and every API request asks)."""
     with session() as s:
-        person = s.get(Person, person_id)
-        if person is None:
-            raise StoreError(f"人员“{person_id}”未登记：须为已向大数据管理中心备案的人员编号（第四十三条）")
-        roles = s.exec(
-            select(RoleAssignment).where(
-                RoleAssignment.person_id == person_id,
-                RoleAssignment.until.is_(None),  # type: ignore[union-attr]
-            ).order_by(col(RoleAssignment.id))  # one department a person (assign_role): the first, if ever two
+        held = s.exec(
+            select(Person.name, RoleAssignment.role, Department)
+            .join(RoleAssignment, col(RoleAssignment.person_id) == col(Person.id))
+            .join(Department, col(Department.code) == col(RoleAssignment.dept_code))
+            .where(Person.id == person_id, RoleAssignment.until.is_(None))  # type: ignore[union-attr]
+            .order_by(col(RoleAssignment.id))  # one department a person (assign_role): the first, if ever two
         ).all()
-        if not roles:
+        if not held:
+            if s.get(Person, person_id) is None:
+                raise StoreError(f"人员“{person_id}”未登记：须为已向大数据管理中心备案的人员编号（第四十三条）")
             raise StoreError(f"人员“{person_id}”目前不担任任何部门的备案角色，不能办理案件（第四十三条）")
-        dept = get_department(s, roles[0].dept_code)
-        return Actor(
-            person_id=person.id,
-            name=person.name,
-            dept_code=dept.code,
-            dept_name=dept.name,
-            dept_kind=dept.kind,
-            roles=sorted({r.role for r in roles if r.dept_code == dept.code}),
-        )
+        name, _, dept = held[0]
+        return Actor(person_id=person_id, name=name, dept_code=dept.code, dept_name=dept.name, dept_kind=dept.kind,
+                     roles=sorted({role for _, role, other in held if other.code == dept.code}))
 
 
 def assign_role(

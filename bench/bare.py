@@ -123,3 +123,22 @@ class BareShareWorkflow:
     def check(self, d: DecisionInput) -> None:
         if not self.awaiting or self.decision is not None:
             raise ValueError("案件当前不在审批中，现在不能审批")
+
+
+async def run_worker() -> None:
+    """The bare workflow's worker in a process of its own, as pdw's runs (``python worker.py``),
+    with pdw's client and codec (PDW_* settings); until SIGTERM. bench/throughput.py starts it."""
+    import asyncio
+    import signal
+
+    from temporalio.worker import Worker
+
+    from runtime import connect
+    from settings import get_settings
+
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    client = await connect(get_settings())
+    async with Worker(client, task_queue=TASK_QUEUE, workflows=[BareShareWorkflow], activities=ACTIVITIES):
+        await stop.wait()
+

@@ -33,8 +33,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,71 @@ async def decide_when_ready(handle: Any, decision: Any) -> float:
             wait = min(wait * 2, 0.4)
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds a process has used (user and system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(worker_pid: int) -> tuple[float, float, float, float]:
+    """CPU seconds used so far by this process (the load: starts, decisions, results), the kind's
+    worker (0 with --one-process: it is this process), the Temporal server and the whole machine
+    (the rest is mostly PostgreSQL): where a case's cost lands."""
+    tick = os.sysconf("SC_CLK_TCK")
+    machine = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    worker = process_cpu(worker_pid) if worker_pid != os.getpid() else 0.0
+    times = os.times()
+    return times.user + times.system, worker, process_cpu(SERVER_PID[0]), (sum(machine) - machine[3] - machine[4]) / tick
+
+
+SERVER_PID: list[int] = []
+
+
+@asynccontextmanager
+async def running_workers(client: Any, one_process: bool, home: str) -> AsyncIterator[dict[str, int]]:
+    """pdw's worker and the bare one; yields the process id each kind's cases run in.
+
+    By default each in a process of its own, as production runs them: pdw's is ``python worker.py``
+    with its settings (PDW_*), the bare one ``bench/bare.py``'s; this process is the load, as the
+    API is. --one-process runs both in this process beside the load (the method of the figures
+    before 2026-11-28's third session): there one GIL serves the load and both workers."""
+    from temporalio.worker import Worker
+
+    from bench import bare
+    from worker import build_worker
+
+    if one_process:
+        with ThreadPoolExecutor(max_workers=16) as executor:
+            async with build_worker(client, PDW_QUEUE, executor), Worker(
+                    client, task_queue=bare.TASK_QUEUE, workflows=[bare.BareShareWorkflow], activities=bare.ACTIVITIES):
+                yield {"pdw": os.getpid(), "pdw0": os.getpid(), "bare": os.getpid()}
+        return
+    commands = {"pdw": [sys.executable, str(ROOT / "worker.py")],
+                "bare": [sys.executable, "-c", "import asyncio, bench.bare as b; asyncio.run(b.run_worker())"]}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if sys.pycache_prefix:
+        env["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    logs = {kind: open(Path(home) / f"{kind}-worker.log", "wb") for kind in commands}  # noqa: SIM115
+    procs = {kind: subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=logs[kind], stderr=subprocess.STDOUT)
+             for kind, cmd in commands.items()}
+    try:
+        yield {kind: proc.pid for kind, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+        for kind, proc in procs.items():
+            try:
+                code = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                code = proc.wait()
+            logs[kind].close()
+            if code not in (0, -signal.SIGTERM):
+                print(f"the {kind} worker exited {code}:\n" + (Path(home) / f"{kind}-worker.log").read_text()[-3000:],
+                      file=sys.stderr)
+
+
 async def one_batch(start: Callable[[int], Awaitable[Any]], decision: Any, n: int) -> tuple[float, list[float], list[Any]]:
     """N cases at once: the wall time until all are closed, each decision's round trip, the handles."""
     began = time.perf_counter()
@@ -125,8 +191,6 @@ async def history_size(handle: Any, show: bool = False) -> tuple[int, int]:
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    from temporalio.worker import Worker
-
     from activities.store import resolve_actor
     from bench import bare
     from devstack import wait_for_server
@@ -135,7 +199,6 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     from models.share import ShareRequestInput
     from runtime import connect
     from settings import get_settings
-    from worker import build_worker
 
     settings = get_settings()
     await wait_for_server(settings)
@@ -162,25 +225,31 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     rates: dict[str, list[float]] = {kind: [] for kind in kinds}
     decide: list[float] = []
     last: dict[str, Any] = {}
-    with ThreadPoolExecutor(max_workers=16) as executor:
-        pdw_worker = build_worker(client, PDW_QUEUE, executor)
-        bare_worker = Worker(client, task_queue=bare.TASK_QUEUE, workflows=[bare.BareShareWorkflow],
-                             activities=bare.ACTIVITIES)
-        async with pdw_worker, bare_worker:
-            for kind in kinds:  # warm-up, not counted: imports, connections, caches
-                await one_batch(starter(kind, "warm"), decision, min(args.cases, 5))
-            for r in range(args.rounds):
-                order = kinds if r % 2 == 0 else kinds[::-1]
-                order = tuple(k for k in order if args.only in (None, k))
-                for kind in order:
-                    elapsed, took, handles = await one_batch(starter(kind, f"r{r}-{uuid.uuid4().hex[:4]}"), decision,
-                                                             args.cases)
-                    rates[kind].append(args.cases / elapsed)
-                    last[kind] = handles[0]
-                    if kind == "pdw":
-                        decide += took
-                    print(f"round {r + 1} {kind:>4}: {args.cases / elapsed:6.2f} cases/s ({elapsed:.2f} s)",
-                          file=sys.stderr, flush=True)
+    cpu: dict[str, list[float]] = {kind: [0.0, 0.0, 0.0, 0.0] for kind in kinds}
+    async with running_workers(client, args.one_process, os.environ["PDW_HOME"]) as pids:
+        for kind in kinds:  # warm-up, not counted: imports, connections, caches
+            await one_batch(starter(kind, "warm"), decision, min(args.cases, 5))
+        for r in range(args.rounds):
+            order = kinds if r % 2 == 0 else kinds[::-1]
+            order = tuple(k for k in order if args.only in (None, k))
+            for kind in order:
+                before = cpu_seconds(pids[kind])
+                elapsed, took, handles = await one_batch(starter(kind, f"r{r}-{uuid.uuid4().hex[:4]}"), decision,
+                                                         args.cases)
+                cpu[kind] = [total + after - was for total, after, was in zip(cpu[kind], cpu_seconds(pids[kind]), before, strict=True)]
+                rates[kind].append(args.cases / elapsed)
+                last[kind] = handles[0]
+                if kind == "pdw":
+                    decide += took
+                print(f"round {r + 1} {kind:>4}: {args.cases / elapsed:6.2f} cases/s ({elapsed:.2f} s)",
+                      file=sys.stderr, flush=True)
+    n = args.rounds * args.cases
+    per_case = {kind: {"load": None if args.one_process else round(1000 * load / n, 1),
+                       "worker": round(1000 * (load + worker if args.one_process else worker) / n, 1),
+                       "server": round(1000 * server / n, 1),
+                       "rest": round(1000 * (machine - load - worker - server) / n, 1)}
+                for kind, (load, worker, server, machine) in cpu.items() if args.only in (None, kind)}
+    print(f"CPU ms per case: {json.dumps(per_case)}", file=sys.stderr)
     extra = {"pdw_unpatched_cases_per_s": round(statistics.median(rates["pdw0"]), 2)} if args.unpatched else {}
     if args.only:  # profiling one side: its rate alone
         return {f"{args.only}_cases_per_s": round(statistics.median(rates[args.only]), 2)}
@@ -196,7 +265,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "decide_p50_s": round(statistics.median(decide), 3), "decide_p95_s": round(q[18], 3),
         "history_events": events, "history_bytes": size,
         "baseline": {"history_events": bare_events, "history_bytes": bare_size},
-        **extra, "refused_early": RETRIES,
+        **extra, "cpu_ms_per_case": per_case, "refused_early": RETRIES,
+        "workers": "one process, with the load" if args.one_process else "a process each, the load in a third",
         "rounds": {k: [round(v, 2) for v in vals] for k, vals in rates.items()},
         "cases": args.cases, "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
     }
@@ -227,11 +297,15 @@ def main() -> None:
     parser.add_argument("--unpatched", action="store_true",
                         help="a third kind, pdw0: pdw without issue 14's patch (what it saved, under the same load)")
     parser.add_argument("--only", choices=("pdw", "bare"), help="run one side only (to profile it)")
+    parser.add_argument("--one-process", action="store_true",
+                        help="both workers in this process, beside the load (the method before 2026-11-28's third session)")
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="leave PYTHONDONTWRITEBYTECODE as it is (else bytecode is cached in a temporary directory)")
     parser.add_argument("--show-history", action="store_true", help="print one case's history events (stderr)")
     parser.add_argument("--log-level", default="WARNING", help="the worker's log level (stderr)")
     args = parser.parse_args()
+    if args.unpatched and not args.one_process:
+        parser.error("--unpatched changes the workflow code in this process: give --one-process too")
 
     home = tempfile.TemporaryDirectory(prefix="pdw-bench-")
     if not args.no_bytecode_cache:
@@ -251,6 +325,7 @@ def main() -> None:
     if answers("127.0.0.1", PORT):
         sys.exit(f"port {PORT} is taken (another bench/throughput.py still running?): stop it first")
     server = subprocess.Popen(server_command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    SERVER_PID.append(server.pid)
 
     def interrupted(*_: Any) -> None:
         """Ctrl-C or kill: down at once. A graceful stop would wait on the workers' shutdown, which

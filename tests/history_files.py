@@ -26,6 +26,7 @@ from temporalio.api.workflowservice.v1 import (
 )
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 
 async def save_server_histories(client: Client, directory: Path) -> int:
@@ -97,17 +98,27 @@ def path_of(history: WorkflowHistory) -> tuple[str, ...]:
     return (workflow_type(history), *steps)
 
 
-async def replay_failures(histories: list[WorkflowHistory]) -> list[tuple[str, str]]:
-    """(workflow id, error) for each history that this checkout's workflow code does not replay."""
+def sandboxed_replayer() -> Replayer:
+    """Today's workflow code, inside the SDK's sandbox. The worker runs cases outside it (worker.py),
+    so this is where a workflow reaching for the clock, randomness, the environment or I/O, or
+    behaving differently for state another run left behind, fails: its replay here differs, or is
+    refused by the sandbox's restrictions."""
     from codec import data_converter
     from settings import get_settings
     from worker import WORKFLOWS
+
+    return Replayer(workflows=WORKFLOWS, data_converter=data_converter(get_settings()),
+                    workflow_runner=SandboxedWorkflowRunner())
+
+
+async def replay_failures(histories: list[WorkflowHistory]) -> list[tuple[str, str]]:
+    """(workflow id, error) for each history that this checkout's workflow code does not replay."""
 
     async def each() -> AsyncIterator[WorkflowHistory]:
         for history in histories:
             yield history
 
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(get_settings()))
+    replayer = sandboxed_replayer()
     failures = []
     async with replayer.workflow_replay_iterator(each()) as results:
         async for result in results:

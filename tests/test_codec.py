@@ -119,9 +119,7 @@ def converter_with(keys: list[Key], current: str) -> Settings:
 async def test_a_case_started_under_key_1_finishes_under_key_2_and_history_holds_no_plaintext(
     env: WorkflowEnvironment,
 ) -> None:
-    from temporalio.worker import Worker
-
-    from worker import ACTIVITIES, WORKFLOWS, build_worker
+    from worker import build_worker
 
     queue, case_id = f"pdw-rotate-{uuid.uuid4().hex[:6]}", f"catalog-rotate-{uuid.uuid4().hex[:6]}"
     base = env.client
@@ -137,8 +135,7 @@ async def test_a_case_started_under_key_1_finishes_under_key_2_and_history_holds
     with ThreadPoolExecutor(max_workers=16) as executor:
         # Key 1 only. No sticky cache: the time-skipping server's clock is locked, so a task left on
         # this worker's sticky queue would never time out to the next worker.
-        async with Worker(before, task_queue=queue, workflows=WORKFLOWS, activities=ACTIVITIES,
-                          activity_executor=executor, max_cached_workflows=0):
+        async with build_worker(before, queue, executor, max_cached_workflows=0):
             handle = await before.start_workflow("CatalogUpdate", inp, id=case_id, task_queue=queue)
             await wait_status(handle, "awaiting_submission")
             await handle.execute_update("decide", decision("submit", "gaj.zhangfang", data={"update_frequency": "weekly"}))

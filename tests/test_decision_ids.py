@@ -49,11 +49,9 @@ async def queue_api(env: WorkflowEnvironment) -> AsyncIterator[tuple[httpx.Async
 def _unsticky_worker(env: WorkflowEnvironment, queue: str, executor: ThreadPoolExecutor) -> Worker:
     """worker.py's worker without a workflow cache: a task for a case whose worker is gone goes to
     the queue at once (the time-skipping server never moves it off a dead worker's sticky queue)."""
-    from activities.failures import BadDataInterceptor
-    from worker import ACTIVITIES, WORKFLOWS
+    from worker import build_worker
 
-    return Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=ACTIVITIES, activity_executor=executor,
-                  interceptors=[BadDataInterceptor()], max_cached_workflows=0)
+    return build_worker(env.client, queue, executor, max_cached_workflows=0)
 
 
 async def _opened(api: httpx.AsyncClient, case_id: str, token: str) -> dict[str, Any]:
@@ -73,7 +71,7 @@ async def test_a_decision_no_worker_answers_is_submitted_then_confirmed_by_its_i
 
     api, env, queue = queue_api
     gaj, dsj = token_for("gaj.zhangfang"), token_for("dsj.zhouwei")
-    with ThreadPoolExecutor(max_workers=8) as executor:
+    with ThreadPoolExecutor(max_workers=16) as executor:
         async with _unsticky_worker(env, queue, executor):
             started = await api.post("/v1/cases/share", json=SHARE, headers=bearer(gaj))
             assert started.status_code == 201, started.text

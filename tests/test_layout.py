@@ -103,3 +103,57 @@ def test_every_schedule_starts_a_workflow_the_worker_registers() -> None:
     schedules = daily_schedules(Settings())
     assert {"pdw-daily-digest", "pdw-grant-expiry", "pdw-applicants-purge"} <= set(schedules)
     assert all(workflow in SUPPORT_WORKFLOWS and cron for workflow, cron in schedules.values())
+
+
+MUTATORS = {"append", "extend", "insert", "update", "setdefault", "pop", "popitem", "clear", "add", "remove",
+            "discard", "sort", "reverse"}
+
+
+def _shared_containers(paths: list[Path], classes: bool) -> set[str]:
+    """Names bound at module (and ``classes``: class) level to a dict, list or set: one object for
+    every run. (Models' class-level ones are pydantic field defaults, copied for each instance.)"""
+    names: set[str] = set()
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        scopes = [tree.body] + [node.body for node in ast.walk(tree) if classes and isinstance(node, ast.ClassDef)]
+        for body in scopes:
+            for node in body:
+                value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+                container = isinstance(value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)) or (
+                    isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                    and value.func.id in {"dict", "list", "set", "defaultdict"})
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+                names |= {t.id for t in targets if container and isinstance(t, ast.Name)}
+    return names
+
+
+def _mutated_name(node: ast.AST) -> str | None:
+    """The name (or last attribute) whose object ``node`` changes in place, if it does."""
+    target: ast.AST | None = None
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
+        for t in node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]:
+            if isinstance(t, ast.Subscript) or isinstance(node, ast.AugAssign):
+                target = t.value if isinstance(t, ast.Subscript) else t
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
+        target = node.func.value
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return None
+
+
+def test_workflow_code_changes_no_state_that_runs_share() -> None:
+    """The worker runs cases outside the SDK's sandbox (worker.py), so a module's or a class's dict,
+    list or set is one object for every case in the process: workflow code must only read them. (An
+    instance's own containers are made in ``__init__``/``open_case`` and are not named here.)"""
+    workflow_files = sorted((ROOT / "workflows").glob("*.py"))
+    shared = _shared_containers(workflow_files, classes=True) | _shared_containers(
+        sorted((ROOT / "models").glob("*.py")), classes=False)
+    assert {"ENDED_ZH", "status_zh", "STEP_RULES"} <= shared  # the scan finds what it should
+    changed = [f"{path.name}:{node.lineno} {name}"
+               for path in workflow_files for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if (name := _mutated_name(node)) in shared]
+    globals_ = [f"{path.name}:{node.lineno}" for path in workflow_files
+                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.Global)]
+    assert not changed and not globals_, f"workflow code changes shared state: {changed + globals_}"

@@ -1,6 +1,7 @@
-"""Determinism guard: replay with today's workflow code every history the workflow tests produced,
-and every history a released version left in tests/histories/ (cases it started may still be running
-when this code takes over: tests/histories/README.md)."""
+"""Determinism guard: replay with today's workflow code, inside the SDK's sandbox (the worker runs
+cases outside it: worker.py), every history the workflow tests produced, and every history a
+released version left in tests/histories/ (cases it started may still be running when this code
+takes over: tests/histories/README.md)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
 from tests.helpers import STARTED, decision, start_catalog_update, wait_status
-from tests.history_files import load, replay_failures
-from worker import WORKFLOWS
+from tests.history_files import load, replay_failures, sandboxed_replayer
 
 RELEASES = sorted(p for p in (Path(__file__).parent / "histories").iterdir() if p.is_dir())
 
@@ -59,10 +58,7 @@ async def test_histories_of_a_released_version_replay(release: Path) -> None:
 
 async def replay_all(histories: list[WorkflowHistory]) -> int:
     """Replay each history with today's workflow code; fails on the first that does not replay."""
-    from codec import data_converter
-    from settings import get_settings
-
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(get_settings()))
+    replayer = sandboxed_replayer()
     replayed = 0
     async with replayer.workflow_replay_iterator(iter_histories(histories)) as results:
         async for result in results:

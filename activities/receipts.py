@@ -22,6 +22,7 @@ from models.identity import contact_problem
 from models.open_data import ListingObjection, ListingReview, OpenApplication, OpenRequest
 from models.receipts import NOTIFY_ZH, RECEIPT_KINDS, RECEIPT_PREFIX, PublicReceipt
 from models.types import utcnow
+from settings import get_settings
 
 ENDED = {"withdrawn": "已撤回", "cancelled": "已撤销"}
 
@@ -88,10 +89,18 @@ def _rotate(kind: str, *, case_id: str | None, idem: str | None) -> dict[str, An
         return _minted(row, token, new=False)
 
 
+def notify_zh(notify: str) -> str:
+    """How the applicant will hear of the outcome; an SMS only once a gateway is configured
+    (PDW_SMS_URL), which the applicant is told rather than promised a message that never comes."""
+    if notify == "sms" and not get_settings().sms_url:
+        return "短信（本系统暂未接入短信网关，暂不发送：请凭回执编号查询办理情况）"
+    return NOTIFY_ZH[notify]
+
+
 def _minted(row: PublicReceipt, token: str, *, new: bool) -> dict[str, Any]:
     query = f"凭编号和令牌查询办理结果（pdw open status {row.number}，令牌从环境变量 PDW_RECEIPT_TOKEN 读取或按提示输入）"
     out: dict[str, Any] = {"receipt": row.number, "receipt_token": token, "notify": row.notify,
-                           "notify_zh": NOTIFY_ZH[row.notify], "new": new}
+                           "notify_zh": notify_zh(row.notify), "new": new}
     if new:
         out["receipt_zh"] = f"回执编号 {row.number}；回执令牌只显示这一次，请妥善保存：{query}"
     else:
@@ -154,7 +163,7 @@ def view_of(s: Session, row: PublicReceipt, threshold: int) -> dict[str, Any]:
             "resource_id": row.resource_id, "applicant": row.label, "received_at": row.created_at.isoformat(),
             # After the purge no contact is left to tell: the receipt says so, not the channel it had.
             "notify": "" if row.purged_at else row.notify,
-            "notify_zh": "联系方式已按保存期限删除，不再通知" if row.purged_at else NOTIFY_ZH[row.notify],
+            "notify_zh": "联系方式已按保存期限删除，不再通知" if row.purged_at else notify_zh(row.notify),
             "purged": row.purged_at is not None,
             "reasons": None, "next_step": None, **view}
 
@@ -189,7 +198,10 @@ def _application(s: Session, row: PublicReceipt) -> dict[str, Any]:
                         "next_step": listing.get("next_step")}
             step = "该数据尚未列入开放目录：本申请已计入列入开放目录的申请人数，达到规定人数即转数源部门审核（第三十二条）"
         elif a.open_attribute == "forbidden":
-            step = "禁止开放类数据不予开放（第二十九条）"
+            # The measures give no review of a refusal under Art. 29 (Art. 32's is for data not yet
+            # listed): say so, and where to ask, rather than leave the applicant looking for one.
+            step = ("禁止开放类数据依第二十九条不予开放，本办法对此未设复核申请（第三十二条的复核适用于尚未列入开放目录的数据）；"
+                    "对该数据的开放属性有疑问的，可向县大数据管理中心咨询")
         else:
             step = "可针对不予同意的理由，调整使用范围、用途或获取方式后重新申请（第二十八条第二款）"
         return {**base, "status": status, "status_zh": "不予开放", "reasons": a.reasons, "next_step": step}

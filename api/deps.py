@@ -43,7 +43,8 @@ async def credential(
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not re.fullmatch(r"[A-Za-z0-9_\-]{10,200}", token.strip()):
-            raise ServiceError(Kind.unauthenticated, "Authorization 须为 Bearer 个人令牌")
+            raise ServiceError(Kind.unauthenticated, "个人令牌格式不对：请完整复制 pdw token issue 签发的令牌"
+                                                     "（形如 pdw_…；HTTP 调用时放在 Authorization: Bearer 后）")
         return Credential(token=token.strip())
     if x_pdw_key is None and x_pdw_signature is None:
         return Credential()

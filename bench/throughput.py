@@ -10,8 +10,11 @@ pdw and the bare workflow on one server, so load drift hits both; the figures ar
 It starts everything itself and takes it all down at the end (also on Ctrl-C): a Temporal dev
 server (.venv/bin/temporal, in memory, headless, frontend port 7533), a fresh PostgreSQL database
 (tests/pg.py: PDW_TEST_DATABASE_URL, default postgresql://127.0.0.1:5432/test), migrations and the
-demo county. Both workers run in this process (pdw's ``worker.build_worker``, and the bare one on
-its own task queue), sharing its one client with the load.
+demo county, and the two workers, each in a process of its own as production runs them (pdw's is
+``python worker.py``; the bare one on its own task queue); this process is the load, as the API
+is. ``--one-process`` runs both workers in this process beside the load instead (the method of the
+figures before 2026-11-28's third session). Besides the rates it reports the CPU milliseconds a case
+costs the load, the worker, the Temporal server and the rest of the machine (PostgreSQL).
 
     .venv/bin/python bench/throughput.py --cases 30 --rounds 5 --json
 

@@ -51,6 +51,7 @@ DecisionId = Annotated[str, StringConstraints(min_length=8, max_length=64, patte
 
 # The Chinese name of each field, for errors that name it.
 FIELD_ZH = {
+    "number": "回执编号", "X-Receipt-Token": "回执令牌",
     "as": "代表的备案人员", "resource_id": "数据资源编号", "change_note": "变化说明", "changed_at": "变化时间",
     "changed_elements": "变化的要素", "items": "数据项", "purpose": "用途", "scope": "使用范围", "mode": "共享方式",
     "months": "使用月数", "found": "发现的问题", "expected": "期望的数据", "evidence": "证明材料",

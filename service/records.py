@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import or_, select
+from sqlmodel import Session, or_, select
 
 from activities.calendar import load_calendar
 from activities.catalog import get_resource
@@ -18,10 +18,11 @@ from models.catalog import ELEMENT_ZH, CatalogVersion
 from models.departments import ROLE_ZH, Department
 from models.labels import KINDS, labelled, zh
 from models.notices import Notice
+from models.projection import CaseView
 from models.steps import STEP_RULES
 from models.types import utcnow
 from service.auth import Principal, oversees, require_case_reader
-from service.errors import bad_input
+from service.errors import bad_input, not_found
 
 ROLES_ZH = dict(KINDS["role"])
 # The elements whose values are codes, and their kinds (models/labels.py).
@@ -115,11 +116,19 @@ def notices(principal: Principal, case_id: str | None, failed: bool, limit: int,
         q = q.where(or_(Notice.dept_code == actor.dept_code, Notice.person_id == actor.person_id))
     with session() as s:
         rows = s.exec(q).all()
+        if case_id and not rows and offset == 0 and not _known_case(s, case_id):
+            raise not_found(f"案件“{case_id}”不存在（案件编号见 pdw inbox、pdw show）")
     if case_id and rows:
         require_case_reader(principal, case_id, [n.dept_code for n in rows])
     hidden = {"body"} if actor.dept_kind == "center" else {"body", "address", "error"}
     return [_rung(labelled(n.model_dump(mode="json", exclude=hidden), status="notice_status", channel="channel",
                            level="rung", role="role")) for n in rows]
+
+
+def _known_case(s: Session, case_id: str) -> bool:
+    """A case pdw has a row or a notice of (every case begun under the projection has its row)."""
+    return (s.get(CaseView, case_id) is not None
+            or s.exec(select(Notice.id).where(Notice.case_id == case_id).limit(1)).first() is not None)
 
 
 def _rung(row: dict[str, Any]) -> dict[str, Any]:

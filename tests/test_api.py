@@ -9,6 +9,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -351,6 +352,23 @@ async def test_staff_contacts_are_the_centers_to_see(api: httpx.AsyncClient, tok
     people = [p for d in seen_by_dept for ps in d["people"].values() for p in ps]
     assert people and all("mobile" not in p and "email" not in p for p in people)
     assert any(p.get("mobile") for d in seen_by_center for ps in d["people"].values() for p in ps)
+
+
+async def test_the_notices_of_a_case_that_does_not_exist_are_a_404(api: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    """Not "no notices": the staff member mistyped the case number."""
+    from models.notices import Notice
+
+    with session() as s:
+        s.add(Notice(case_id="share-2026-999001", step="share.center_review", level=0, dept_code="dsj", role="daily_admin",
+                     person_id="dsj.zhouwei", person_name="周伟", channel="log", subject="待办", body="b",
+                     case_time=datetime(2026, 11, 2, tzinfo=UTC), status="sent"))
+    center = bearer(tokens["dsj.zhouwei"])
+    missing = await api.get("/v1/notices", params={"case": "share-2026-999999"}, headers=center)
+    assert missing.status_code == 404 and "案件“share-2026-999999”不存在" in missing.json()["detail"]
+    assert len((await api.get("/v1/notices", params={"case": "share-2026-999001"}, headers=center)).json()) == 1
+    # A department no party to an existing case still sees nothing of it, not a 404.
+    other = await api.get("/v1/notices", params={"case": "share-2026-999001"}, headers=bearer(tokens["jyj.panxiaoyu"]))
+    assert other.status_code == 200 and other.json() == []
 
 
 @pytest.mark.parametrize("url", ["/v1/inbox?dept=%00", "/v1/grants?dept=a%00", "/v1/notices?case=x%00",

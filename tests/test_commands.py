@@ -275,6 +275,8 @@ async def test_login_checks_the_token_keeps_it_600_and_logout_forgets_it(dev: di
     token = issue_token(None, "jyj.panxiaoyu", days=5, label="test", by="tests")["token"]
     wrong = await apdw(dev, "login", "--token", "pdw_" + "x" * 40)
     assert "个人令牌无效" in one_error_line(wrong)
+    garbage = await apdw(dev, "login", input="garbage !\n")  # what a staff member can act on, not a header
+    assert one_error_line(garbage).startswith("错误：个人令牌格式不对：请完整复制 pdw token issue 签发的令牌")
     saved = Path(str(dev["XDG_CONFIG_HOME"])) / "pdw" / "token"
     assert not saved.exists()
     done = await apdw(dev, "login", input=token + "\n")  # stdin is not a terminal: read, not prompted

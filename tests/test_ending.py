@@ -90,6 +90,10 @@ async def test_art20_requester_withdraws_a_share_request_until_an_approver_decid
     handle = await start_share(env, worker, resource="RES-GAJ-002", items=["号牌号码"], by="jyj.panxiaoyu")
     await wait_status(handle, "under_review")
     await refused(handle, decision("withdraw", "gaj.zhangfang", reasons="不需要"), "只有提出本案的部门可以撤回")
+    # An action the process does not know names its own, and the two that end a case.
+    with pytest.raises(WorkflowUpdateFailedError) as unknown:
+        await handle.execute_update("decide", decision("fly", "jyj.panxiaoyu"))
+    assert "共享申请的操作为 approve" in str(unknown.value.cause) and "另可 withdraw（提出部门撤回）、cancel" in str(unknown.value.cause)
     await handle.execute_update("end", decision("withdraw", "jyj.panxiaoyu", reasons="申请的数据项有误，重新申请"))
     assert (await handle.result())["status"] == "withdrawn"
     assert grant_of(handle.id) is None
@@ -105,6 +109,9 @@ async def test_art20_2_no_cancelling_while_the_dispute_is_before_the_center_or_t
     await refused(handle, decision("cancel", "dsj.linxiaohong", reasons="重复申请"), "争议正在协调")
     # A dispute case follows its share case: it is never ended on its own.
     await refused(_dispute, decision("cancel", "dsj.linxiaohong", reasons="重复申请"), "不能撤回或撤销")
+    with pytest.raises(WorkflowUpdateFailedError) as unknown:  # so its unknown actions do not offer it
+        await _dispute.execute_update("decide", decision("fly", "dsj.zhouwei"))
+    assert "争议案件的操作为" in str(unknown.value.cause) and "withdraw" not in str(unknown.value.cause)
 
 
 async def test_art28_no_cancelling_an_application_before_the_city_bureau(env, worker) -> None:

@@ -169,13 +169,18 @@ async def test_art29_a_refused_application_reads_by_its_receipt_and_the_applican
     view = read.json()
     assert (view["kind_zh"], view["status"], view["status_zh"]) == ("受限开放数据申请", "refused", "不予开放")
     assert "第二十九条" in view["reasons"] and view["applicant"].startswith("孙*") and view["case_id"] == case_id
+    # No review lies open against Art. 29: the next step says so, and where to ask, not the reason again.
+    assert "未设复核申请" in view["next_step"] and "县大数据管理中心咨询" in view["next_step"]
     no_personal_data(read.text, "330324197707071116", "sunlin@example.com", "孙琳")
 
     # A wrong token and an unknown number answer alike: no one learns which numbers exist.
     wrong = await status(api, number, "rt_" + "x" * 32)
     unknown = await status(api, "GK-2026-999999", token)
     assert wrong.status_code == unknown.status_code == 404 and wrong.json()["detail"] == unknown.json()["detail"]
-    assert (await api.get(f"/v1/public/receipts/{number}")).status_code == 400  # no token at all
+    no_token = await api.get(f"/v1/public/receipts/{number}")
+    assert no_token.status_code == 400 and no_token.json()["detail"].startswith("回执令牌（X-Receipt-Token）")
+    long_number = await status(api, "G" * 5000, token)  # named in Chinese, as every field
+    assert long_number.status_code == 400 and long_number.json()["detail"].startswith("回执编号（number）")
 
     rows = await settled(case_id, "open.outcome", 1)
     assert [(n.channel, n.status, n.role, n.person_id, n.address) for n in rows] == [
@@ -197,7 +202,7 @@ async def test_art28_a_restricted_application_refused_by_the_city_reaches_the_ap
             "purpose": "救助政策评估", "access_way": "api"}
     answer = (await api.post("/v1/public/open-applications", json=body)).json()
     case_id, number, token = track(answer["case_id"]), answer["receipt"], answer["receipt_token"]
-    assert answer["notify"] == "sms"
+    assert answer["notify"] == "sms" and answer["notify_zh"] == "短信"  # the gateway is configured here
     assert (await status(api, number, token)).json()["status_zh"] in ("受理中", "审核中")
     handle = env.client.get_workflow_handle(case_id)
     await wait_status(handle, "center_review")
@@ -608,3 +613,15 @@ def test_art28_refused_by_the_city_the_applicant_row_and_the_public_status_throu
     assert "ApplicantsPurge" in json.dumps(schedule)
     hook_log = stack.hook_log.read_text(encoding="utf-8")  # no log line holds the applicant's data
     assert "sunlin.e2e@example.com" not in hook_log and APPLICANT["id_number"] not in hook_log
+
+
+def test_an_applicant_is_not_promised_an_sms_no_gateway_will_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    from activities.receipts import notify_zh
+
+    monkeypatch.delenv("PDW_SMS_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert notify_zh("sms").startswith("短信（本系统暂未接入短信网关，暂不发送") and notify_zh("email") == "电子邮件"
+    finally:
+        get_settings.cache_clear()
+

@@ -380,6 +380,13 @@ class CaseWorkflow:
         else:
             raise ValueError(f"操作“{d.action}”无效：结束案件的操作为 withdraw（撤回）、cancel（撤销）")
 
+    def unknown_action(self, action: str, actions_zh: str) -> ValueError:
+        """A decision's action this case does not know: its own actions, and withdraw and cancel
+        where the case has them (local rule)."""
+        ending = "" if type(self).record_end is CaseWorkflow.record_end else \
+            "；另可 withdraw（提出部门撤回）、cancel（中心负责人撤销）（本地规定）"
+        return ValueError(f"操作“{action}”无效：{actions_zh}{ending}")
+
     # ---- decisions -------------------------------------------------------------------------------
 
     async def record(self, d: DecisionInput, step: str) -> DecisionRecord:

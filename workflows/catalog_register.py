@@ -149,7 +149,7 @@ class CatalogRegistrationWorkflow(CaseWorkflow):
         st = self.state
         self.refuse_if_busy()
         if d.action not in ACTIONS:
-            raise ValueError(f"操作“{d.action}”无效：目录编制案件的操作为 approve（审核通过）、return（退回）、"
+            raise self.unknown_action(d.action, "目录编制案件的操作为 approve（审核通过）、return（退回）、"
                              "submit（修改后重新提交）")
         if d.action == "submit":
             if st.status != "returned" or self.resubmitted:

@@ -187,7 +187,7 @@ class CatalogUpdateWorkflow(SourceHeldCase):
         st = self.state
         self.refuse_if_busy()
         if d.action not in ACTIONS:
-            raise ValueError(f"操作“{d.action}”无效：目录更新案件的操作为 submit（提交）、approve（通过）、return（退回）")
+            raise self.unknown_action(d.action, "目录更新案件的操作为 submit（提交）、approve（通过）、return（退回）")
         if d.action == "submit":
             if st.status != "awaiting_submission" or self.revision is not None:
                 raise ValueError(f"案件当前为“{st.status_zh}”，修订已提交或现在不能提交目录更新")

@@ -154,7 +154,7 @@ class DataCorrectionWorkflow(SourceHeldCase):
         st = self.state
         self.refuse_if_busy()
         if d.action not in ACTIONS:
-            raise ValueError(f"操作“{d.action}”无效：纠错案件的操作为 forward（中心转交）、extend（延期）、correct（更正）、confirm（确认无误）")
+            raise self.unknown_action(d.action, "纠错案件的操作为 forward（中心转交）、extend（延期）、correct（更正）、confirm（确认无误）")
         if d.action == "forward":
             if st.status != "awaiting_forward" or self.forwarded is not None:
                 raise ValueError(f"案件当前为“{st.status_zh}”，现在不能转交")

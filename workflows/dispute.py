@@ -317,7 +317,7 @@ class DisputeWorkflow(CaseWorkflow):
         st, action = self.state, self._action(d)
         self.refuse_if_busy()
         if action not in ACTION_KIND:
-            raise ValueError(f"操作“{d.action}”无效：争议案件的操作为 propose、escalate（中心）、agree、disagree、"
+            raise self.unknown_action(d.action, "争议案件的操作为 propose、escalate（中心）、agree、disagree、"
                              "ask_county（争议双方）、opinion（专家委员会）、decide（县政府）")
         if st.center_refused and ACTION_KIND[action] != "county_gov":
             raise PermissionError(f"{d.actor.label()}不能{ACTION_ZH[action]}：争议涉及县大数据管理中心自身的拒绝决定，"

@@ -152,7 +152,7 @@ class MisuseReviewWorkflow(CaseWorkflow):
         st = self.state
         self.refuse_if_busy()
         if d.action not in ACTIONS:
-            raise ValueError(f"操作“{d.action}”无效：滥用核查案件的操作为 confirm（认定越权使用，撤销授权）、"
+            raise self.unknown_action(d.action, "滥用核查案件的操作为 confirm（认定越权使用，撤销授权）、"
                              "dismiss（认定不属越权使用）")
         if st.status != "under_review" or self.finding is not None:
             raise ValueError(f"案件当前为“{st.status_zh}”，已有核查结论或现在不能作出（第二十二条）")

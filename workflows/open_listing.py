@@ -434,7 +434,7 @@ class OpenListingReviewWorkflow(SourceHeldCase):
             raise PermissionError("县大数据管理中心复核不能直接列入开放目录：只能维持（uphold）或向数源部门提出修改建议"
                                   "（suggest，data.open_attribute），由数源部门答复（第二十八条第三款、第三十二条）")
         if d.action not in ACTOR:
-            raise ValueError(f"操作“{d.action}”无效：应为 list、decline、accept、reject（数源部门）、object（申请人）、"
+            raise self.unknown_action(d.action, "应为 list、decline、accept、reject（数源部门）、object（申请人）、"
                              "uphold、suggest、concur（县大数据管理中心）（第三十二条）")
         if not self._may(d.action):
             raise ValueError(f"案件当前为“{st.status_zh}”，现在不能{ACTION_ZH.get(d.action, d.action)}")

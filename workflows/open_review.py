@@ -174,7 +174,7 @@ class RestrictedOpenReviewWorkflow(CaseWorkflow):
         if d.actor.dept_kind != kind:
             raise PermissionError(f"{d.actor.label()}无权审核：此步由{who}审核（第二十八条第二款）")
         if d.action not in ACTIONS[st.status]:
-            raise ValueError(f"操作“{d.action}”无效：{who}此步的操作为 {ACTIONS_ZH[st.status]}（第二十八条第二款）")
+            raise self.unknown_action(d.action, f"{who}此步的操作为 {ACTIONS_ZH[st.status]}（第二十八条第二款）")
         if d.action in ("refuse", "return") and not (d.reasons or "").strip():
             raise ValueError(f"{'不予同意' if d.action == 'refuse' else '退回补正'}须写明理由（reasons）（第二十八条）")
         if d.action == "approve" and st.status == "city_review" and d.data.get("access_mode") not in ACCESS_MODES:

@@ -226,7 +226,7 @@ class RectificationWorkflow(CaseWorkflow):
         st, action = self.state, self._action(d)
         self.refuse_if_busy()
         if action not in ACTIONS:
-            raise ValueError(f"操作“{d.action}”无效：责令改正案件的操作为 order（责令改正）、decline（不予责令改正）、"
+            raise self.unknown_action(d.action, "责令改正案件的操作为 order（责令改正）、decline（不予责令改正）、"
                              "reorder（再次责令改正）、accept（验收）（责令机关）；report（报告整改情况，被责令部门）；"
                              "check（核查，县大数据管理中心）")
         self._check_actor(d, action)

@@ -209,7 +209,7 @@ class PeriodicReviewWorkflow(CaseWorkflow):
         allowed = FRESHNESS_ACTIONS if st.kind == FRESHNESS else OPEN_ACTIONS
         if d.action not in allowed:
             names = ("refreshed（已更新）、explain（说明原因）" if st.kind == FRESHNESS else "answer（逐项答复）")
-            raise ValueError(f"操作“{d.action}”无效：{st.kind_zh}案件的操作为 {names}")
+            raise self.unknown_action(d.action, f"{st.kind_zh}案件的操作为 {names}")
         if st.status != "awaiting_answer" or self.answer is not None:
             raise ValueError(f"案件当前为“{st.status_zh}”，已答复或现在不能答复（{REVIEW_ARTICLES[st.kind]}：每次审查答复一次）")
         if d.actor.dept_code != st.dept_code:

@@ -355,7 +355,7 @@ class ShareApprovalWorkflow(SourceHeldCase):
         st = self.state
         self.refuse_if_busy()
         if d.action not in ACTIONS:
-            raise ValueError(f"操作“{d.action}”无效：共享申请的操作为 approve、approve_desensitised、refuse、dispute、provide")
+            raise self.unknown_action(d.action, "共享申请的操作为 approve、approve_desensitised、refuse、dispute、provide")
         if d.action == "provide":
             # Art. 20: only the source provides, only after agreeing, and once.
             if self._party(d.actor) != SOURCE:

@@ -148,9 +148,10 @@ def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor,
         activity_executor=executor,
         # The cases run outside the SDK's sandbox: it re-imports a workflow's modules for every new
         # case and compiles a statement for every payload's serialization context, ~20 % of the
-        # worker's CPU (bench/README.md). Determinism is guarded instead by replaying every history
-        # the test suite makes, and every released version's, inside the sandbox (tests/test_replay.py),
-        # and by workflows/ holding no module state that runs could share (tests/test_layout.py).
+        # worker's CPU (bench/README.md). Determinism is guarded instead by replaying inside the
+        # sandbox every case the workflow tests ran (tests/conftest.py, ``env``) and every released
+        # version's histories (tests/test_replay.py), and by workflow code changing nothing that
+        # runs could share (tests/test_layout.py). docs/operations.md, Upgrading pdw while cases run.
         workflow_runner=UnsandboxedWorkflowRunner(),
         # docs/operations.md, Scaling workers: the executor has a thread per activity slot (run_worker).
         max_cached_workflows=settings.worker_max_cached_workflows if max_cached_workflows is None

@@ -18,8 +18,8 @@ from sqlmodel import Session, col, or_, select
 from temporalio import activity
 
 from activities.cases import PUBLIC
-from activities.notices import TEMPLATES, channels, deliver_pending
-from activities.receipts import view_of
+from activities.notices import TEMPLATES, deliver_pending
+from activities.receipts import channel_for, view_of
 from activities.store import insert_ignore, record_audit, session
 from models.audit import AuditRecord
 from models.notices import Notice
@@ -52,16 +52,6 @@ def _receipts(s: Session, n: ApplicantNotice) -> list[PublicReceipt]:
             objectors = objectors.where(PublicReceipt.objection_ref == n.objection_ref)
         found += s.exec(objectors).all()
     return found
-
-
-def channel_for(notify: str) -> str | None:
-    """The channel an applicant's notice takes: theirs if configured, else the log; none for a fixed line."""
-    settings = get_settings()
-    if notify == "email":
-        return "email" if "email" in channels() else "log"
-    if notify == "sms":
-        return "sms" if settings.sms_url else "log"
-    return None
 
 
 def write_applicant_notices(n: ApplicantNotice) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from activities.calendar import SHANGHAI
-from activities.notices import day_zh
+from activities.notices import channels, day_zh
 from activities.store import allocate_case_id, session
 from models.catalog import OPEN_ATTRIBUTES
 from models.identity import contact_problem
@@ -89,11 +89,21 @@ def _rotate(kind: str, *, case_id: str | None, idem: str | None) -> dict[str, An
         return _minted(row, token, new=False)
 
 
+def channel_for(notify: str) -> str | None:
+    """The channel an applicant's notice takes: theirs if configured, else the log; none for a fixed line."""
+    settings = get_settings()
+    if notify == "email":
+        return "email" if "email" in channels() else "log"
+    if notify == "sms":
+        return "sms" if settings.sms_url else "log"
+    return None
+
+
 def notify_zh(notify: str) -> str:
-    """How the applicant will hear of the outcome; an SMS only once a gateway is configured
-    (PDW_SMS_URL), which the applicant is told rather than promised a message that never comes."""
-    if notify == "sms" and not get_settings().sms_url:
-        return "短信（本系统暂未接入短信网关，暂不发送：请凭回执编号查询办理情况）"
+    """How the applicant will hear of the outcome: by their channel only where pdw has it configured
+    (``channel_for``); otherwise they are told so, not promised a message that never comes."""
+    if notify and channel_for(notify) != notify:
+        return f"{NOTIFY_ZH[notify]}（本系统暂未开通该渠道，暂不发送：请凭回执编号查询办理情况）"
     return NOTIFY_ZH[notify]
 
 

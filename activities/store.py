@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from models.audit import GENESIS, AuditEvent, AuditRecord, chain_hash
@@ -48,8 +48,10 @@ def engine_for(url: str) -> Engine:
     # A database that is down answers within seconds, not the OS's TCP timeout. As many connections
     # as the worker runs activities at once (each holds one while it runs), beyond five kept open.
     overflow = max(5, get_settings().worker_max_concurrent_activities)
-    eng = create_engine(url, pool_size=5, max_overflow=overflow, connect_args={"connect_timeout": 5})
+    # LIFO: the connection used last is handed out first, so in steady use it is fresh (no ping).
+    eng = create_engine(url, pool_size=5, max_overflow=overflow, pool_use_lifo=True, connect_args={"connect_timeout": 5})
 
+    @event.listens_for(eng, "connect")
     @event.listens_for(eng, "checkin")
     def _idle_from(_conn: Any, record: Any) -> None:
         record.info["idle_from"] = time.monotonic()
@@ -57,14 +59,16 @@ def engine_for(url: str) -> Engine:
     @event.listens_for(eng, "checkout")
     def _ping_after_idle(conn: Any, record: Any, _proxy: Any) -> None:
         """A connection that sat idle may have outlived a database restart: it is pinged before use,
-        and the pool replaces it if dead, so nobody's request fails for it. One in steady use is not
-        (SQLAlchemy's pool_pre_ping would ping it too: a round trip on every transaction, issue 14)."""
+        and if dead the pool drops it and every connection as old, then hands out a new one. One in
+        steady use is not (SQLAlchemy's pool_pre_ping pings every checkout: a round trip on every
+        transaction, issue 14); one that dies in use fails its transaction, which is retried (an
+        activity) or answered as the database being unavailable (the API)."""
         if time.monotonic() - record.info.get("idle_from", 0.0) < IDLE_PING_SECONDS:
             return
         try:
             eng.dialect.do_ping(conn)
         except Exception as err:
-            raise DisconnectionError("pooled connection is dead") from err
+            raise InvalidatePoolError("pooled connection is dead") from err
 
     return eng
 

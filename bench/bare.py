@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from models.share import GrantRequest, ShareCaseOpened, ShareClosing, ShareRequestInput, ShareResult
 
 TASK_QUEUE = "pdw-bench-bare"
+UNSANDBOXED = "BENCH_BARE_UNSANDBOXED"  # set (non-empty): the bare worker runs outside the SDK's sandbox
 TIMEOUT = timedelta(seconds=30)
 CENTER = ("dsj", "县大数据管理中心")
 SOURCE = ("scjgj", "县市场监督管理局")
@@ -125,10 +126,19 @@ class BareShareWorkflow:
             raise ValueError("案件当前不在审批中，现在不能审批")
 
 
+def runner(unsandboxed: bool) -> Any:
+    """The SDK's default (its sandbox), or none, as pdw's worker runs its cases (worker.py)."""
+    from temporalio.worker import UnsandboxedWorkflowRunner
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+    return UnsandboxedWorkflowRunner() if unsandboxed else SandboxedWorkflowRunner()
+
+
 async def run_worker() -> None:
     """The bare workflow's worker in a process of its own, as pdw's runs (``python worker.py``),
     with pdw's client and codec (PDW_* settings); until SIGTERM. bench/throughput.py starts it."""
     import asyncio
+    import os
     import signal
 
     from temporalio.worker import Worker
@@ -139,6 +149,7 @@ async def run_worker() -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     client = await connect(get_settings())
-    async with Worker(client, task_queue=TASK_QUEUE, workflows=[BareShareWorkflow], activities=ACTIVITIES):
+    async with Worker(client, task_queue=TASK_QUEUE, workflows=[BareShareWorkflow], activities=ACTIVITIES,
+                      workflow_runner=runner(bool(os.environ.get(UNSANDBOXED)))):
         await stop.wait()
 

@@ -95,19 +95,23 @@ def process_cpu(pid: int) -> float:
 def cpu_seconds(worker_pid: int) -> tuple[float, float, float, float]:
     """CPU seconds used so far by this process (the load: starts, decisions, results), the kind's
     worker (0 with --one-process: it is this process), the Temporal server and the whole machine
-    (the rest is mostly PostgreSQL): where a case's cost lands."""
+    (the rest: PostgreSQL, the other kind's idle worker, anything else running): where a case's
+    cost lands."""
     tick = os.sysconf("SC_CLK_TCK")
     machine = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     worker = process_cpu(worker_pid) if worker_pid != os.getpid() else 0.0
     times = os.times()
-    return times.user + times.system, worker, process_cpu(SERVER_PID[0]), (sum(machine) - machine[3] - machine[4]) / tick
+    # user, nice, system, irq, softirq: not idle, iowait, a VM's steal, nor guest (already in user).
+    busy = machine[0] + machine[1] + machine[2] + machine[5] + machine[6]
+    return times.user + times.system, worker, process_cpu(SERVER_PID[0]), busy / tick
 
 
 SERVER_PID: list[int] = []
+WORKERS: list[subprocess.Popen[bytes]] = []  # killed with the server when interrupted
 
 
 @asynccontextmanager
-async def running_workers(client: Any, one_process: bool, home: str) -> AsyncIterator[dict[str, int]]:
+async def running_workers(client: Any, one_process: bool, home: str, bare_unsandboxed: bool) -> AsyncIterator[dict[str, int]]:
     """pdw's worker and the bare one; yields the process id each kind's cases run in.
 
     By default each in a process of its own, as production runs them: pdw's is ``python worker.py``
@@ -122,18 +126,20 @@ async def running_workers(client: Any, one_process: bool, home: str) -> AsyncIte
     if one_process:
         with ThreadPoolExecutor(max_workers=16) as executor:
             async with build_worker(client, PDW_QUEUE, executor), Worker(
-                    client, task_queue=bare.TASK_QUEUE, workflows=[bare.BareShareWorkflow], activities=bare.ACTIVITIES):
+                    client, task_queue=bare.TASK_QUEUE, workflows=[bare.BareShareWorkflow], activities=bare.ACTIVITIES,
+                    workflow_runner=bare.runner(bare_unsandboxed)):
                 yield {"pdw": os.getpid(), "pdw0": os.getpid(), "bare": os.getpid()}
         return
     commands = {"pdw": [sys.executable, str(ROOT / "worker.py")],
                 "bare": [sys.executable, "-c", "import asyncio, bench.bare as b; asyncio.run(b.run_worker())"]}
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), bare.UNSANDBOXED: "1" if bare_unsandboxed else ""}
     if sys.pycache_prefix:
         env["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix
         env.pop("PYTHONDONTWRITEBYTECODE", None)
     logs = {kind: open(Path(home) / f"{kind}-worker.log", "wb") for kind in commands}  # noqa: SIM115
     procs = {kind: subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=logs[kind], stderr=subprocess.STDOUT)
              for kind, cmd in commands.items()}
+    WORKERS.extend(procs.values())
     try:
         yield {kind: proc.pid for kind, proc in procs.items()}
     finally:
@@ -229,7 +235,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     decide: list[float] = []
     last: dict[str, Any] = {}
     cpu: dict[str, list[float]] = {kind: [0.0, 0.0, 0.0, 0.0] for kind in kinds}
-    async with running_workers(client, args.one_process, os.environ["PDW_HOME"]) as pids:
+    async with running_workers(client, args.one_process, os.environ["PDW_HOME"], args.bare_unsandboxed) as pids:
         for kind in kinds:  # warm-up, not counted: imports, connections, caches
             await one_batch(starter(kind, "warm"), decision, min(args.cases, 5))
         for r in range(args.rounds):
@@ -270,6 +276,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "baseline": {"history_events": bare_events, "history_bytes": bare_size},
         **extra, "cpu_ms_per_case": per_case, "refused_early": RETRIES,
         "workers": "one process, with the load" if args.one_process else "a process each, the load in a third",
+        "bare_runner": "unsandboxed, as pdw's" if args.bare_unsandboxed else "the SDK's sandbox (its default)",
         "rounds": {k: [round(v, 2) for v in vals] for k, vals in rates.items()},
         "cases": args.cases, "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
     }
@@ -300,6 +307,8 @@ def main() -> None:
     parser.add_argument("--unpatched", action="store_true",
                         help="a third kind, pdw0: pdw without issue 14's patch (what it saved, under the same load)")
     parser.add_argument("--only", choices=("pdw", "bare"), help="run one side only (to profile it)")
+    parser.add_argument("--bare-unsandboxed", action="store_true",
+                        help="run the bare workflow outside the SDK's sandbox too, as pdw's worker runs its cases")
     parser.add_argument("--one-process", action="store_true",
                         help="both workers in this process, beside the load (the method before 2026-11-28's third session)")
     parser.add_argument("--no-bytecode-cache", action="store_true",
@@ -333,7 +342,9 @@ def main() -> None:
     def interrupted(*_: Any) -> None:
         """Ctrl-C or kill: down at once. A graceful stop would wait on the workers' shutdown, which
         waits on cases in flight."""
-        print("interrupted: taking the server and the database down", file=sys.stderr, flush=True)
+        print("interrupted: taking the workers, the server and the database down", file=sys.stderr, flush=True)
+        for proc in WORKERS:
+            proc.kill()
         server.kill()
         url = os.environ.get("PDW_DATABASE_URL", "")
         if "/pdw_test_" in url:  # the one fresh_database made for this run

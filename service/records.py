@@ -4,6 +4,7 @@ function is blocking: the API runs it on a thread."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from activities.catalog import get_resource
 from activities.share import list_grants
 from activities.store import get_department, holders, session
 from models.access import OFFSET_MAX
+from models.cases import CaseCounter
 from models.catalog import ELEMENT_ZH, CatalogVersion
 from models.departments import ROLE_ZH, Department
 from models.labels import KINDS, labelled, zh
@@ -100,6 +102,10 @@ def grants(principal: Principal, dept: str | None, resource: str | None, all_: b
             for g in rows]
 
 
+# allocate_case_id's numbers: <process>-<year>-<sequence>, at the end of a dispute's id too.
+CASE_NUMBER = re.compile(r"(?P<process>[a-z_]+)-(?P<year>[0-9]{4})-(?P<seq>[0-9]{6,9})$")
+
+
 def notices(principal: Principal, case_id: str | None, failed: bool, limit: int, offset: int = 0) -> list[dict[str, Any]]:
     """The outbox, newest first; a department other than the center and the county sees its own people's."""
     actor = principal.person()
@@ -116,7 +122,7 @@ def notices(principal: Principal, case_id: str | None, failed: bool, limit: int,
         q = q.where(or_(Notice.dept_code == actor.dept_code, Notice.person_id == actor.person_id))
     with session() as s:
         rows = s.exec(q).all()
-        if case_id and not rows and offset == 0 and not _known_case(s, case_id):
+        if case_id and not rows and not _known_case(s, case_id):
             raise not_found(f"案件“{case_id}”不存在（案件编号见 pdw inbox、pdw show）")
     if case_id and rows:
         require_case_reader(principal, case_id, [n.dept_code for n in rows])
@@ -126,7 +132,13 @@ def notices(principal: Principal, case_id: str | None, failed: bool, limit: int,
 
 
 def _known_case(s: Session, case_id: str) -> bool:
-    """A case pdw has a row or a notice of (every case begun under the projection has its row)."""
+    """A case whose number pdw has handed out (a dispute's ends in its share case's), or of which it
+    has a row or a notice: a case just started, before its first row, is known too."""
+    numbered = CASE_NUMBER.search(case_id)
+    if numbered:
+        counter = s.get(CaseCounter, (numbered["process"], int(numbered["year"])))
+        if counter is not None and counter.last >= int(numbered["seq"]):
+            return True
     return (s.get(CaseView, case_id) is not None
             or s.exec(select(Notice.id).where(Notice.case_id == case_id).limit(1)).first() is not None)
 

@@ -29,10 +29,9 @@ from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 
-async def save_server_histories(client: Client, directory: Path) -> int:
-    """Write the history of every execution, open or closed, the server knows (one JSON each). The
-    time-skipping server has no ListWorkflowExecutions: the older open/closed lists it has."""
-    directory.mkdir(parents=True, exist_ok=True)
+async def server_histories(client: Client) -> list[tuple[str, WorkflowHistory]]:
+    """(file name, history) of every execution, open or closed, the server knows. The time-skipping
+    server has no ListWorkflowExecutions: the older open/closed lists it has."""
     executions: list[tuple[str, str]] = []
     for request_type in (ListOpenWorkflowExecutionsRequest, ListClosedWorkflowExecutionsRequest):
         token = b""
@@ -46,10 +45,18 @@ async def save_server_histories(client: Client, directory: Path) -> int:
             token = page.next_page_token
             if not token:
                 break
-    for workflow_id, run_id in executions:
-        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        (directory / file_name(workflow_id, run_id, ".json")).write_text(history.to_json(), encoding="utf-8")
-    return len(executions)
+    return [(file_name(workflow_id, run_id, ".json"),
+             await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history())
+            for workflow_id, run_id in executions]
+
+
+async def save_server_histories(client: Client, directory: Path) -> int:
+    """Write the history of every execution the server knows (one JSON each)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    histories = await server_histories(client)
+    for name, history in histories:
+        (directory / name).write_text(history.to_json(), encoding="utf-8")
+    return len(histories)
 
 
 def file_name(workflow_id: str, run_id: str, suffix: str) -> str:

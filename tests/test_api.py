@@ -366,6 +366,13 @@ async def test_the_notices_of_a_case_that_does_not_exist_are_a_404(api: httpx.As
     missing = await api.get("/v1/notices", params={"case": "share-2026-999999"}, headers=center)
     assert missing.status_code == 404 and "案件“share-2026-999999”不存在" in missing.json()["detail"]
     assert len((await api.get("/v1/notices", params={"case": "share-2026-999001"}, headers=center)).json()) == 1
+    with session() as s:  # a number handed out, the case not yet written anywhere: known, no notices yet
+        from models.cases import CaseCounter
+
+        s.merge(CaseCounter(process="share", year=2099, last=3))
+    for just_started in ("share-2099-000003", "dispute-share-2099-000003"):
+        assert (await api.get("/v1/notices", params={"case": just_started}, headers=center)).json() == []
+    assert (await api.get("/v1/notices", params={"case": "share-2099-000004"}, headers=center)).status_code == 404
     # A department no party to an existing case still sees nothing of it, not a 404.
     other = await api.get("/v1/notices", params={"case": "share-2026-999001"}, headers=bearer(tokens["jyj.panxiaoyu"]))
     assert other.status_code == 200 and other.json() == []

@@ -106,54 +106,106 @@ def test_every_schedule_starts_a_workflow_the_worker_registers() -> None:
 
 
 MUTATORS = {"append", "extend", "insert", "update", "setdefault", "pop", "popitem", "clear", "add", "remove",
-            "discard", "sort", "reverse"}
+            "discard", "sort", "reverse", "difference_update", "intersection_update", "symmetric_difference_update",
+            "appendleft", "extendleft", "popleft", "move_to_end"}
+CONTAINERS = {"dict", "list", "set", "defaultdict", "OrderedDict", "deque", "Counter", "bytearray"}
+CLASS = "<a class>"  # type(self): what its attributes are set on is shared by every instance
 
 
-def _shared_containers(paths: list[Path], classes: bool) -> set[str]:
-    """Names bound at module (and ``classes``: class) level to a dict, list or set: one object for
-    every run. (Models' class-level ones are pydantic field defaults, copied for each instance.)"""
-    names: set[str] = set()
+def _module_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """A module's or class's statements, into if/try/with blocks (not into functions or classes)."""
+    out: list[ast.stmt] = []
+    for node in body:
+        out.append(node)
+        for block in ("body", "orelse", "finalbody", "handlers"):
+            if isinstance(node, (ast.If, ast.Try, ast.With)) and hasattr(node, block):
+                out += _module_level([n for n in getattr(node, block) if isinstance(n, ast.stmt)])
+    return out
+
+
+def _targets(node: ast.stmt) -> list[ast.expr]:
+    targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
+        [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+    flat: list[ast.expr] = []
+    for t in targets:
+        flat += list(t.elts) if isinstance(t, ast.Tuple) else [t]
+    return flat
+
+
+def _is_container(value: ast.expr | None) -> bool:
+    if isinstance(value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)):
+        return True
+    func = value.func if isinstance(value, ast.Call) else None
+    return (isinstance(func, ast.Name) and func.id in CONTAINERS) or (isinstance(func, ast.Attribute) and func.attr in CONTAINERS)
+
+
+def _shared(paths: list[Path], classes: bool) -> tuple[set[str], set[str]]:
+    """(names bound at module or, with ``classes``, class level to a dict, list or set; every name a
+    module binds): one object for every run. Models' class-level containers are pydantic field
+    defaults, copied for each instance."""
+    containers: set[str] = set()
+    bound: set[str] = set()
     for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        scopes = [tree.body] + [node.body for node in ast.walk(tree) if classes and isinstance(node, ast.ClassDef)]
-        for body in scopes:
-            for node in body:
+        scopes = [(tree.body, True)] + [(node.body, False) for node in ast.walk(tree)
+                                        if classes and isinstance(node, ast.ClassDef)]
+        for body, module in scopes:
+            for node in _module_level(body):
+                names = [t.id for t in _targets(node) if isinstance(t, ast.Name)]
+                if module:
+                    bound |= set(names)
                 value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-                container = isinstance(value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)) or (
-                    isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
-                    and value.func.id in {"dict", "list", "set", "defaultdict"})
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-                names |= {t.id for t in targets if container and isinstance(t, ast.Name)}
-    return names
+                if _is_container(value) or (isinstance(value, ast.Tuple) and any(map(_is_container, value.elts))):
+                    containers |= set(names)
+    return containers, bound
 
 
-def _mutated_name(node: ast.AST) -> str | None:
-    """The name (or last attribute) whose object ``node`` changes in place, if it does."""
-    target: ast.AST | None = None
-    if isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
-        for t in node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]:
-            if isinstance(t, ast.Subscript) or isinstance(node, ast.AugAssign):
-                target = t.value if isinstance(t, ast.Subscript) else t
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
-        target = node.func.value
-    if isinstance(target, ast.Name):
-        return target.id
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    return None
+def _chain(node: ast.expr) -> list[str]:
+    """The names an expression reaches its object through: ``X[k].get(a)`` → X, get."""
+    names: list[str] = []
+    while True:
+        if isinstance(node, ast.Name):
+            return [node.id, *names]
+        if isinstance(node, ast.Attribute):
+            names.insert(0, node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id == "type":
+                return [CLASS, *names]
+            node = node.func
+        else:
+            return names
+
+
+def _changed(node: ast.AST) -> list[list[str]]:
+    """The objects ``node`` changes in place, each as its chain of names."""
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete, ast.AnnAssign)):
+        return [_chain(t.value) for t in _targets(node) if isinstance(t, (ast.Subscript, ast.Attribute))]
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
+            return [_chain(node.func.value)]
+        if isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") and node.args:
+            return [_chain(node.args[0])]
+    return []
 
 
 def test_workflow_code_changes_no_state_that_runs_share() -> None:
-    """The worker runs cases outside the SDK's sandbox (worker.py), so a module's or a class's dict,
-    list or set is one object for every case in the process: workflow code must only read them. (An
-    instance's own containers are made in ``__init__``/``open_case`` and are not named here.)"""
+    """The worker runs cases outside the SDK's sandbox (worker.py), so what a module or a class holds
+    is one object for every case in the process: workflow code only reads it. Refused: changing in
+    place (item or attribute assignment, a mutating method, setattr) anything reached through a
+    module-level name, a module's or class's container, or ``type(self)``; and ``global``. An
+    instance's own state (``self.…`` made in ``__init__``/``open_case``) is not named here."""
     workflow_files = sorted((ROOT / "workflows").glob("*.py"))
-    shared = _shared_containers(workflow_files, classes=True) | _shared_containers(
-        sorted((ROOT / "models").glob("*.py")), classes=False)
-    assert {"ENDED_ZH", "status_zh", "STEP_RULES"} <= shared  # the scan finds what it should
-    changed = [f"{path.name}:{node.lineno} {name}"
+    containers, bound = _shared(workflow_files, classes=True)
+    model_containers, _ = _shared(sorted((ROOT / "models").glob("*.py")), classes=False)
+    shared = containers | model_containers | {CLASS}
+    assert {"ENDED_ZH", "status_zh", "STEP_RULES"} <= shared and "ACTIVITY" in bound  # the scan finds them
+    changed = [f"{path.name}:{node.lineno} {'.'.join(chain)}"
                for path in workflow_files for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-               if (name := _mutated_name(node)) in shared]
+               for chain in _changed(node)
+               if chain and (chain[0] in bound or any(name in shared for name in chain if name not in ("self", "cls")))]
     globals_ = [f"{path.name}:{node.lineno}" for path in workflow_files
                 for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.Global)]
     assert not changed and not globals_, f"workflow code changes shared state: {changed + globals_}"

@@ -615,13 +615,19 @@ def test_art28_refused_by_the_city_the_applicant_row_and_the_public_status_throu
     assert "sunlin.e2e@example.com" not in hook_log and APPLICANT["id_number"] not in hook_log
 
 
-def test_an_applicant_is_not_promised_an_sms_no_gateway_will_send(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_applicant_is_not_promised_a_message_no_channel_will_send(monkeypatch: pytest.MonkeyPatch) -> None:
     from activities.receipts import notify_zh
 
     monkeypatch.delenv("PDW_SMS_URL", raising=False)
+    monkeypatch.setenv("PDW_NOTICE_CHANNELS", json.dumps(["log"]))
     get_settings.cache_clear()
     try:
-        assert notify_zh("sms").startswith("短信（本系统暂未接入短信网关，暂不发送") and notify_zh("email") == "电子邮件"
+        for notify, name in (("sms", "短信"), ("email", "电子邮件")):
+            assert notify_zh(notify) == f"{name}（本系统暂未开通该渠道，暂不发送：请凭回执编号查询办理情况）"
+        assert notify_zh("") == "不发送通知（固定电话）"
+        monkeypatch.setenv("PDW_NOTICE_CHANNELS", json.dumps(["log", "email"]))
+        monkeypatch.setenv("PDW_SMS_URL", "http://127.0.0.1:9/sms")
+        get_settings.cache_clear()
+        assert (notify_zh("sms"), notify_zh("email")) == ("短信", "电子邮件")
     finally:
         get_settings.cache_clear()
-

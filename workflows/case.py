@@ -383,9 +383,14 @@ class CaseWorkflow:
     def unknown_action(self, action: str, actions_zh: str) -> ValueError:
         """A decision's action this case does not know: its own actions, and withdraw and cancel
         where the case has them (local rule)."""
-        ending = "" if type(self).record_end is CaseWorkflow.record_end else \
-            "；另可 withdraw（提出部门撤回）、cancel（中心负责人撤销）（本地规定）"
-        return ValueError(f"操作“{action}”无效：{actions_zh}{ending}")
+        ending = []
+        if type(self).record_end is not CaseWorkflow.record_end:
+            if self.starter_dept is not None:
+                ending.append("withdraw（提出部门撤回）")
+            if self.end_blocked_zh() is None:
+                ending.append("cancel（中心负责人撤销）")
+        also = f"；另可 {'、'.join(ending)}（本地规定）" if ending else ""
+        return ValueError(f"操作“{action}”无效：{actions_zh}{also}")
 
     # ---- decisions -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import resolve_actor, session
+from codec import Key
 from models.cases import Decision, DecisionInput
 from models.catalog import CatalogUpdateInput
 from models.notices import Notice
@@ -20,6 +21,10 @@ from models.notices import Notice
 # Cases the tests started; the worker fixture ends any left running, since a running case whose
 # worker is gone holds the time-skipping server's clock.
 STARTED: list[str] = []
+
+# The keys tests/test_codec.py rotates between; the session's replay in the sandbox (conftest's env
+# fixture) holds them too, so it reads the cases that test ran.
+ROTATION_KEYS = (Key("k-aes", "aes-256-gcm", bytes(range(32))), Key("k-sm4", "sm4-gcm", bytes(range(16))))
 
 
 def decision(action: str, person: str, **kw: Any) -> DecisionInput:

@@ -110,12 +110,17 @@ def sandboxed_replayer() -> Replayer:
     so this is where a workflow reaching for the clock, randomness, the environment or I/O, or
     behaving differently for state another run left behind, fails: its replay here differs, or is
     refused by the sandbox's restrictions."""
+    import base64
+
     from codec import data_converter
-    from settings import get_settings
+    from settings import CodecKey, get_settings
+    from tests.helpers import ROTATION_KEYS
     from worker import WORKFLOWS
 
-    return Replayer(workflows=WORKFLOWS, data_converter=data_converter(get_settings()),
-                    workflow_runner=SandboxedWorkflowRunner())
+    settings = get_settings()
+    rotated = {k.id: CodecKey(key=base64.b64encode(k.secret).decode(), cipher=k.cipher) for k in ROTATION_KEYS}
+    settings = settings.model_copy(update={"codec_keys": {**rotated, **settings.codec_keys}})
+    return Replayer(workflows=WORKFLOWS, data_converter=data_converter(settings), workflow_runner=SandboxedWorkflowRunner())
 
 
 async def replay_failures(histories: list[WorkflowHistory]) -> list[tuple[str, str]]:

@@ -36,11 +36,10 @@ from codec import (
 from models.catalog import CatalogUpdateInput
 from service.context import Services
 from settings import Settings, get_settings
-from tests.helpers import decision, wait_status
+from tests.helpers import ROTATION_KEYS, decision, wait_status
 
 NAME, REASON = "周伟", "口径说明缺少统计截止日期请补正"
-AES = Key("k-aes", "aes-256-gcm", bytes(range(32)))
-SM4 = Key("k-sm4", "sm4-gcm", bytes(range(16)))
+AES, SM4 = ROTATION_KEYS
 
 
 def plain(text: str) -> Payload:

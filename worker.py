@@ -109,6 +109,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     open_data.update_open_case,
     open_data.save_listing_objection,
     notices.send_ladder_notice,
+    notices.open_step,  # a step's deadline and 待办 in one (issue 14)
     notices.send_case_notice,
     notices.deliver_notice,
     notices.mark_notice_failed,

@@ -27,13 +27,14 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.calendar import SHANGHAI, load_calendar
+from activities.calendar import SHANGHAI, compute_deadline, load_calendar
 from activities.channels import ChannelError, send_email, send_sms, send_webhook
 from activities.projection import close_rows_ended_outside, digest_lists
 from activities.store import StoreError, dept_of_kind, get_department, holders, insert_ignore, session
-from models.cases import LEVEL_ESCALATED, LEVEL_URGED, LEVEL_ZH
+from models.calendar import Deadline
+from models.cases import LEVEL_ESCALATED, LEVEL_NONE, LEVEL_URGED, LEVEL_ZH
 from models.departments import ROLE_ZH, Department, DeptKind, Person, PersonRole
-from models.notices import CaseNotice, LadderNotice, Notice
+from models.notices import CaseNotice, LadderNotice, Notice, StepOpening
 from models.processes import CASE_TYPE_ZH
 from models.receipts import APPLICANT_ROLE, PublicReceipt
 from models.types import utcnow
@@ -235,6 +236,25 @@ async def send_ladder_notice(n: LadderNotice) -> int:
     written, ids = await asyncio.to_thread(_written_and_pending, _ladder_rows, n, n.case_id, n.deadline.key)
     await start_deliveries(activity.client(), ids, activity.info().task_queue)
     return written
+
+
+@activity.defn
+async def open_step(o: StepOpening) -> Deadline:
+    """A step begins: its deadline, computed here once (DESIGN.md §4), and the 待办 to the department
+    that now owes it (PROCESSES.md, Time): one activity a step rather than two (issue 14)."""
+    deadline, ids = await asyncio.to_thread(_step_opened, o)
+    await start_deliveries(activity.client(), ids, activity.info().task_queue)
+    return deadline
+
+
+def _step_opened(o: StepOpening) -> tuple[Deadline, list[int]]:
+    deadline = compute_deadline(o.request)
+    if o.attempt:
+        deadline = deadline.model_copy(update={"attempt": o.attempt})
+    todo = LadderNotice(case_id=o.case_id, case_type=o.case_type, step_zh=o.step_zh, level=LEVEL_NONE,
+                        dept_code=o.dept_code, deadline=deadline, at=o.at, escalate_to=o.escalate_to)
+    _, ids = _written_and_pending(_ladder_rows, todo, o.case_id, deadline.key)
+    return deadline, ids
 
 
 @activity.defn

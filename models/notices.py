@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.calendar import Deadline
+from models.calendar import Deadline, DeadlineRequest
 from models.types import UTCDateTime, utcnow
 
 
@@ -34,6 +34,20 @@ class Notice(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     case_time: datetime = Field(sa_type=UTCDateTime)  # the workflow's time when the rung was reached
+
+
+class StepOpening(BaseModel):
+    """A step begins (CaseWorkflow.start_step): its deadline to compute from ``request`` and the 待办
+    to write to the department that owes it, in one activity (activities/notices.open_step)."""
+
+    request: DeadlineRequest
+    attempt: int = 0  # the step awaited afresh (Deadline.attempt)
+    case_id: str
+    case_type: str
+    step_zh: str
+    dept_code: str
+    at: datetime
+    escalate_to: str = "center"
 
 
 class LadderNotice(BaseModel):

@@ -27,6 +27,10 @@ async def test_a_new_case_records_one_release_marker_and_its_update_commits_befo
     regular = [e.activity_task_scheduled_event_attributes.activity_type.name for e in events
                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
     assert regular == ["verify_actor"], regular  # open, deadline, 待办, decision, grant, close, notices: local
+    # pdw-2026.12.2: the step's deadline and its 待办 are one local activity.
+    local = [e.SerializeToString() for e in events if e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
+    assert sum(b"open_step" in m for m in local) == 1
+    assert not any(b"compute_deadline" in m or b"send_ladder_notice" in m for m in local)
 
     # The acceptance and the check's scheduling are committed together; no local activity (a write)
     # runs until the check has come back, in a later workflow task.

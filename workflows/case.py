@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import compute_deadline, extend_deadline, recompute_deadlines
     from activities.cases import record_decision, verify_actor
-    from activities.notices import send_case_notice
+    from activities.notices import open_step, send_case_notice
     from models import search
     from models.calendar import CalendarChange, Deadline, DeadlineRequest, ExtensionRequest, RecomputeRequest
     from models.cases import (
@@ -31,13 +31,14 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from models.departments import PersonRole
-    from models.notices import CaseNotice
+    from models.notices import CaseNotice, StepOpening
     from models.processes import CALENDAR_SIGNAL, END_UPDATE, STATE_QUERY
     from models.steps import STEP_RULES, step_rule
 
 from workflows.attributes import Attributes
 from workflows.deadline import ACTIVITY, STUCK_MARK, DeadlineLadder, run_activity
 from workflows.projector import Projector
+from workflows.versions import R2026_12_2, has
 
 __all__ = ["ACTIVITY", "HEADS", "CaseWorkflow", "due_zh", "run_activity"]
 OVERDUE = "overdue"
@@ -183,13 +184,19 @@ class CaseWorkflow:
         ``working_days``: the period a decision set (Art. 46: the order's), not the rule's;
         ``escalate_to``: whose leaders a 督办 of this step reaches besides the department's, where not
         the process's (Art. 46: the ordering authority's)."""
-        deadline = await run_activity(
-            compute_deadline,
-            DeadlineRequest(step=step, event_at=event_at or workflow.now(), remaining_working_days=remaining,
-                            working_days=working_days),
-        )
-        if step in self.ladders:  # a step awaited again afresh (a new review round) is a new deadline
-            deadline = deadline.model_copy(update={"attempt": self.ladders[step].deadline.attempt + 1})
+        request = DeadlineRequest(step=step, event_at=event_at or workflow.now(), remaining_working_days=remaining,
+                                  working_days=working_days)
+        # A step awaited again afresh (a new review round) is a new deadline.
+        attempt = self.ladders[step].deadline.attempt + 1 if step in self.ladders else 0
+        escalate_to = escalate_to or self.escalate_to
+        told = has(R2026_12_2)  # one activity computes the deadline and writes the 待办
+        if told:
+            deadline = await run_activity(open_step, StepOpening(
+                request=request, attempt=attempt, case_id=self.state.case_id, case_type=self.case_type,
+                step_zh=step_rule(step).zh, dept_code=dept, at=workflow.now(), escalate_to=escalate_to))
+        else:
+            deadline = await run_activity(compute_deadline, request)
+            deadline = deadline.model_copy(update={"attempt": attempt}) if attempt else deadline
         self.state.deadlines[step] = deadline
         self.ladders[step] = DeadlineLadder(
             case_id=self.state.case_id,
@@ -197,10 +204,11 @@ class CaseWorkflow:
             step_zh=step_rule(step).zh,
             dept_code=dept,
             deadline=deadline,
-            escalate_to=escalate_to or self.escalate_to,
+            escalate_to=escalate_to,
             on_level=lambda _level: self.refresh(),
         )
-        await self.ladders[step].announce()
+        if not told:
+            await self.ladders[step].announce()
         return deadline
 
     async def extend_step(self, step: str, extra_working_days: int) -> Deadline:

@@ -16,9 +16,12 @@ from temporalio import workflow
 # notices too, and the case projection is written by a local activity once per workflow task
 # (workflows/deadline.py, workflows/projector.py, workflows/dispute.py).
 R2026_12 = "pdw-2026.12"
+# 2026.12.2: a step's start computes its deadline and writes its 待办 in one activity
+# (CaseWorkflow.start_step, activities/notices.open_step).
+R2026_12_2 = "pdw-2026.12.2"
 # Every release's id, oldest first: add the next one at the end (never remove one while a case
 # begun under it may run); a change is then written ``if has(R2027_03):``.
-RELEASES = (R2026_12,)
+RELEASES = (R2026_12, R2026_12_2)
 # Changes made before the first release id, each implied by every release.
 PROJECTION = "case-projection"  # issue 14: the case projection
 LOCAL_ACTIVITIES = "pdw-local-activities"  # issue 14: store activities local, upserts coalesced

@@ -34,6 +34,7 @@ from models.share import (
     Provision,
     ShareCaseOpened,
     ShareClosing,
+    ShareGranted,
     ShareRequest,
     ShareRequestInput,
 )
@@ -117,6 +118,15 @@ def write_grant(req: GrantRequest) -> int:
     log.info("grant_written", case_id=req.case_id, grant_id=grant.id, grantee=req.grantee_code)
     assert grant.id is not None
     return grant.id
+
+
+@activity.defn
+def grant_and_close(g: ShareGranted) -> int:
+    """Art. 20, 22: the approval's grant written and the request closed as granted, in one activity
+    (issue 14: one local activity, not two); each write is idempotent, so a retry doubles nothing."""
+    grant_id = write_grant(g.grant)
+    close_share_case(g.closing)
+    return grant_id
 
 
 @activity.defn

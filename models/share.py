@@ -142,6 +142,14 @@ class ShareClosing(BaseModel):
     closed_at: datetime | None = None
 
 
+class ShareGranted(BaseModel):
+    """An approval's grant and the request's closing as granted, written by one activity
+    (activities/share.grant_and_close, release pdw-2026.12.2)."""
+
+    grant: GrantRequest
+    closing: ShareClosing
+
+
 class ShareState(CaseState):
     case_type: str = "share"
     resource_id: str

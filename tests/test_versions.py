@@ -31,6 +31,9 @@ async def test_a_new_case_records_one_release_marker_and_its_update_commits_befo
     local = [e.SerializeToString() for e in events if e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
     assert sum(b"open_step" in m for m in local) == 1
     assert not any(b"compute_deadline" in m or b"send_ladder_notice" in m for m in local)
+    # …and the grant and the request's closing are one too.
+    assert sum(b"grant_and_close" in m for m in local) == 1
+    assert not any(b"write_grant" in m or b"close_share_case" in m for m in local)
 
     # The acceptance and the check's scheduling are committed together; no local activity (a write)
     # runs until the check has come back, in a later workflow task.

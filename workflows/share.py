@@ -32,7 +32,13 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import SHANGHAI
-    from activities.share import close_share_case, open_share_case, record_provision, write_grant
+    from activities.share import (
+        close_share_case,
+        grant_and_close,
+        open_share_case,
+        record_provision,
+        write_grant,
+    )
     from models import search
     from models.cases import DecisionInput, DecisionOutcome, DecisionRecord
     from models.catalog import SHARE_ATTRIBUTES
@@ -44,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         GrantRequest,
         Provision,
         ShareClosing,
+        ShareGranted,
         ShareRequestInput,
         ShareResult,
         ShareState,
@@ -53,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.case import due_zh, run_activity
 from workflows.transfer import SourceHeldCase, SourceRole
+from workflows.versions import R2026_12_2, has
 
 CENTER, SOURCE = "center", "source"
 CENTER_REVIEW, SOURCE_REVIEW, SOURCE_REPLY = "share.center_review", "share.source_review", "share.source_reply"
@@ -257,20 +265,19 @@ class ShareApprovalWorkflow(SourceHeldCase):
     async def _grant(self) -> ShareResult:
         st, now = self.state, workflow.now()
         until = add_months(now, st.months)
-        grant_id = await run_activity(
-            write_grant,
-            GrantRequest(
-                case_id=st.case_id, grantee_code=st.requester_code, resource_id=st.resource_id,
-                source_code=st.source_code, items=st.items, purpose=st.purpose, scope=st.scope, mode=st.mode,
-                desensitised=st.desensitised, valid_from=now, valid_until=until,
-            ),
+        grant = GrantRequest(
+            case_id=st.case_id, grantee_code=st.requester_code, resource_id=st.resource_id,
+            source_code=st.source_code, items=st.items, purpose=st.purpose, scope=st.scope, mode=st.mode,
+            desensitised=st.desensitised, valid_from=now, valid_until=until,
         )
+        closing = ShareClosing(case_id=st.case_id, status="granted", outcome="granted",
+                               dispute_case_id=st.dispute_case_id, closed_at=now)
+        if has(R2026_12_2):  # the grant and the closing in one activity
+            grant_id = await run_activity(grant_and_close, ShareGranted(grant=grant, closing=closing))
+        else:
+            grant_id = await run_activity(write_grant, grant)
+            await run_activity(close_share_case, closing)
         st.grant_id = grant_id
-        await run_activity(
-            close_share_case,
-            ShareClosing(case_id=st.case_id, status="granted", outcome="granted",
-                         dispute_case_id=st.dispute_case_id, closed_at=now),
-        )
         desensitised = "（经脱敏、脱密处理）" if st.desensitised else ""
         text = f"共享授权 {grant_id}：{'、'.join(st.items)}{desensitised}，{SHARE_MODES[st.mode]}方式，有效期至 {until.astimezone(SHANGHAI):%Y-%m-%d}"
         await self._tell(st.requester_code, "share.granted", "已同意共享",

@@ -17,7 +17,8 @@ from temporalio import workflow
 # (workflows/deadline.py, workflows/projector.py, workflows/dispute.py).
 R2026_12 = "pdw-2026.12"
 # 2026.12.2: a step's start computes its deadline and writes its 待办 in one activity
-# (CaseWorkflow.start_step, activities/notices.open_step).
+# (CaseWorkflow.start_step, activities/notices.open_step); a share approval writes its grant and
+# closes the request in one (ShareApprovalWorkflow._grant, activities/share.grant_and_close).
 R2026_12_2 = "pdw-2026.12.2"
 # Every release's id, oldest first: add the next one at the end (never remove one while a case
 # begun under it may run); a change is then written ``if has(R2027_03):``.

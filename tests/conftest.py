@@ -92,9 +92,9 @@ async def env(database_url: str) -> AsyncIterator[WorkflowEnvironment]:
         assert not failures, (f"{len(failures)} of the {len(ran)} histories this session made do not replay in the "
                               "SDK's sandbox:\n" + "\n".join(f"{workflow_id}: {error}" for workflow_id, error in failures))
         if os.environ.get("PDW_SAVE_HISTORIES"):  # a release keeps its histories (tests/histories/README.md)
-            from tests.history_files import save_server_histories
+            from tests.history_files import save_histories
 
-            await save_server_histories(environment.client, Path(os.environ["PDW_SAVE_HISTORIES"]))
+            save_histories(ran, Path(os.environ["PDW_SAVE_HISTORIES"]))
 
 
 @pytest.fixture(scope="session")

@@ -50,10 +50,9 @@ async def server_histories(client: Client) -> list[tuple[str, WorkflowHistory]]:
             for workflow_id, run_id in executions]
 
 
-async def save_server_histories(client: Client, directory: Path) -> int:
-    """Write the history of every execution the server knows (one JSON each)."""
+def save_histories(histories: list[tuple[str, WorkflowHistory]], directory: Path) -> int:
+    """Write each (file name, history) as JSON into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    histories = await server_histories(client)
     for name, history in histories:
         (directory / name).write_text(history.to_json(), encoding="utf-8")
     return len(histories)

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from tests.pg import fresh_database
@@ -95,13 +95,6 @@ async def env(database_url: str) -> AsyncIterator[WorkflowEnvironment]:
             from tests.history_files import save_histories
 
             save_histories(ran, Path(os.environ["PDW_SAVE_HISTORIES"]))
-
-
-@pytest.fixture(scope="session")
-def histories() -> list[WorkflowHistory]:
-    """Histories some workflow tests keep for tests/test_replay.py to replay when it runs; every
-    history of the session is replayed in the sandbox anyway when it ends (the ``env`` fixture)."""
-    return []
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import httpx
 import pytest
 from pydantic import ValidationError
 from sqlmodel import col, func, select
-from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
@@ -321,7 +320,7 @@ async def test_art22_read_without_grant_opens_one_misuse_case(api: httpx.AsyncCl
 
 
 async def test_art22_confirm_revokes_the_grant_and_only_the_center_decides(
-    api: httpx.AsyncClient, env: WorkflowEnvironment, histories: list[WorkflowHistory]
+    api: httpx.AsyncClient, env: WorkflowEnvironment
 ) -> None:
     # In force at the test server's time, which earlier tests have skipped ahead of the wall clock.
     ahead = (await env.get_current_time() - utcnow()).days
@@ -354,7 +353,6 @@ async def test_art22_confirm_revokes_the_grant_and_only_the_center_decides(
     told = {n["dept_code"] for n in shown["notices"] if n["step"] == "misuse.confirmed"}
     assert told == {"zrzyj", "wjj"}, shown["notices"]
     assert (await handle.result())["status"] == "confirmed"
-    histories.append(await handle.fetch_history())  # tests/test_replay.py
 
 
 def test_art22_no_cancel_once_the_center_has_found() -> None:

@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import func, select
-from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import session
@@ -171,7 +170,7 @@ def notices(case_id: str) -> list[Notice]:
 
 
 async def test_art10_art11_department_registers_entry_center_approves_it_is_listed_and_requestable(
-        staff: Staff, env: WorkflowEnvironment, histories: list[WorkflowHistory]) -> None:
+        staff: Staff, env: WorkflowEnvironment) -> None:
     case_id = await staff.start(GAJ, "catalog-register", registration())
     assert case_id.startswith("catreg-")
     state = await staff.state(case_id, "under_review")
@@ -199,7 +198,6 @@ async def test_art10_art11_department_registers_entry_center_approves_it_is_list
     share = await staff.post(JYJ, "/v1/cases/share", share_body(rid, "犬只编号"))
     assert share.status_code == 201 and share.json()["source"] == "gaj", share.text
     STARTED.append(share.json()["case_id"])
-    histories.append(await env.client.get_workflow_handle(case_id).fetch_history())  # tests/test_replay.py
 
 
 async def test_art11_returned_entry_is_revised_by_its_department_and_resubmitted(staff: Staff) -> None:
@@ -368,7 +366,7 @@ async def test_art10_after_a_provider_change_new_cases_go_to_the_new_department(
 
 
 async def test_center_transfers_a_running_share_case_to_the_new_provider_with_a_fresh_period(
-        staff: Staff, env: WorkflowEnvironment, histories: list[WorkflowHistory]) -> None:
+        staff: Staff, env: WorkflowEnvironment) -> None:
     rid = entry("gaj")
     case_id = await staff.start(JYJ, "share", share_body(rid))
     state = await staff.awaiting(case_id, ["dsj", "gaj"])
@@ -420,7 +418,6 @@ async def test_center_transfers_a_running_share_case_to_the_new_provider_with_a_
         assert s.exec(select(Grant).where(Grant.case_id == case_id)).one().source_code == "wjj"
     closed = await staff.transfer(CENTER, case_id, "wjj")
     assert closed.status_code == 409 and "办结" in closed.json()["detail"]
-    histories.append(await env.client.get_workflow_handle(case_id).fetch_history())  # tests/test_replay.py
 
 
 async def test_art41_a_miss_before_a_transfer_stays_the_former_holders_and_the_new_one_has_its_own_period(

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import select
-from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 
 from activities.calendar import SHANGHAI, load_calendar, start_of_day
 from activities.store import session
@@ -24,11 +24,7 @@ def new_content() -> dict[str, str]:
     return {"content": f"学校名称、地址、办学类型、在校生数（口径 {uuid.uuid4().hex[:6]}）"}
 
 
-async def keep_history(handle, histories: list[WorkflowHistory]) -> None:  # type: ignore[no-untyped-def]
-    histories.append(await handle.fetch_history())
-
-
-async def test_art11_update_approved_publishes_new_version_and_keeps_old(env, worker, histories) -> None:
+async def test_art11_update_approved_publishes_new_version_and_keeps_old(env, worker) -> None:
     handle = await start_catalog_update(env, worker)
     await wait_status(handle, "awaiting_submission")
     revised = new_content()
@@ -56,10 +52,9 @@ async def test_art11_update_approved_publishes_new_version_and_keeps_old(env, wo
         ("catalog_update.submit", 0, "jyj.panxiaoyu"), ("catalog_update.review", 0, "dsj.zhouwei"),
         ("catalog_update.approved", 0, "jyj.panxiaoyu")]
     assert notices_of(handle.id)[0].subject.startswith("待办") and "第十一条" in notices_of(handle.id)[0].body
-    await keep_history(handle, histories)
 
 
-async def test_art11_ladder_warns_urges_escalates_each_once_and_case_goes_on(env, worker, histories) -> None:
+async def test_art11_ladder_warns_urges_escalates_each_once_and_case_goes_on(env, worker) -> None:
     handle = await start_catalog_update(env, worker)
     state = await wait_status(handle, "awaiting_submission")
     deadline = Deadline.model_validate(state["deadlines"]["catalog_update.submit"])
@@ -94,10 +89,9 @@ async def test_art11_ladder_warns_urges_escalates_each_once_and_case_goes_on(env
     await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
     assert (await handle.result())["status"] == "approved"
     assert [n for n in notices_of(handle.id) if n.level] == notices  # no ladder notice sent twice
-    await keep_history(handle, histories)
 
 
-async def test_art11_days_with_the_center_are_not_charged_to_the_department(env, worker, histories) -> None:
+async def test_art11_days_with_the_center_are_not_charged_to_the_department(env, worker) -> None:
     """Submitted on day 1, returned by the center on day 8: the department has the 4 working days it
     had not used, from the return; no urging, escalation or miss for the days the center held it."""
     handle = await start_catalog_update(env, worker)
@@ -134,7 +128,6 @@ async def test_art11_days_with_the_center_are_not_charged_to_the_department(env,
     await wait_status(handle, "under_review")
     await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
     await handle.result()
-    await keep_history(handle, histories)
 
 
 async def test_art11_local_minimum_after_a_late_submission_is_a_local_period(env, worker) -> None:

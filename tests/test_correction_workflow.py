@@ -33,7 +33,7 @@ async def start_correction(env, queue, *, proof: bool = False):  # type: ignore[
     return handle, state
 
 
-async def test_art23_correction_on_time_goes_back_through_the_center(env, worker, histories) -> None:
+async def test_art23_correction_on_time_goes_back_through_the_center(env, worker) -> None:
     handle, state = await start_correction(env, worker)
     deadline = Deadline.model_validate(state["deadlines"][VERIFY])
     assert deadline.statutory and deadline.working_days == 5 and deadline.article == "第二十三条"
@@ -46,7 +46,6 @@ async def test_art23_correction_on_time_goes_back_through_the_center(env, worker
     told = {n.dept_code for n in notices_of(handle.id) if n.step == "correction.outcome"}
     assert told == {"dsj", "gaj"}
     assert not [n for n in notices_of(handle.id) if n.level > 0]  # on time: no ladder notices
-    histories.append(await handle.fetch_history())
 
 
 async def test_art23_a_reasoned_confirmation_that_the_data_is_right(env, worker) -> None:
@@ -69,7 +68,7 @@ async def test_art23_overdue_verification_climbs_the_ladder(env, worker) -> None
     assert [(m.dept_code, m.step, m.statutory) for m in misses] == [("scjgj", VERIFY, True)]
 
 
-async def test_art23_extension_within_15_working_days_moves_the_deadline_and_the_ladder(env, worker, histories) -> None:
+async def test_art23_extension_within_15_working_days_moves_the_deadline_and_the_ladder(env, worker) -> None:
     handle, state = await start_correction(env, worker)
     original = Deadline.model_validate(state["deadlines"][VERIFY])
     await handle.execute_update("decide", decision("extend", "scjgj.yangguang", reasons="需调取档案",
@@ -91,7 +90,6 @@ async def test_art23_extension_within_15_working_days_moves_the_deadline_and_the
     assert [n.step for n in urged] == [f"{VERIFY}+15"] and abs(urged[0].case_time - final.due_at) < timedelta(hours=2)
     await handle.execute_update("decide", decision("correct", "scjgj.jinlei", data={"changes": "已更正住所"}))
     assert (await handle.result())["outcome"] == "corrected"
-    histories.append(await handle.fetch_history())
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,6 @@ import httpx
 import pytest
 from sqlalchemy import JSON, Boolean, DateTime, Integer, delete, or_, text
 from sqlmodel import SQLModel, col, select
-from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import SHANGHAI
@@ -569,14 +568,13 @@ async def test_art41_public_report_routes_are_rate_limited_like_every_public_rou
 
 
 async def test_art41_yearly_schedule_drafts_the_year_and_tells_the_center(
-        year: dict[str, Any], env: WorkflowEnvironment, worker: str, histories: list[WorkflowHistory]) -> None:
+        year: dict[str, Any], env: WorkflowEnvironment, worker: str) -> None:
     from devstack import daily_schedules
 
     assert daily_schedules(get_settings())["pdw-evaluation-report"] == ("EvaluationDraft", "0 9 5 1 *")
     workflow_id = f"evaluation-test-{uuid.uuid4().hex[:8]}"
     result = await env.client.execute_workflow("EvaluationDraft", YEAR - 1, id=workflow_id, task_queue=worker,
                                                result_type=DraftResult)
-    histories.append(await env.client.get_workflow_handle(workflow_id).fetch_history())  # for tests/test_replay.py
     assert result.refreshed and result.status == "draft"
     with session() as s:
         row = s.get(EvaluationReport, YEAR - 1)

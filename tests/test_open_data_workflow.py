@@ -66,7 +66,7 @@ async def test_art28_unconditional_data_needs_no_review(env, worker) -> None:
     assert (await handle.query("state"))["decisions"] == []
 
 
-async def test_art28_restricted_data_approved_by_the_center_then_the_city(env, worker, histories) -> None:
+async def test_art28_restricted_data_approved_by_the_center_then_the_city(env, worker) -> None:
     handle = await apply(env, worker, "RES-MZJ-001")
     state = await wait_status(handle, "center_review")
     assert state["applicant_label"] == "张**（居民身份证 ****1233）"
@@ -89,7 +89,6 @@ async def test_art28_restricted_data_approved_by_the_center_then_the_city(env, w
     assert any(n.dept_code == "mzj" and n.step == "open.approved" for n in notices_of(handle.id))
     history = await handle.fetch_history()
     assert ID_NUMBER not in str(history.to_json()) and "13905770000" not in str(history.to_json())
-    histories.append(history)
 
 
 async def test_art28_para2_only_the_city_refuses(env, worker) -> None:
@@ -251,7 +250,7 @@ async def declined(env, queue, resource: str = "RES-RSJ-001"):  # type: ignore[n
     return handle
 
 
-async def test_art39_art27_the_source_lists_after_its_secrecy_review_and_the_center_concurs(env, worker, histories) -> None:
+async def test_art39_art27_the_source_lists_after_its_secrecy_review_and_the_center_concurs(env, worker) -> None:
     handle = await listing(env, worker, "RES-GAJ-002")
     before = open_attribute_of("RES-GAJ-002")
     cause = await refused(handle, decision("list", "gaj.lijun", data={"open_attribute": "forbidden", **secrecy()}))
@@ -295,10 +294,9 @@ async def test_art39_art27_the_source_lists_after_its_secrecy_review_and_the_cen
     assert [d.action for d in decisions_of(handle.id)] == ["list", "concur"]
     state = await handle.query("state")
     assert state["secrecy_review"]["reviewer"] == "李军" and state["concurred_by"] == "周伟（县大数据管理中心）"
-    histories.append(await handle.fetch_history())
 
 
-async def test_art32_objection_reviewed_by_the_center_within_3_working_days(env, worker, histories) -> None:
+async def test_art32_objection_reviewed_by_the_center_within_3_working_days(env, worker) -> None:
     handle = await listing(env, worker)
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update("decide", decision("decline", "rsj.gaofeng"))  # no reasons
@@ -325,7 +323,6 @@ async def test_art32_objection_reviewed_by_the_center_within_3_working_days(env,
     rows = objection_rows(handle.id)
     assert [(o.seq, o.answer, o.answer_reasons) for o in rows] == [(1, "upheld", "个人社保明细不宜开放")]
     assert rows[0].due_at == deadline.due_at and rows[0].objector_label == PUBLIC.name
-    histories.append(await handle.fetch_history())
 
 
 async def test_art32_a_listing_begun_before_the_applicants_notices_replays_without_them(env, worker, monkeypatch) -> None:
@@ -358,7 +355,7 @@ async def test_art32_a_listing_begun_before_the_applicants_notices_replays_witho
     assert [m for m in markers if RELEASES[-1].encode() in m.SerializeToString()]  # the release's marker implies them
 
 
-async def test_art32_every_objector_objects_each_under_its_own_3_working_days(env, worker, histories) -> None:
+async def test_art32_every_objector_objects_each_under_its_own_3_working_days(env, worker) -> None:
     handle = await declined(env, worker)
     await object_to(handle, objector("赵*（居民身份证 ****1111）"), "可按乡镇汇总后开放")
     first = Deadline.model_validate((await wait_status(handle, "objection_review"))["deadlines"]["open.objection_review"])
@@ -393,7 +390,6 @@ async def test_art32_every_objector_objects_each_under_its_own_3_working_days(en
     rows = objection_rows(handle.id)
     assert [(o.seq, o.answer) for o in rows] == [(1, "upheld"), (2, "upheld")]
     assert rows[0].due_at == first.due_at and rows[1].due_at == second
-    histories.append(await handle.fetch_history())
 
 
 async def test_art32_a_calendar_change_moves_every_objection_under_review(env, worker) -> None:
@@ -428,7 +424,7 @@ async def test_art32_a_calendar_change_moves_every_objection_under_review(env, w
     assert [o["answer"] for o in (await handle.query("state"))["objections"]] == [None, "upheld"]
 
 
-async def test_art32_center_only_proposes_it_cannot_list_over_the_source(env, worker, histories) -> None:
+async def test_art32_center_only_proposes_it_cannot_list_over_the_source(env, worker) -> None:
     handle = await declined(env, worker)
     await object_to(handle, objector("赵*（居民身份证 ****1111）"), "可按乡镇汇总后开放")
     await object_to(handle, objector("钱*（居民身份证 ****2222）"), "汇总数据不涉及个人")
@@ -471,7 +467,6 @@ async def test_art32_center_only_proposes_it_cannot_list_over_the_source(env, wo
     assert [(o.seq, o.answer) for o in rows] == [(1, "suggested"), (2, "resolved")]
     assert "列入开放目录" in (rows[1].answer_reasons or "")
     assert [d.action for d in decisions_of(handle.id)] == ["decline", "object", "object", "suggest", "accept", "concur"]
-    histories.append(await handle.fetch_history())
 
 
 async def test_art28_silence_on_the_center_proposal_is_not_consent(env, worker) -> None:
@@ -494,7 +489,7 @@ async def test_art28_silence_on_the_center_proposal_is_not_consent(env, worker) 
     assert described.status is not None and described.status.name == "RUNNING"
 
 
-async def test_art28_para3_a_source_that_rejects_the_proposal_goes_to_experts_then_the_county(env, worker, histories) -> None:
+async def test_art28_para3_a_source_that_rejects_the_proposal_goes_to_experts_then_the_county(env, worker) -> None:
     handle = await declined(env, worker)
     await object_to(handle)
     await wait_status(handle, "objection_review")
@@ -537,7 +532,6 @@ async def test_art28_para3_a_source_that_rejects_the_proposal_goes_to_experts_th
     assert [(d.dept_code, d.person_id, d.reasons) for d in county] == [("xzf", "xzf.wuminghui", "采纳专家意见")]
     row = review_row(handle.id)
     assert (row.proposal_answer, row.dispute_case_id, row.listed_as) == ("rejected", dispute.id, "restricted")
-    histories.append(await handle.fetch_history())
 
 
 async def test_art32_a_cancelled_listing_case_answers_its_objectors_and_its_ladders_stop(env, worker) -> None:

@@ -43,7 +43,7 @@ async def until(case_id: str, check: Callable[[CaseView, list[CaseStep]], bool],
         await asyncio.sleep(0.1)
 
 
-async def test_a_cases_rows_follow_it_from_start_to_close(env, worker, histories) -> None:
+async def test_a_cases_rows_follow_it_from_start_to_close(env, worker) -> None:
     handle = await start_share(env, worker, **JOINT)
     await wait_status(handle, "under_review")
     view, steps = await until(handle.id, lambda v, s: len(s) == 2, "both approvals awaited")
@@ -70,7 +70,6 @@ async def test_a_cases_rows_follow_it_from_start_to_close(env, worker, histories
     assert (await handle.result())["status"] == "granted"
     view, steps = await until(handle.id, lambda v, s: v.closed_at is not None, "the case closed")
     assert steps == [] and view.status == "granted" and view.awaiting == [] and view.state["status"] == "granted"
-    histories.append(await handle.fetch_history())
 
 
 def snapshot(case_id: str, version: int, **kw: Any) -> CaseSnapshot:

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import func, select
-from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import session
@@ -103,7 +102,7 @@ def count_rows() -> int:
 
 
 async def test_art46_center_proposes_authority_orders_department_reports_center_checks_authority_accepts(
-    staff: Staff, env: WorkflowEnvironment, histories: list[WorkflowHistory],
+    staff: Staff, env: WorkflowEnvironment,
 ) -> None:
     evidence = missed("gaj")
     case_id = await staff.start(evidence_cases=[evidence])
@@ -148,7 +147,6 @@ async def test_art46_center_proposes_authority_orders_department_reports_center_
         told = {n.dept_code for n in s.exec(select(Notice).where(Notice.case_id == case_id))}
     assert actions == ["order", "report_rectified", "check_rectified", "accept_rectified"]
     assert {"xzf", "gaj", "dsj"} <= told
-    histories.append(await env.client.get_workflow_handle(case_id).fetch_history())  # tests/test_replay.py
 
 
 async def test_art46_center_cannot_order_nor_department_nor_the_other_authority_and_decline_closes_with_reasons(

@@ -9,16 +9,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowHistory
 
 from tests.helpers import STARTED, decision, start_catalog_update, wait_status
-from tests.history_files import load, replay_failures, sandboxed_replayer
+from tests.history_files import load, replay_failures
 
 RELEASES = sorted(p for p in (Path(__file__).parent / "histories").iterdir() if p.is_dir())
 
 
-async def test_replay_histories_the_suite_produced(env, worker, histories) -> None:
-    # One case of our own, so this test means something when run alone.
+async def test_a_case_the_worker_ran_replays_in_the_sandbox(env, worker) -> None:
+    """When run alone too (every case a session runs is replayed so at its end: tests/conftest.py)."""
     handle = await start_catalog_update(env, worker, resource="RES-SCJGJ-002")
     await wait_status(handle, "awaiting_submission")
     await handle.execute_update(
@@ -27,11 +26,10 @@ async def test_replay_histories_the_suite_produced(env, worker, histories) -> No
     await wait_status(handle, "under_review")
     await handle.execute_update("decide", decision("approve", "dsj.zhouwei"))
     await handle.result()
-    all_histories = [*histories, await handle.fetch_history()]
-    assert await replay_all(all_histories) == len(all_histories)
+    assert await replay_failures([await handle.fetch_history()]) == []
 
 
-async def test_the_types_no_process_test_starts_leave_histories_too(env, worker, histories) -> None:
+async def test_the_types_no_process_test_starts_leave_histories_too(env, worker) -> None:
     """The leaders' digest and the restricted-open round run only from Schedules: started here, so a
     release's saved histories hold every workflow type (tests/histories/README.md)."""
     from models.review import ReviewRoundInput
@@ -43,7 +41,7 @@ async def test_the_types_no_process_test_starts_leave_histories_too(env, worker,
         "RestrictedOpenReviewRound", ReviewRoundInput(period=f"replay-{uuid.uuid4().hex[:6]}"),
         id=f"round-test-{uuid.uuid4().hex[:8]}", task_queue=worker, result_type=dict)
     STARTED.extend((await round_.result())["opened"])  # the review cases it opened end with the test
-    histories.extend([await digest.fetch_history(), await round_.fetch_history()])
+    assert await replay_failures([await digest.fetch_history(), await round_.fetch_history()]) == []
 
 
 @pytest.mark.parametrize("release", RELEASES, ids=[p.name for p in RELEASES])
@@ -54,19 +52,3 @@ async def test_histories_of_a_released_version_replay(release: Path) -> None:
     assert not failures, (f"{len(failures)}/{len(histories)} histories of {release.name} no longer replay "
                           "(a change to running cases needs workflow.patched: docs/operations.md, Upgrading pdw while cases run):\n"
                           + "\n".join(f"{workflow_id}: {error}" for workflow_id, error in failures))
-
-
-async def replay_all(histories: list[WorkflowHistory]) -> int:
-    """Replay each history with today's workflow code; fails on the first that does not replay."""
-    replayer = sandboxed_replayer()
-    replayed = 0
-    async with replayer.workflow_replay_iterator(iter_histories(histories)) as results:
-        async for result in results:
-            assert result.replay_failure is None, result.replay_failure
-            replayed += 1
-    return replayed
-
-
-async def iter_histories(items):  # type: ignore[no-untyped-def]
-    for item in items:
-        yield item

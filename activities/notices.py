@@ -259,9 +259,15 @@ def _step_opened(o: StepOpening) -> tuple[Deadline, list[int]]:
 
 @activity.defn
 async def send_case_notice(n: CaseNotice) -> int:
-    written, ids = await asyncio.to_thread(_written_and_pending, _case_rows, n, n.case_id, n.key)
+    written, ids = await asyncio.to_thread(case_notice_rows, n)
     await start_deliveries(activity.client(), ids, activity.info().task_queue)
     return written
+
+
+def case_notice_rows(n: CaseNotice) -> tuple[int, list[int]]:
+    """A decision's notice written (``write_case_notices``), and its rows still to deliver, which
+    the caller starts delivering once this transaction is committed (``start_deliveries``)."""
+    return _written_and_pending(_case_rows, n, n.case_id, n.key)
 
 
 async def deliver_pending(case_id: str, step_prefix: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import structlog
@@ -11,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.calendar import SHANGHAI
 from activities.catalog import current_version, get_resource
-from activities.notices import pending, write_case_notices
+from activities.notices import case_notice_rows, pending, start_deliveries, write_case_notices
 from activities.store import (
     NotFoundError,
     StoreError,
@@ -27,6 +28,7 @@ from models.catalog import CatalogVersion, DataResource
 from models.departments import Actor, Department
 from models.notices import CaseNotice
 from models.share import (
+    GRANT_ID_SLOT,
     MAX_MONTHS,
     SHARE_MODES,
     Grant,
@@ -121,12 +123,22 @@ def write_grant(req: GrantRequest) -> int:
 
 
 @activity.defn
-def grant_and_close(g: ShareGranted) -> int:
-    """Art. 20, 22: the approval's grant written and the request closed as granted, in one activity
-    (issue 14: one local activity, not two); each write is idempotent, so a retry doubles nothing."""
+async def grant_and_close(g: ShareGranted) -> int:
+    """Art. 20, 22: the approval's grant written and the request closed as granted, and (since
+    pdw-2026.12.3) the requester told, in one activity (issue 14: one local activity, not three);
+    each write is idempotent, so a retry doubles nothing."""
+    grant_id, ids = await asyncio.to_thread(_granted, g)
+    await start_deliveries(activity.client(), ids, activity.info().task_queue)
+    return grant_id
+
+
+def _granted(g: ShareGranted) -> tuple[int, list[int]]:
     grant_id = write_grant(g.grant)
     close_share_case(g.closing)
-    return grant_id
+    if g.notice is None:  # a case begun under pdw-2026.12.2 tells the requester in an activity of its own
+        return grant_id, []
+    notice = g.notice.model_copy(update={"detail": g.notice.detail.replace(GRANT_ID_SLOT, str(grant_id), 1)})
+    return grant_id, case_notice_rows(notice)[1]
 
 
 @activity.defn

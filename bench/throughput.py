@@ -92,14 +92,14 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(worker_pid: int) -> tuple[float, float, float, float]:
+def cpu_seconds(worker_pids: list[int]) -> tuple[float, float, float, float]:
     """CPU seconds used so far by this process (the load: starts, decisions, results), the kind's
-    worker (0 with --one-process: it is this process), the Temporal server and the whole machine
-    (the rest: PostgreSQL, the other kind's idle worker, anything else running): where a case's
-    cost lands."""
+    workers (0 with --one-process: they are this process), the Temporal server and the whole
+    machine (the rest: PostgreSQL, the other kind's idle workers, anything else running): where a
+    case's cost lands."""
     tick = os.sysconf("SC_CLK_TCK")
     machine = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    worker = process_cpu(worker_pid) if worker_pid != os.getpid() else 0.0
+    worker = sum(process_cpu(pid) for pid in worker_pids if pid != os.getpid())
     times = os.times()
     # user, nice, system, irq, softirq: not idle, iowait, a VM's steal, nor guest (already in user).
     busy = machine[0] + machine[1] + machine[2] + machine[5] + machine[6]
@@ -111,13 +111,15 @@ WORKERS: list[subprocess.Popen[bytes]] = []  # killed with the server when inter
 
 
 @asynccontextmanager
-async def running_workers(client: Any, one_process: bool, home: str, bare_unsandboxed: bool) -> AsyncIterator[dict[str, int]]:
-    """pdw's worker and the bare one; yields the process id each kind's cases run in.
+async def running_workers(client: Any, one_process: bool, home: str, bare_unsandboxed: bool,
+                          replicas: int) -> AsyncIterator[dict[str, list[int]]]:
+    """pdw's workers and the bare ones; yields the process ids each kind's cases run in.
 
-    By default each in a process of its own, as production runs them: pdw's is ``python worker.py``
-    with its settings (PDW_*), the bare one ``bench/bare.py``'s; this process is the load, as the
-    API is. --one-process runs both in this process beside the load (the method of the figures
-    before 2026-11-28's third session): there one GIL serves the load and both workers."""
+    By default each in processes of their own, as production runs them: pdw's ``python worker.py``
+    with its settings (PDW_*), the bare one ``bench/bare.py``'s, ``replicas`` of each on the kind's
+    task queue; this process is the load, as the API is. --one-process runs one of each in this
+    process beside the load (the method of the figures before 2026-11-28's third session): there
+    one GIL serves the load and both workers."""
     from temporalio.worker import Worker
 
     from bench import bare
@@ -128,7 +130,7 @@ async def running_workers(client: Any, one_process: bool, home: str, bare_unsand
             async with build_worker(client, PDW_QUEUE, executor), Worker(
                     client, task_queue=bare.TASK_QUEUE, workflows=[bare.BareShareWorkflow], activities=bare.ACTIVITIES,
                     workflow_runner=bare.runner(bare_unsandboxed)):
-                yield {"pdw": os.getpid(), "pdw0": os.getpid(), "bare": os.getpid()}
+                yield {"pdw": [os.getpid()], "pdw0": [os.getpid()], "bare": [os.getpid()]}
         return
     commands = {"pdw": [sys.executable, str(ROOT / "worker.py")],
                 "bare": [sys.executable, "-c", "import asyncio, bench.bare as b; asyncio.run(b.run_worker())"]}
@@ -136,25 +138,25 @@ async def running_workers(client: Any, one_process: bool, home: str, bare_unsand
     if sys.pycache_prefix:
         env["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    logs = {kind: open(Path(home) / f"{kind}-worker.log", "wb") for kind in commands}  # noqa: SIM115
-    procs = {kind: subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=logs[kind], stderr=subprocess.STDOUT)
-             for kind, cmd in commands.items()}
-    WORKERS.extend(procs.values())
+    names = [(kind, f"{kind}-worker-{i + 1}") for kind in commands for i in range(replicas)]
+    logs = {name: open(Path(home) / f"{name}.log", "wb") for _, name in names}  # noqa: SIM115
+    procs = {name: (kind, subprocess.Popen(commands[kind], cwd=ROOT, env=env, stdout=logs[name],
+                                           stderr=subprocess.STDOUT)) for kind, name in names}
+    WORKERS.extend(proc for _, proc in procs.values())
     try:
-        yield {kind: proc.pid for kind, proc in procs.items()}
+        yield {kind: [proc.pid for k, proc in procs.values() if k == kind] for kind in commands}
     finally:
-        for proc in procs.values():
+        for _, proc in procs.values():
             proc.terminate()
-        for kind, proc in procs.items():
+        for name, (_, proc) in procs.items():
             try:
                 code = proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 code = proc.wait()
-            logs[kind].close()
+            logs[name].close()
             if code not in (0, -signal.SIGTERM):
-                print(f"the {kind} worker exited {code}:\n" + (Path(home) / f"{kind}-worker.log").read_text()[-3000:],
-                      file=sys.stderr)
+                print(f"{name} exited {code}:\n" + (Path(home) / f"{name}.log").read_text()[-3000:], file=sys.stderr)
 
 
 async def one_batch(start: Callable[[int], Awaitable[Any]], decision: Any, n: int) -> tuple[float, list[float], list[Any]]:
@@ -235,7 +237,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     decide: list[float] = []
     last: dict[str, Any] = {}
     cpu: dict[str, list[float]] = {kind: [0.0, 0.0, 0.0, 0.0] for kind in kinds}
-    async with running_workers(client, args.one_process, os.environ["PDW_HOME"], args.bare_unsandboxed) as pids:
+    async with running_workers(client, args.one_process, os.environ["PDW_HOME"], args.bare_unsandboxed,
+                               args.workers) as pids:
         for kind in kinds:  # warm-up, not counted: imports, connections, caches
             await one_batch(starter(kind, "warm"), decision, min(args.cases, 5))
         for r in range(args.rounds):
@@ -275,7 +278,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "history_events": events, "history_bytes": size,
         "baseline": {"history_events": bare_events, "history_bytes": bare_size},
         **extra, "cpu_ms_per_case": per_case, "refused_early": RETRIES,
-        "workers": "one process, with the load" if args.one_process else "a process each, the load in a third",
+        "workers": "one process, with the load" if args.one_process
+        else f"{args.workers} process(es) of each kind, the load in another",
         "bare_runner": "unsandboxed, as pdw's" if args.bare_unsandboxed else "the SDK's sandbox (its default)",
         "rounds": {k: [round(v, 2) for v in vals] for k, vals in rates.items()},
         "cases": args.cases, "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
@@ -311,11 +315,15 @@ def main() -> None:
                         help="run the bare workflow outside the SDK's sandbox too, as pdw's worker runs its cases")
     parser.add_argument("--one-process", action="store_true",
                         help="both workers in this process, beside the load (the method before 2026-11-28's third session)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes of each kind, on its task queue (docs/operations.md runs at least two)")
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="leave PYTHONDONTWRITEBYTECODE as it is (else bytecode is cached in a temporary directory)")
     parser.add_argument("--show-history", action="store_true", help="print one case's history events (stderr)")
     parser.add_argument("--log-level", default="WARNING", help="the worker's log level (stderr)")
     args = parser.parse_args()
+    if args.one_process and args.workers != 1:
+        parser.error("--one-process runs one worker of each kind in this process: leave out --workers")
     if args.unpatched and not args.one_process:
         parser.error("--unpatched changes the workflow code in this process: give --one-process too")
 

@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 from models.cases import CaseState
 from models.catalog import SHARE_MODES as SHARE_MODES  # Art. 16, defined with the catalog's elements
 from models.departments import Actor
+from models.notices import CaseNotice
 from models.types import UTCDateTime, utcnow
 
 MAX_MONTHS = 60
@@ -142,12 +143,19 @@ class ShareClosing(BaseModel):
     closed_at: datetime | None = None
 
 
+# Where the requester's notice names its grant before the grant is written (ShareGranted): the
+# activity puts the number in its place, the first occurrence only (the detail's head).
+GRANT_ID_SLOT = "〔共享授权编号〕"
+
+
 class ShareGranted(BaseModel):
     """An approval's grant and the request's closing as granted, written by one activity
-    (activities/share.grant_and_close, release pdw-2026.12.2)."""
+    (activities/share.grant_and_close, release pdw-2026.12.2); since pdw-2026.12.3 the requester's
+    notice too, its detail naming the grant by ``GRANT_ID_SLOT`` (the number is the grant's row)."""
 
     grant: GrantRequest
     closing: ShareClosing
+    notice: CaseNotice | None = None
 
 
 class ShareState(CaseState):

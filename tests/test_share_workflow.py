@@ -47,6 +47,7 @@ async def test_art20_unconditional_collected_data_is_approved_by_the_center(env,
     assert (grant.valid_until - grant.valid_from).days in range(365, 367)
     told = [n for n in notices_of(handle.id) if n.step == "share.granted"]
     assert [n.person_id for n in told] == ["gaj.zhangfang"] and "已同意共享" in told[0].subject
+    assert f"共享授权 {grant.id}：统一社会信用代码、名称，" in told[0].body  # the number, written with the grant
 
 
 @pytest.mark.parametrize("first", ["dsj.zhouwei", "gaj.lijun"])

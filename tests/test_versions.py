@@ -34,6 +34,14 @@ async def test_a_new_case_records_one_release_marker_and_its_update_commits_befo
     # …and the grant and the request's closing are one too.
     assert sum(b"grant_and_close" in m for m in local) == 1
     assert not any(b"write_grant" in m or b"close_share_case" in m for m in local)
+    # pdw-2026.12.3: the requester's notice goes with the grant and the closing; the projection is
+    # written twice: at the opening, and once for the decision, the grant and the closing, which one
+    # workflow task runs (pdw-2026.12.2 wrote the decision apart).
+    assert not any(b"send_case_notice" in m for m in local)
+    assert sum(b"project_case" in m for m in local) == 2
+    view, steps = rows(handle.id)
+    assert view is not None and view.status == "granted" and view.closed_at is not None and steps == []
+    assert [d["action"] for d in view.state["decisions"]] == ["approve"]
 
     # The acceptance and the check's scheduling are committed together; no local activity (a write)
     # runs until the check has come back, in a later workflow task.

@@ -435,11 +435,12 @@ class CaseWorkflow:
 
     async def tell(self, dept: str, key: str, kind: str, headline: str, detail: str, article: str) -> None:
         """A department hears of a decision (templates/decision/<kind>), once per case and key."""
-        await run_activity(
-            send_case_notice,
-            CaseNotice(case_id=self.state.case_id, case_type=self.case_type, key=key, kind=kind, dept_code=dept,
-                       headline=headline, detail=detail, article=article, at=workflow.now()),
-        )
+        await run_activity(send_case_notice, self.case_notice(dept, key, kind, headline, detail, article))
+
+    def case_notice(self, dept: str, key: str, kind: str, headline: str, detail: str, article: str) -> CaseNotice:
+        """What ``tell`` sends; an activity that writes the outcome may carry it instead (share's grant)."""
+        return CaseNotice(case_id=self.state.case_id, case_type=self.case_type, key=key, kind=kind, dept_code=dept,
+                          headline=headline, detail=detail, article=article, at=workflow.now())
 
     @asynccontextmanager
     async def deciding(self, d: DecisionInput) -> AsyncIterator[None]:

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.projection import project_case
     from models.projection import CaseSnapshot, StepSnapshot
 
-from workflows.versions import PROJECTION, R2026_12, has
+from workflows.versions import PROJECTION, R2026_12, R2026_12_3, has
 
 WRITE_TIMEOUT = timedelta(seconds=5)
 WRITE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3)
@@ -54,12 +54,15 @@ class Projector:
         # so opening a case, its deadline and its 待办 make one write), and a failed one is tried again.
         self.local = False
         self.local_steps = 0
+        # pdw-2026.12.3: a write waits until the task has nothing more to run (``_settled``).
+        self.settle = False
 
     def start(self) -> None:
         if self.on or not has(PROJECTION):
             return
         self.on, self.dirty = True, True
         self.local = has(R2026_12)
+        self.settle = self.local and has(R2026_12_3)
         asyncio.ensure_future(self._run())
 
     def mark(self) -> None:
@@ -89,6 +92,8 @@ class Projector:
             except TimeoutError:
                 self.dirty = True
                 continue
+            if self.settle and not await self._settled():
+                continue
             self.dirty = False
             self.version = self._next_version()
             try:
@@ -117,6 +122,17 @@ class Projector:
 
     def _due(self) -> bool:
         return self.dirty and not (self.local and self.local_steps)
+
+    async def _settled(self) -> bool:
+        """Let whatever the change woke run first, as far as it can in this workflow task (one more
+        pass of the workflow's conditions: the handler's or the process's next steps). False when
+        that started a local activity: its end brings the case back here, and the write carries
+        both changes. So an unconditional approval (the decision, then the grant and the closing,
+        in one task) is written once, at the closing, not also in between: each write is a local
+        activity, several milliseconds of the worker's CPU (bench/README.md, pdw-2026.12.3). The
+        update's answer still leaves after the write: it goes with the task's completion."""
+        await workflow.wait_condition(lambda: True)
+        return self._due()
 
     async def _write(self, snap: CaseSnapshot) -> None:
         retry = CLOSING_RETRY if snap.closed_at else WRITE_RETRY

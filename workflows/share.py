@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from models.dispute import SHARE, DisputeInput, DisputeResult
     from models.processes import DISPUTE_WORKFLOW
     from models.share import (
+        GRANT_ID_SLOT,
         SHARE_MODES,
         GrantRequest,
         Provision,
@@ -60,7 +61,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.case import due_zh, run_activity
 from workflows.transfer import SourceHeldCase, SourceRole
-from workflows.versions import R2026_12_2, has
+from workflows.versions import R2026_12_2, R2026_12_3, has
 
 CENTER, SOURCE = "center", "source"
 CENTER_REVIEW, SOURCE_REVIEW, SOURCE_REPLY = "share.center_review", "share.source_review", "share.source_reply"
@@ -272,17 +273,22 @@ class ShareApprovalWorkflow(SourceHeldCase):
         )
         closing = ShareClosing(case_id=st.case_id, status="granted", outcome="granted",
                                dispute_case_id=st.dispute_case_id, closed_at=now)
-        if has(R2026_12_2):  # the grant and the closing in one activity
-            grant_id = await run_activity(grant_and_close, ShareGranted(grant=grant, closing=closing))
-        else:
-            grant_id = await run_activity(write_grant, grant)
-            await run_activity(close_share_case, closing)
-        st.grant_id = grant_id
         desensitised = "（经脱敏、脱密处理）" if st.desensitised else ""
-        text = f"共享授权 {grant_id}：{'、'.join(st.items)}{desensitised}，{SHARE_MODES[st.mode]}方式，有效期至 {until.astimezone(SHANGHAI):%Y-%m-%d}"
-        await self._tell(st.requester_code, "share.granted", "已同意共享",
-                         f"{text}。共享数据只能用于本部门履行职责需要（第二十二条）。", "第二十条")
-        self.close("granted", text)
+        terms = f"{'、'.join(st.items)}{desensitised}，{SHARE_MODES[st.mode]}方式，有效期至 {until.astimezone(SHANGHAI):%Y-%m-%d}"
+        told = f"共享授权 {GRANT_ID_SLOT}：{terms}。共享数据只能用于本部门履行职责需要（第二十二条）。"
+        if has(R2026_12_3):  # the grant, the closing and the requester's notice in one activity
+            notice = self.case_notice(st.requester_code, "share.granted", "approved", "已同意共享", told, "第二十条")
+            grant_id = await run_activity(grant_and_close, ShareGranted(grant=grant, closing=closing, notice=notice))
+        else:
+            if has(R2026_12_2):  # the grant and the closing in one activity
+                grant_id = await run_activity(grant_and_close, ShareGranted(grant=grant, closing=closing))
+            else:
+                grant_id = await run_activity(write_grant, grant)
+                await run_activity(close_share_case, closing)
+            await self._tell(st.requester_code, "share.granted", "已同意共享",
+                             told.replace(GRANT_ID_SLOT, str(grant_id), 1), "第二十条")
+        st.grant_id = grant_id
+        self.close("granted", f"共享授权 {grant_id}：{terms}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ShareResult(case_id=st.case_id, status="granted", grant_id=grant_id)
 

@@ -20,9 +20,14 @@ R2026_12 = "pdw-2026.12"
 # (CaseWorkflow.start_step, activities/notices.open_step); a share approval writes its grant and
 # closes the request in one (ShareApprovalWorkflow._grant, activities/share.grant_and_close).
 R2026_12_2 = "pdw-2026.12.2"
+# 2026.12.3: the case projection is written once a workflow task has nothing more to run: a change
+# that goes on to further local activities in the same task (a decision, then the grant and the
+# closing) is written with them, once (workflows/projector.py, ``_settled``); a share approval's
+# grant, closing and the requester's notice are one activity (activities/share.grant_and_close).
+R2026_12_3 = "pdw-2026.12.3"
 # Every release's id, oldest first: add the next one at the end (never remove one while a case
 # begun under it may run); a change is then written ``if has(R2027_03):``.
-RELEASES = (R2026_12, R2026_12_2)
+RELEASES = (R2026_12, R2026_12_2, R2026_12_3)
 # Changes made before the first release id, each implied by every release.
 PROJECTION = "case-projection"  # issue 14: the case projection
 LOCAL_ACTIVITIES = "pdw-local-activities"  # issue 14: store activities local, upserts coalesced

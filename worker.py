@@ -100,7 +100,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     transfer.record_transfer,
     share.open_share_case,
     share.write_grant,
-    share.grant_and_close,  # the grant and the closing in one (issue 14)
+    share.grant_and_close,  # the grant, the closing and (pdw-2026.12.3) the requester's notice in one (issue 14)
     share.close_share_case,
     share.record_provision,
     dispute.open_dispute_case,

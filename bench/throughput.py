@@ -322,6 +322,8 @@ def main() -> None:
     parser.add_argument("--show-history", action="store_true", help="print one case's history events (stderr)")
     parser.add_argument("--log-level", default="WARNING", help="the worker's log level (stderr)")
     args = parser.parse_args()
+    if args.workers < 1:
+        parser.error("--workers: at least 1")
     if args.one_process and args.workers != 1:
         parser.error("--one-process runs one worker of each kind in this process: leave out --workers")
     if args.unpatched and not args.one_process:

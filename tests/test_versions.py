@@ -65,3 +65,34 @@ async def test_the_projection_shows_a_decision_when_its_answer_comes_back(env, w
     # run again writes a newer one (workflows/projector.py, _next_version).
     length = len((await handle.fetch_history()).events)
     assert 1000 <= view.version < (length + 1) * 1000
+
+
+async def test_a_case_begun_under_pdw_2026_12_2_keeps_its_notice_activity_and_its_three_writes(env, worker,
+                                                                                            monkeypatch) -> None:
+    """A case whose history has pdw-2026.12.2's marker (run here with pdw-2026.12.3 answered False, as
+    a case begun before the deploy) takes that release's path to the end: the grant and closing
+    without the notice, the requester's notice in an activity of its own, the decision written apart."""
+    from temporalio import workflow as temporal_workflow
+
+    from tests.helpers import grant_of, notices_of
+    from workflows.versions import R2026_12_3
+
+    patched = temporal_workflow.patched
+    monkeypatch.setattr(temporal_workflow, "patched", lambda patch_id: patch_id != R2026_12_3 and patched(patch_id))
+    handle = await start_share(env, worker, **UNCONDITIONAL)
+    await wait_status(handle, "under_review")
+    await handle.execute_update("decide", decision("approve", "dsj.zhouwei", reasons="符合无条件共享条件"))
+    result = await handle.result()
+    monkeypatch.undo()
+    assert result["status"] == "granted"
+    events = list((await handle.fetch_history()).events)
+    patches = [e.SerializeToString() for e in events if e.marker_recorded_event_attributes.marker_name == "core_patch"]
+    assert len(patches) == 1 and b"pdw-2026.12.2" in patches[0]
+    local = [e.SerializeToString() for e in events if e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
+    assert [sum(name in m for m in local) for name in (b"grant_and_close", b"send_case_notice", b"project_case")] == [1, 1, 3]
+    grant = grant_of(handle.id)
+    told = [n for n in notices_of(handle.id) if n.step == "share.granted"]
+    assert grant is not None and [n.person_id for n in told] == ["gaj.zhangfang"]
+    assert f"共享授权 {grant.id}：" in told[0].body
+    view, _ = rows(handle.id)
+    assert view is not None and view.status == "granted" and view.state["grant_id"] == grant.id

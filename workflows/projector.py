@@ -37,8 +37,9 @@ VERSION_STEP = 1000  # versions per history length: a workflow task makes far fe
 class Projector:
     """``start`` once at the top of the workflow's run; ``mark`` on every change; ``finish`` before
     the run returns. Under this release a write is a local activity in the workflow task that made
-    the change, so an update's answer leaves after the row is written; a case begun before writes
-    with a regular activity, and the API's decide waits for it (service/cases.py)."""
+    the change, so an update's answer normally leaves after the row is written (``_settled`` says
+    when not); a case begun before writes with a regular activity. The API's decide waits up to 3 s
+    for the row either way (service/cases.py, ``caught_up``)."""
 
     def __init__(self, case: Any) -> None:
         self.case = case  # a CaseWorkflow (not imported: workflows/case.py imports this module)
@@ -124,13 +125,15 @@ class Projector:
         return self.dirty and not (self.local and self.local_steps)
 
     async def _settled(self) -> bool:
-        """Let whatever the change woke run first, as far as it can in this workflow task (one more
-        pass of the workflow's conditions: the handler's or the process's next steps). False when
-        that started a local activity: its end brings the case back here, and the write carries
-        both changes. So an unconditional approval (the decision, then the grant and the closing,
-        in one task) is written once, at the closing, not also in between: each write is a local
-        activity, several milliseconds of the worker's CPU (bench/README.md, pdw-2026.12.3). The
-        update's answer still leaves after the write: it goes with the task's completion."""
+        """pdw-2026.12.3: let whatever the change woke run first (one more pass of the workflow's
+        conditions: the handler's or the process's next steps). False when that started a local
+        activity: its end brings the case back here, and one write carries both changes. So an
+        unconditional approval (the decision, then the grant and the closing, in one task) is
+        written once, at the closing, not also in between: each write is a local activity, several
+        milliseconds of the worker's CPU (bench/README.md). The update's answer goes with the
+        task's completion, after the write, unless the activity that followed is retried long
+        enough for the task to complete meanwhile (a backoff over 2 s, a task heartbeat): then the
+        decision reaches the row when that activity ends, as everything else it changed does."""
         await workflow.wait_condition(lambda: True)
         return self._due()
 

@@ -279,15 +279,16 @@ class ShareApprovalWorkflow(SourceHeldCase):
         if has(R2026_12_3):  # the grant, the closing and the requester's notice in one activity
             notice = self.case_notice(st.requester_code, "share.granted", "approved", "已同意共享", told, "第二十条")
             grant_id = await run_activity(grant_and_close, ShareGranted(grant=grant, closing=closing, notice=notice))
+            st.grant_id = grant_id
         else:
             if has(R2026_12_2):  # the grant and the closing in one activity
                 grant_id = await run_activity(grant_and_close, ShareGranted(grant=grant, closing=closing))
             else:
                 grant_id = await run_activity(write_grant, grant)
                 await run_activity(close_share_case, closing)
+            st.grant_id = grant_id
             await self._tell(st.requester_code, "share.granted", "已同意共享",
                              told.replace(GRANT_ID_SLOT, str(grant_id), 1), "第二十条")
-        st.grant_id = grant_id
         self.close("granted", f"共享授权 {grant_id}：{terms}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ShareResult(case_id=st.case_id, status="granted", grant_id=grant_id)

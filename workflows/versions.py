@@ -20,9 +20,9 @@ R2026_12 = "pdw-2026.12"
 # (CaseWorkflow.start_step, activities/notices.open_step); a share approval writes its grant and
 # closes the request in one (ShareApprovalWorkflow._grant, activities/share.grant_and_close).
 R2026_12_2 = "pdw-2026.12.2"
-# 2026.12.3: the case projection is written once a workflow task has nothing more to run: a change
-# that goes on to further local activities in the same task (a decision, then the grant and the
-# closing) is written with them, once (workflows/projector.py, ``_settled``); a share approval's
+# 2026.12.3: a change that goes on at once to further local activities (a decision, then the grant
+# and the closing, in one workflow task) is written to the case projection with them, once
+# (workflows/projector.py, ``_settled``); a share approval's
 # grant, closing and the requester's notice are one activity (activities/share.grant_and_close).
 R2026_12_3 = "pdw-2026.12.3"
 # Every release's id, oldest first: add the next one at the end (never remove one while a case

@@ -101,8 +101,12 @@ async def test_art11_days_with_the_center_are_not_charged_to_the_department(env,
     await env.sleep(start_of_day(next_day) + timedelta(hours=10) - await env.get_current_time())
     await handle.execute_update("decide", decision("submit", "jyj.panxiaoyu", data=new_content()))
     await wait_status(handle, "under_review")
-    # The center holds it past the department's original due date (and past its own review's).
-    await env.sleep(first.escalate_at - await env.get_current_time() + timedelta(days=3))
+    # The center holds it past the department's original due date (and past its own review's). The
+    # hour keeps the return off midnight, where the review's own escalation falls: a decision whose
+    # workflow task is under way when a timer comes due hangs the time-skipping test server
+    # (temporalio/sdk-java#2606), and the real time between the sleep's end and the decision is
+    # about what separates the two.
+    await env.sleep(first.escalate_at - await env.get_current_time() + timedelta(days=3, hours=1))
     await handle.execute_update("decide", decision("return", "dsj.zhouwei", reasons="编码格式应与实际交换格式一致"))
     state = await wait_status(handle, "awaiting_submission")
     second = Deadline.model_validate(state["deadlines"]["catalog_update.submit"])

@@ -55,7 +55,7 @@ class Projector:
         # so opening a case, its deadline and its 待办 make one write), and a failed one is tried again.
         self.local = False
         self.local_steps = 0
-        # pdw-2026.12.3: a write waits until the task has nothing more to run (``_settled``).
+        # pdw-2026.12.3: a write first lets what the change woke run (``_settled``).
         self.settle = False
 
     def start(self) -> None:

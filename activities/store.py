@@ -4,6 +4,7 @@ the activities share. Nothing else in pdw opens a database connection."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,6 +123,19 @@ def allocate_case_id(s: Session, process: str, year: int) -> str:
     counter.last += 1
     s.add(counter)
     return f"{process}-{year}-{counter.last:06d}"
+
+
+# allocate_case_id's numbers, at the end of an id (a dispute's id ends in its share case's).
+CASE_NUMBER = re.compile(r"(?P<process>[a-z_]+)-(?P<year>[0-9]{4})-(?P<seq>[0-9]{6,9})$")
+
+
+def case_number_issued(s: Session, case_id: str) -> bool:
+    """``case_id`` ends in a number ``allocate_case_id`` has handed out (its case may have no row yet)."""
+    numbered = CASE_NUMBER.search(case_id)
+    if numbered is None:
+        return False
+    counter = s.get(CaseCounter, (numbered["process"], int(numbered["year"])))
+    return counter is not None and counter.last >= int(numbered["seq"])
 
 
 def get_department(s: Session, code: str) -> Department:

@@ -4,7 +4,6 @@ function is blocking: the API runs it on a thread."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -13,9 +12,8 @@ from sqlmodel import Session, or_, select
 from activities.calendar import load_calendar
 from activities.catalog import get_resource
 from activities.share import list_grants
-from activities.store import get_department, holders, session
+from activities.store import case_number_issued, get_department, holders, session
 from models.access import OFFSET_MAX
-from models.cases import CaseCounter
 from models.catalog import ELEMENT_ZH, CatalogVersion
 from models.departments import ROLE_ZH, Department
 from models.labels import KINDS, labelled, zh
@@ -102,10 +100,6 @@ def grants(principal: Principal, dept: str | None, resource: str | None, all_: b
             for g in rows]
 
 
-# allocate_case_id's numbers: <process>-<year>-<sequence>, at the end of a dispute's id too.
-CASE_NUMBER = re.compile(r"(?P<process>[a-z_]+)-(?P<year>[0-9]{4})-(?P<seq>[0-9]{6,9})$")
-
-
 def notices(principal: Principal, case_id: str | None, failed: bool, limit: int, offset: int = 0) -> list[dict[str, Any]]:
     """The outbox, newest first; a department other than the center and the county sees its own people's."""
     actor = principal.person()
@@ -134,12 +128,7 @@ def notices(principal: Principal, case_id: str | None, failed: bool, limit: int,
 def _known_case(s: Session, case_id: str) -> bool:
     """A case whose number pdw has handed out (a dispute's ends in its share case's), or of which it
     has a row or a notice: a case just started, before its first row, is known too."""
-    numbered = CASE_NUMBER.search(case_id)
-    if numbered:
-        counter = s.get(CaseCounter, (numbered["process"], int(numbered["year"])))
-        if counter is not None and counter.last >= int(numbered["seq"]):
-            return True
-    return (s.get(CaseView, case_id) is not None
+    return (case_number_issued(s, case_id) or s.get(CaseView, case_id) is not None
             or s.exec(select(Notice.id).where(Notice.case_id == case_id).limit(1)).first() is not None)
 
 

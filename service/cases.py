@@ -36,7 +36,16 @@ from models.requests import DecisionRequest, ObjectionRequest
 from models.share import Grant
 from service.auth import Principal, require_case_reader
 from service.context import Services, db
-from service.errors import Kind, ServiceError, bad_input, conflict, forbidden, not_found, unavailable
+from service.errors import (
+    Kind,
+    ServiceError,
+    bad_input,
+    conflict,
+    forbidden,
+    not_found,
+    temporal_cause_zh,
+    unavailable,
+)
 
 OPENING = "opening"
 # ``workflow_status`` of a closed case whose workflow Temporal no longer keeps (its retention has
@@ -55,7 +64,8 @@ def temporal_error(case_id: str, err: RPCError) -> ServiceError:
         return not_found(f"案件“{case_id}”不存在")
     if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
         return unavailable(f"案件“{case_id}”暂时无法办理：没有 worker 在运行（make dev 或 pdw-worker）")
-    return unavailable(f"Temporal 暂时无法处理案件“{case_id}”：{err.message}")
+    return unavailable(f"Temporal 暂时无法处理案件“{case_id}”：{temporal_cause_zh(err)}")
+
 
 
 async def state_of(handle: WorkflowHandle[Any, Any], case_id: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from temporalio.service import RPCError, RPCStatusCode
+
 
 class Kind(StrEnum):
     bad_input = "bad_input"
@@ -49,3 +51,11 @@ class RateLimited(ServiceError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(Kind.rate_limited, message)
         self.retry_after = retry_after
+
+
+def temporal_cause_zh(err: RPCError) -> str:
+    """Why Temporal did not answer, for staff: in Chinese, not the transport's English (the API's log
+    keeps that: the error is raised from ``err``)."""
+    if err.status == RPCStatusCode.UNAVAILABLE or "connect" in err.message.lower():
+        return "连接不上 Temporal 服务（是否在运行？），请稍后再试"
+    return f"Temporal 返回错误（{err.status.name if err.status else '未知'}），请稍后再试或联系管理员"

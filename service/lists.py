@@ -22,7 +22,7 @@ from models.projection import CaseParty, CaseStep, CaseView
 from models.types import utcnow
 from service.auth import Principal, oversees, require_dept_reader
 from service.context import Services, db
-from service.errors import unavailable
+from service.errors import temporal_cause_zh, unavailable
 
 RUNNING = "ExecutionStatus = 'Running'"
 PAGE = 200  # a page of a list, unless the caller asks for another size
@@ -60,7 +60,7 @@ async def list_cases(services: Services, query: str) -> list[dict[str, Any]]:
                 "provisional": bool(sa.get(search.PROVISIONAL_DUE)),
             })
     except RPCError as err:
-        raise unavailable(f"Temporal 暂时无法列出案件：{err.message}") from err
+        raise unavailable(f"Temporal 暂时无法列出案件：{temporal_cause_zh(err)}") from err
     far = datetime.max.replace(tzinfo=UTC).isoformat()
     found.sort(key=lambda c: (c["due_at"] or far, c["case_id"]))
     return found

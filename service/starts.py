@@ -50,7 +50,7 @@ from models.requests import (
 from models.share import Grant, ShareRequest, ShareRequestInput
 from models.types import utcnow
 from service.context import Services, db
-from service.errors import ServiceError, bad_input, conflict, forbidden, unavailable
+from service.errors import ServiceError, bad_input, conflict, forbidden, temporal_cause_zh, unavailable
 
 
 def new_case_id(process: Process) -> str:
@@ -113,7 +113,9 @@ async def start_case(
     except WorkflowAlreadyStartedError:
         return
     except RPCError as err:
-        raise unavailable(f"Temporal 未能开始案件 {case_id}：{err.message}（是否已运行 pdw setup 注册搜索属性？）") from err
+        if err.status == RPCStatusCode.INVALID_ARGUMENT:  # an unregistered search attribute, mostly
+            raise unavailable(f"Temporal 未能开始案件 {case_id}：{err.message}（是否已运行 pdw setup 注册搜索属性？）") from err
+        raise unavailable(f"Temporal 未能开始案件 {case_id}：{temporal_cause_zh(err)}") from err
 
 
 def parse_moment(value: str, field: str) -> datetime:

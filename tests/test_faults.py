@@ -112,6 +112,7 @@ def test_every_command_answers_one_chinese_line_whatever_is_down(cluster: Cluste
             done = stack.pdw(*command, ok=False)
             if command[0] in NEEDS_TEMPORAL:
                 assert one_line_refusal(done) and "Temporal" in done.stderr, (command, done.stderr)
+                assert "error" not in done.stderr.lower(), (command, done.stderr)  # in Chinese, not the transport's
             else:
                 assert done.returncode == 0 or one_line_refusal(done), (command, done.stderr)
             if command[0] == "inbox":  # from the projection, with Temporal down

@@ -58,4 +58,6 @@ def temporal_cause_zh(err: RPCError) -> str:
     keeps that: the error is raised from ``err``)."""
     if err.status == RPCStatusCode.UNAVAILABLE or "connect" in err.message.lower():
         return "连接不上 Temporal 服务（是否在运行？），请稍后再试"
+    if err.status == RPCStatusCode.UNIMPLEMENTED:  # e.g. listing, on a server without its visibility store
+        return "该 Temporal 服务不支持这一查询（UNIMPLEMENTED）"
     return f"Temporal 返回错误（{err.status.name if err.status else '未知'}），请稍后再试或联系管理员"

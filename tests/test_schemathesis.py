@@ -85,7 +85,7 @@ LISTINGS = {"/v1/inbox", "/v1/overdue", "/v1/stuck"}
 
 def unlisted(path: str, response: httpx.Response) -> bool:
     return (path in LISTINGS and response.status_code == 503
-            and "ListWorkflowExecutions is unimplemented" in response.json().get("detail", ""))
+            and "该 Temporal 服务不支持这一查询（UNIMPLEMENTED）" in response.json().get("detail", ""))
 
 
 def prepared(case: Any) -> dict[str, Any]:
